@@ -1,0 +1,59 @@
+"""`ioc db migrate` and `ioc areas import FILE.csv`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from api.cli._context import connect
+from deploy.migrations.runner import MigrationError, migrate
+from deploy.settings import Settings
+from ingest.registry.areas import AreasImportRejected, import_areas, seed_pilot_areas
+
+
+def register(commands: Any) -> None:
+    db = commands.add_parser("db", help="database schema")
+    db_actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    db_actions.add_parser("migrate", help="apply pending migrations and seed the pilot areas (idempotent)")
+    db.set_defaults(handler=run_db)
+
+    areas = commands.add_parser("areas", help="administrative areas")
+    area_actions = areas.add_subparsers(dest="action", required=True, metavar="ACTION")
+    importer = area_actions.add_parser("import", help="add or update units from a CSV file (all or nothing)")
+    importer.add_argument("file", type=Path)
+    areas.set_defaults(handler=run_areas)
+
+
+def run_db(args: argparse.Namespace, settings: Settings) -> int:
+    with connect(settings) as conn:
+        try:
+            applied = migrate(conn)
+        except MigrationError as exc:
+            print(f"ioc db migrate: {exc}", file=sys.stderr)
+            return 1
+        seeded = seed_pilot_areas(conn)
+    for migration in applied:
+        print(f"applied {migration.version:04d}_{migration.name}")
+    if not applied:
+        print("database schema is up to date")
+    if seeded is not None:
+        print(f"loaded {seeded.inserted} pilot areas of Đắk Nông")
+    return 0
+
+
+def run_areas(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"ioc areas import: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    with connect(settings) as conn:
+        try:
+            result = import_areas(conn, text)
+        except AreasImportRejected as exc:
+            print(f"ioc areas import: {exc}", file=sys.stderr)
+            return 1
+    print(f"areas imported: {result.inserted} added, {result.updated} updated")
+    return 0

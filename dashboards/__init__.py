@@ -1,0 +1,1 @@
+"""The wall and console pages and Grafana provisioning (static files)."""

@@ -1,0 +1,1 @@
+"""Everything that installs, configures and runs the services: settings, the local stack, migrations."""

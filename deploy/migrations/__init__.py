@@ -1,0 +1,1 @@
+"""Versioned SQL migrations (`sql/NNNN_name.sql`) and the runner behind `ioc db migrate`."""

@@ -1,0 +1,48 @@
+"""The one settings object, read from ``IOC_*`` environment variables at an entry point and passed down.
+
+Defaults describe the local stack that ``ioc stack up`` runs (its own ports, never the machine's
+standard ones); every value can be overridden to point the services at production systems.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IOC_", frozen=True, extra="ignore")
+
+    # Local stack: data directory and ports.
+    home: Path = Path(".ioc")
+    pg_port: int = 55432
+    mqtt_port: int = 51883
+    redis_port: int = 56379
+    api_port: int = 58080
+
+    # Connections. Empty means "the local stack in `home`" (resolved by deploy.stack.local_settings).
+    database_url: SecretStr | None = None
+    redis_url: SecretStr | None = None
+    mqtt_host: str = "127.0.0.1"
+    mqtt_username: str = "ioc-ingest"
+    mqtt_password: SecretStr | None = None
+    mqtt_keepalive_seconds: int = Field(default=10, ge=2, le=600)
+
+    # Ingest.
+    ingest_client_id: str = "ioc-ingest"
+    ingest_shared_group: str = "ingest"
+    ingest_session_expiry_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    ingest_batch_max_rows: int = Field(default=2000, ge=1, le=100_000)
+    ingest_flush_interval_seconds: float = Field(default=0.05, gt=0, le=10)
+    ingest_queue_max_messages: int = Field(default=20_000, ge=10)
+    ingest_max_payload_bytes: int = Field(default=65_536, ge=1024)
+    ingest_max_future_skew_seconds: float = Field(default=300.0, ge=0)
+    ingest_retention_days: int = Field(default=400, ge=1)
+    ingest_retention_check_seconds: float = Field(default=3600.0, gt=0)
+    ingest_registry_refresh_seconds: float = Field(default=5.0, gt=0)
+    ingest_health_port: int = 58081
+
+    def resolved_home(self) -> Path:
+        return self.home.expanduser().resolve()

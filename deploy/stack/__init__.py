@@ -1,0 +1,1 @@
+"""The local stack: PostgreSQL+TimescaleDB, Mosquitto and Redis, owned by the project."""

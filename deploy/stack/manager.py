@@ -1,0 +1,78 @@
+"""`ioc stack up | down | status | env`: the local stack of real services that development and tests use."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import asdict
+
+from deploy.settings import Settings
+from deploy.stack.mosquitto import INGEST_USERNAMES, MosquittoService
+from deploy.stack.paths import StackPaths, prepare_paths
+from deploy.stack.postgres import PostgresService
+from deploy.stack.redis import RedisService
+from deploy.stack.secrets import StackSecrets, load_or_create_secrets
+from deploy.stack.service import LocalService, ServiceHealth
+
+
+class LocalStack:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.paths: StackPaths = prepare_paths(settings.resolved_home())
+        self.secrets: StackSecrets = load_or_create_secrets(self.paths.secrets_file)
+        self.postgres = PostgresService(self.paths.postgres, settings.pg_port, self.secrets.postgres_password)
+        self.mosquitto = MosquittoService(
+            self.paths.mosquitto, settings.mqtt_port, self.secrets.mqtt_service_password
+        )
+        self.redis = RedisService(self.paths.redis, settings.redis_port, self.secrets.redis_password)
+
+    @property
+    def services(self) -> tuple[LocalService, ...]:
+        return (self.postgres, self.mosquitto, self.redis)
+
+    def up(self) -> None:
+        """Start every service that is not running and wait until all answer. Safe to repeat."""
+        for service in self.services:
+            service.start()
+
+    def down(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+
+    def status(self) -> list[ServiceHealth]:
+        return [service.health() for service in self.services]
+
+    def environment(self) -> dict[str, str]:
+        """The `IOC_*` variables a client or test needs to reach this stack."""
+        return {
+            "IOC_HOME": str(self.paths.home),
+            "IOC_DATABASE_URL": self.postgres.app_dsn(),
+            "IOC_REDIS_URL": self.redis.url(),
+            "IOC_MQTT_HOST": "127.0.0.1",
+            "IOC_MQTT_PORT": str(self.settings.mqtt_port),
+            "IOC_MQTT_USERNAME": INGEST_USERNAMES[0],
+            "IOC_MQTT_PASSWORD": self.secrets.mqtt_service_password,
+            "IOC_API_URL": f"http://127.0.0.1:{self.settings.api_port}",
+        }
+
+    def connected_settings(self) -> Settings:
+        """`settings` with every connection left unset filled in from this stack."""
+        env = self.environment()
+        updates: dict[str, object] = {}
+        if self.settings.database_url is None:
+            updates["database_url"] = env["IOC_DATABASE_URL"]
+        if self.settings.redis_url is None:
+            updates["redis_url"] = env["IOC_REDIS_URL"]
+        if self.settings.mqtt_password is None:
+            updates["mqtt_password"] = env["IOC_MQTT_PASSWORD"]
+        return Settings.model_validate({**self.settings.model_dump(), **updates})
+
+
+def render_env(environment: dict[str, str]) -> str:
+    return "".join(f"export {key}={shlex.quote(value)}\n" for key, value in environment.items())
+
+
+def health_as_json(health: list[ServiceHealth]) -> dict[str, object]:
+    return {
+        "healthy": all(h.state == "ok" for h in health),
+        "services": {h.name: {k: v for k, v in asdict(h).items() if k != "name"} for h in health},
+    }

@@ -1,0 +1,86 @@
+"""The contract every local service follows, and the health record that `ioc stack status` prints."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+HealthState = Literal["ok", "down"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceHealth:
+    name: str
+    state: HealthState
+    address: str
+    detail: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class ServiceStartError(RuntimeError):
+    """A service did not come up; the message names its log file."""
+
+    def __init__(self, name: str, reason: str, log_file: Path) -> None:
+        super().__init__(f"{name} failed to start: {reason} (see {log_file})")
+        self.name = name
+        self.log_file = log_file
+
+
+class LocalService(ABC):
+    """A service the stack owns. `start` is idempotent and returns only once the service answers."""
+
+    name: str
+    log_file: Path
+
+    @abstractmethod
+    def start(self) -> None: ...
+
+    @abstractmethod
+    def stop(self) -> None: ...
+
+    @abstractmethod
+    def health(self) -> ServiceHealth: ...
+
+    def wait_healthy(self, timeout_seconds: float) -> None:
+        deadline = time.monotonic() + timeout_seconds
+        last = self.health()
+        while last.state != "ok":
+            if time.monotonic() > deadline:
+                raise ServiceStartError(self.name, last.detail or "no answer", self.log_file)
+            time.sleep(0.1)
+            last = self.health()
+
+
+def read_pid(pid_file: Path) -> int | None:
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, owned by a service user
+    return pid
+
+
+def terminate(pid_file: Path, timeout_seconds: float = 15.0) -> None:
+    """SIGTERM the process in `pid_file` and wait for it to exit (SIGKILL after the timeout)."""
+    pid = read_pid(pid_file)
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,1 @@
+"""MQTT ingest: the inbound event contract and the service that enforces it."""

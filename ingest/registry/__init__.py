@@ -1,0 +1,1 @@
+"""Reference data the ingest service checks events against: administrative areas and publishers."""

@@ -1,0 +1,129 @@
+"""Registered publishers: one row per external system or device, and its broker credentials."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import psycopg
+from psycopg.rows import class_row
+
+from deploy.stack.broker_accounts import USERNAME_PATTERN, AccountRole
+
+SOURCES = ("portal", "payments", "coverage")
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    id: str
+    source: str
+    area_code: str
+    description: str
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+class BrokerAccounts(Protocol):
+    """What the registry needs from the broker: create and revoke credentials."""
+
+    def set(self, username: str, password: str, role: AccountRole) -> None: ...
+
+    def remove(self, username: str) -> bool: ...
+
+
+class PublisherError(Exception):
+    """Base of the registry's errors; the message is fit to show an operator."""
+
+
+class PublisherExists(PublisherError):
+    pass
+
+
+class PublisherNotFound(PublisherError):
+    pass
+
+
+class InvalidPublisher(PublisherError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class NewPublisher:
+    publisher: Publisher
+    password: str  # shown once, never stored in clear
+
+
+class PublisherRepository:
+    def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        self._conn = conn
+
+    def get(self, publisher_id: str) -> Publisher | None:
+        cur = self._conn.cursor(row_factory=class_row(Publisher))
+        return cur.execute(
+            "SELECT id, source, area_code, description, created_at, disabled_at"
+            " FROM publishers WHERE id = %s",
+            (publisher_id,),
+        ).fetchone()
+
+    def list(self) -> list[Publisher]:
+        cur = self._conn.cursor(row_factory=class_row(Publisher))
+        return cur.execute(
+            "SELECT id, source, area_code, description, created_at, disabled_at FROM publishers ORDER BY id"
+        ).fetchall()
+
+    def insert(self, publisher_id: str, source: str, area_code: str, description: str) -> Publisher:
+        cur = self._conn.cursor(row_factory=class_row(Publisher))
+        row = cur.execute(
+            "INSERT INTO publishers (id, source, area_code, description) VALUES (%s, %s, %s, %s)"
+            " RETURNING id, source, area_code, description, created_at, disabled_at",
+            (publisher_id, source, area_code, description),
+        ).fetchone()
+        assert row is not None
+        return row
+
+    def disable(self, publisher_id: str) -> Publisher | None:
+        cur = self._conn.cursor(row_factory=class_row(Publisher))
+        return cur.execute(
+            "UPDATE publishers SET disabled_at = coalesce(disabled_at, now()) WHERE id = %s"
+            " RETURNING id, source, area_code, description, created_at, disabled_at",
+            (publisher_id,),
+        ).fetchone()
+
+
+def add_publisher(
+    conn: psycopg.Connection[tuple[object, ...]],
+    accounts: BrokerAccounts,
+    publisher_id: str,
+    source: str,
+    area_code: str,
+    description: str = "",
+) -> NewPublisher:
+    """Register a publisher and create its broker account; the row commits only if both succeed."""
+    if not USERNAME_PATTERN.fullmatch(publisher_id):
+        raise InvalidPublisher(f"publisher id {publisher_id!r} must match {USERNAME_PATTERN.pattern}")
+    if source not in SOURCES:
+        raise InvalidPublisher(f"source {source!r} must be one of {', '.join(SOURCES)}")
+    password = secrets.token_urlsafe(18)
+    with conn.transaction():
+        if not conn.execute("SELECT 1 FROM areas WHERE code = %s", (area_code,)).fetchone():
+            raise InvalidPublisher(f"area {area_code!r} is not in the areas table")
+        repository = PublisherRepository(conn)
+        if repository.get(publisher_id) is not None:
+            raise PublisherExists(f"publisher {publisher_id} already exists")
+        publisher = repository.insert(publisher_id, source, area_code, description)
+        accounts.set(publisher_id, password, AccountRole.PUBLISHER)
+    return NewPublisher(publisher, password)
+
+
+def disable_publisher(
+    conn: psycopg.Connection[tuple[object, ...]], accounts: BrokerAccounts, publisher_id: str
+) -> Publisher:
+    """Mark the publisher disabled (its events become dead letters) and revoke its broker account."""
+    with conn.transaction():
+        publisher = PublisherRepository(conn).disable(publisher_id)
+        if publisher is None:
+            raise PublisherNotFound(f"publisher {publisher_id} does not exist")
+        accounts.remove(publisher_id)
+    return publisher
