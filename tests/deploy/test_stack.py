@@ -14,6 +14,7 @@ import pytest
 from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 from deploy.stack.paths import remove_paths
+from tests.fixtures.stack import cli_environment
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +56,7 @@ def test_stack_starts_from_nothing_and_stops(tmp_path: Path) -> None:
 
 
 def test_status_json_and_env_from_the_command_line(stack: LocalStack) -> None:
-    env = {"IOC_HOME": str(stack.paths.home), "PATH": "/usr/bin:/bin"}
+    env = cli_environment(stack)
     out = subprocess.run(
         [sys.executable, "-m", "api.cli", "stack", "status", "--json"],
         env=env,

@@ -11,7 +11,7 @@ import pytest
 
 from deploy.stack.manager import LocalStack
 from ingest.registry.areas import AreasImportRejected, ImportResult, import_areas
-from tests.fixtures.stack import IsolatedDatabase
+from tests.fixtures.stack import IsolatedDatabase, cli_environment
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ def test_a_bad_file_changes_nothing(database: IsolatedDatabase, stack: LocalStac
         assert _snapshot(db) == before
     bad = tmp_path / "areas.csv"
     bad.write_text(text, encoding="utf-8")
-    env = {**stack.environment(), "IOC_DATABASE_URL": database.url, "PATH": "/usr/bin:/bin"}
+    env = cli_environment(stack, IOC_DATABASE_URL=database.url)
     cli = subprocess.run(
         [sys.executable, "-m", "api.cli", "areas", "import", str(bad)],
         env=env,
