@@ -107,7 +107,7 @@ class PostgresService(LocalService):
         self._bootstrap()
 
     def _bootstrap(self) -> None:
-        """Create the application role and database; the extension is trusted, so its owner adds it."""
+        """Create the application role and database, with TimescaleDB loaded in it."""
         with self.admin_connect() as conn:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
             verb = "ALTER" if exists else "CREATE"
@@ -122,6 +122,8 @@ class PostgresService(LocalService):
                         sql.Identifier(APP_DATABASE), sql.Identifier(APP_ROLE)
                     )
                 )
+        with self.admin_connect(APP_DATABASE) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
 
     def stop(self) -> None:
         if (self._data / "postmaster.pid").exists():
