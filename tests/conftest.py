@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.mqtt"]
+pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.mqtt", "tests.fixtures.ingest"]

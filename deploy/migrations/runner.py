@@ -36,9 +36,7 @@ class MigrationError(Exception):
 
 class MigrationHistoryDiverged(MigrationError):
     def __init__(self, version: int, reason: str) -> None:
-        super().__init__(
-            f"migration history diverged at version {version:04d}: {reason}; refusing to migrate"
-        )
+        super().__init__(f"migration history diverged at version {version:04d}: {reason}; refusing to migrate")
         self.version = version
 
 
@@ -51,15 +49,11 @@ def shipped_migrations() -> list[Migration]:
     found.sort(key=lambda m: m.version)
     for expected, migration in enumerate(found, start=1):
         if migration.version != expected:
-            raise MigrationError(
-                f"migration files must be numbered 0001, 0002, …; found {migration.version:04d}"
-            )
+            raise MigrationError(f"migration files must be numbered 0001, 0002, …; found {migration.version:04d}")
     return found
 
 
-def migrate(
-    conn: psycopg.Connection[tuple[object, ...]], migrations: list[Migration] | None = None
-) -> list[Migration]:
+def migrate(conn: psycopg.Connection[tuple[object, ...]], migrations: list[Migration] | None = None) -> list[Migration]:
     """Apply what is pending; return the migrations applied now (empty when already up to date)."""
     migrations = shipped_migrations() if migrations is None else migrations
     applied_now: list[Migration] = []
@@ -100,6 +94,4 @@ def _check_history(recorded: dict[int, str], migrations: list[Migration]) -> Non
         if version != position:
             raise MigrationHistoryDiverged(version, f"version {position:04d} was never applied before it")
         if shipped[version].checksum != checksum:
-            raise MigrationHistoryDiverged(
-                version, f"{shipped[version].name}.sql changed after it was applied"
-            )
+            raise MigrationHistoryDiverged(version, f"{shipped[version].name}.sql changed after it was applied")

@@ -20,9 +20,7 @@ class LocalStack:
         self.paths: StackPaths = prepare_paths(settings.resolved_home())
         self.secrets: StackSecrets = load_or_create_secrets(self.paths.secrets_file)
         self.postgres = PostgresService(self.paths.postgres, settings.pg_port, self.secrets.postgres_password)
-        self.mosquitto = MosquittoService(
-            self.paths.mosquitto, settings.mqtt_port, self.secrets.mqtt_service_password
-        )
+        self.mosquitto = MosquittoService(self.paths.mosquitto, settings.mqtt_port, self.secrets.mqtt_service_password)
         self.redis = RedisService(self.paths.redis, settings.redis_port, self.secrets.redis_password)
 
     @property

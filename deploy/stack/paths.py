@@ -29,9 +29,7 @@ def user_can_reach(user: str, path: Path) -> bool:
     probe = path
     while not probe.exists():
         probe = probe.parent
-    result = subprocess.run(
-        ["runuser", "-u", user, "--", "test", "-x", str(probe)], capture_output=True, check=False
-    )
+    result = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(probe)], capture_output=True, check=False)
     return result.returncode == 0
 
 

@@ -55,9 +55,7 @@ class PostgresService(LocalService):
     def admin_connect(self, database: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
         """A superuser connection over the cluster's private socket (trust, reachable by root only)."""
         user = POSTGRES_USER if running_as_root() else None
-        return psycopg.connect(
-            host=str(self._socket_dir), port=self._port, user=user, dbname=database, autocommit=True
-        )
+        return psycopg.connect(host=str(self._socket_dir), port=self._port, user=user, dbname=database, autocommit=True)
 
     def _run_as_owner(self, *argv: str) -> subprocess.CompletedProcess[str]:
         prefix = ["runuser", "-u", POSTGRES_USER, "--"] if running_as_root() else []

@@ -35,9 +35,7 @@ _NUL_ESCAPE_RE: Final = re.compile(rb"(?<!\\)(?:\\\\)*\\[uU]0000")
 # end of text), so stripping strings stays linear even for hostile input.
 _JSON_STRING_RE: Final = re.compile(rb'"(?:[^"\\]++|\\.?)*+(?:"|\Z)', re.DOTALL)
 _NOT_BRACKETS: Final = bytes(sorted(set(range(256)) - set(b"[]{}")))
-_DEPTH_STEP: Final[Mapping[int, int]] = MappingProxyType(
-    {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
-)
+_DEPTH_STEP: Final[Mapping[int, int]] = MappingProxyType({ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1})
 # Outside strings only numbers and the literals NaN, Infinity, -Infinity (which
 # pydantic's parser accepts) can start this way; 1e999 parses to inf too.
 _NUMBER_LIKE_RE: Final = re.compile(rb"[-0-9NI][-+.0-9A-Za-z]*")

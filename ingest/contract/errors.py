@@ -59,8 +59,7 @@ REJECT_REASON_DESCRIPTIONS: Final[Mapping[RejectReason, str]] = MappingProxyType
         RejectReason.UNKNOWN_FIELD: "The payload has a field that the event type does not define.",
         RejectReason.MISSING_FIELD: "A required field is absent.",
         RejectReason.INVALID_VALUE: (
-            "A field has the wrong type, is out of range, is not an allowed value, "
-            "or is a date-time without an offset."
+            "A field has the wrong type, is out of range, is not an allowed value, or is a date-time without an offset."
         ),
         RejectReason.FUTURE_EVENT: "occurred_at (or `at` for status) is too far ahead of the server clock.",
         RejectReason.UNKNOWN_AREA: "area_code is not a known administrative unit.",

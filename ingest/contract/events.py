@@ -186,9 +186,7 @@ class CoverageSample(EventEnvelope):
     )
     village: VillageName | None = Field(default=None, description="Village or hamlet name.")
     lat: Annotated[float, Field(ge=-90, le=90)] | None = Field(default=None, description="WGS 84 latitude.")
-    lon: Annotated[float, Field(ge=-180, le=180)] | None = Field(
-        default=None, description="WGS 84 longitude."
-    )
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = Field(default=None, description="WGS 84 longitude.")
 
     @model_validator(mode="after")
     def _point_is_complete(self) -> Self:

@@ -83,8 +83,7 @@ def _parse_cached(topic: str) -> Topic:
         allowed = ", ".join(sorted(ALLOWED_EVENT_TYPES[source]))
         raise PayloadRejected(
             RejectReason.TOPIC_INVALID,
-            f"event type {event_type.value!r} is not allowed under source {source.value!r} "
-            f"(allowed: {allowed})",
+            f"event type {event_type.value!r} is not allowed under source {source.value!r} (allowed: {allowed})",
         )
     return Topic(source=source, publisher_id=match.group(2), event_type=event_type)
 

@@ -114,9 +114,7 @@ class AreaRepository:
     def upsert(self, areas: list[Area]) -> ImportResult:
         cur = self._conn.cursor()
         cur.execute("CREATE TEMP TABLE areas_import (LIKE areas INCLUDING DEFAULTS) ON COMMIT DROP")
-        with cur.copy(
-            "COPY areas_import (code, parent_code, level, unit_type, name_vi, name_en) FROM STDIN"
-        ) as cp:
+        with cur.copy("COPY areas_import (code, parent_code, level, unit_type, name_vi, name_en) FROM STDIN") as cp:
             for a in areas:
                 cp.write_row((a.code, a.parent_code, a.level, a.unit_type, a.name_vi, a.name_en))
         rows = cur.execute(
@@ -141,9 +139,7 @@ def import_areas(conn: psycopg.Connection[tuple[object, ...]], text: str) -> Imp
 
 def pilot_areas_csv() -> str:
     """The Đắk Nông pilot list shipped with the project (GSO codes, 2022)."""
-    return (
-        resources.files("deploy.migrations").joinpath("data/areas_dak_nong.csv").read_text(encoding="utf-8")
-    )
+    return resources.files("deploy.migrations").joinpath("data/areas_dak_nong.csv").read_text(encoding="utf-8")
 
 
 def seed_pilot_areas(conn: psycopg.Connection[tuple[object, ...]]) -> ImportResult | None:

@@ -62,8 +62,7 @@ class PublisherRepository:
     def get(self, publisher_id: str) -> Publisher | None:
         cur = self._conn.cursor(row_factory=class_row(Publisher))
         return cur.execute(
-            "SELECT id, source, area_code, description, created_at, disabled_at"
-            " FROM publishers WHERE id = %s",
+            "SELECT id, source, area_code, description, created_at, disabled_at FROM publishers WHERE id = %s",
             (publisher_id,),
         ).fetchone()
 

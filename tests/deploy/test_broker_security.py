@@ -83,9 +83,7 @@ def test_a_publisher_cannot_take_the_ingest_client_id(
     mqtt_clients.append(ingest)
     ingest.wait_connected()
     ingest.client.subscribe("ioc/v1/#", qos=1)
-    impostor = open_client(
-        stack, broker_account.username, broker_account.password, client_id=INGEST_USERNAMES[-1]
-    )
+    impostor = open_client(stack, broker_account.username, broker_account.password, client_id=INGEST_USERNAMES[-1])
     mqtt_clients.append(impostor)
     assert not impostor.wait_connected().is_failure
     impostor.publish(f"ioc/v1/portal/{broker_account.username}/dossier", b"after-takeover-attempt")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,22 +13,15 @@ import pytest
 from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 from deploy.stack.paths import remove_paths
+from tests.fixtures.ingest import free_port
 from tests.fixtures.stack import cli_environment
 
 pytestmark = pytest.mark.integration
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_stack_starts_from_nothing_and_stops(tmp_path: Path) -> None:
     # tmp_path sits under a root-only directory: the service data must move somewhere reachable.
-    settings = Settings(
-        home=tmp_path / "fresh", pg_port=_free_port(), mqtt_port=_free_port(), redis_port=_free_port()
-    )
+    settings = Settings(home=tmp_path / "fresh", pg_port=free_port(), mqtt_port=free_port(), redis_port=free_port())
     stack = LocalStack(settings)
     try:
         stack.up()
@@ -87,9 +79,7 @@ def test_status_json_and_env_from_the_command_line(stack: LocalStack) -> None:
 def test_timescaledb_is_loaded_and_a_hypertable_can_be_created(
     db: psycopg.Connection[tuple[object, ...]],
 ) -> None:
-    assert db.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'").fetchone() == (
-        "2.19.3",
-    )
+    assert db.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'").fetchone() == ("2.19.3",)
     db.execute("CREATE TABLE probe (at timestamptz NOT NULL, value double precision)")
     db.execute("SELECT create_hypertable('probe', by_range('at', INTERVAL '1 day'))")
     db.execute("INSERT INTO probe VALUES ('2026-01-01T00:00Z', 1), ('2026-01-03T00:00Z', 2)")

@@ -22,10 +22,7 @@ def test_pilot_file_is_valid_and_complete() -> None:
 
 
 def test_rows_may_reference_stored_areas_and_earlier_lines() -> None:
-    text = (
-        HEADER
-        + "24733-09,24733,village,Bon,Bu Đăk,Bon Bu Dak Village\n24999,663,commune,Xã,Mới,Moi Commune\n"
-    )
+    text = HEADER + "24733-09,24733,village,Bon,Bu Đăk,Bon Bu Dak Village\n24999,663,commune,Xã,Mới,Moi Commune\n"
     areas = parse_areas_csv(text, STORED)
     assert [(a.code, a.parent_code, a.level) for a in areas] == [
         ("24733-09", "24733", "village"),

@@ -30,9 +30,7 @@ def test_import_adds_and_updates_units(db: psycopg.Connection[tuple[object, ...]
     )
     result = import_areas(db, text)
     assert result == ImportResult(inserted=1, updated=1)
-    rows = db.execute(
-        "SELECT code, name_en FROM areas WHERE code IN ('24733-99', '663') ORDER BY code"
-    ).fetchall()
+    rows = db.execute("SELECT code, name_en FROM areas WHERE code IN ('24733-99', '663') ORDER BY code").fetchall()
     assert rows == [("24733-99", "Bon Ja Rah Moi Village"), ("663", "Dak Mil")]
 
 

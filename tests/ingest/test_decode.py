@@ -175,16 +175,10 @@ def test_status_decodes_under_every_source(topic: str) -> None:
 @pytest.mark.parametrize(
     ("topic", "payload"),
     [
-        pytest.param(
-            DOSSIER, encode(make_dossier(dossier_id="[[[[[[[[[[{{{{{{{{{{")), id="brackets-in-string"
-        ),
+        pytest.param(DOSSIER, encode(make_dossier(dossier_id="[[[[[[[[[[{{{{{{{{{{")), id="brackets-in-string"),
         pytest.param(DOSSIER, encode(make_dossier(dossier_id="a\\u0000")), id="escaped-backslash-u0000"),
-        pytest.param(
-            DOSSIER, encode(make_dossier(occurred_at="2025-01-31t02:58:00.123456789z")), id="rfc3339-lower"
-        ),
-        pytest.param(
-            DOSSIER, encode(make_dossier(seq=None, due_at=None, paid_online=None)), id="explicit-nulls"
-        ),
+        pytest.param(DOSSIER, encode(make_dossier(occurred_at="2025-01-31t02:58:00.123456789z")), id="rfc3339-lower"),
+        pytest.param(DOSSIER, encode(make_dossier(seq=None, due_at=None, paid_online=None)), id="explicit-nulls"),
         pytest.param(PAYMENT, encode(make_payment(amount_vnd=10**12)), id="amount-max"),
         pytest.param(SAMPLE, encode(make_sample(packet_loss_pct=100, rsrp_dbm=-31)), id="range-edges"),
         pytest.param(SAMPLE, encode(make_sample(occurred_at="2025-01-31T03:05:00Z")), id="exactly-at-skew"),
@@ -333,8 +327,7 @@ def test_future_detail_shows_both_times() -> None:
     rejected = rejection(SAMPLE, encode(make_sample(occurred_at="2025-01-31T10:06:00+07:00")))
 
     assert rejected.detail == (
-        "occurred_at 2025-01-31T10:06:00+07:00 is more than 0:05:00 after the server time "
-        "2025-01-31T03:00:00+00:00"
+        "occurred_at 2025-01-31T10:06:00+07:00 is more than 0:05:00 after the server time 2025-01-31T03:00:00+00:00"
     )
 
 

@@ -25,9 +25,7 @@ EXPECTED_FILES = {
 def test_committed_file_equals_generated_output(relative: str) -> None:
     committed = (DOCS / relative).read_text(encoding="utf-8")
 
-    assert committed == render()[relative], (
-        "run: python -m ingest.contract.schema_export --write docs/contract"
-    )
+    assert committed == render()[relative], "run: python -m ingest.contract.schema_export --write docs/contract"
 
 
 def test_generator_writes_exactly_the_expected_files() -> None:

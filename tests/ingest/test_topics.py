@@ -30,12 +30,8 @@ from ingest.contract import EventType, PayloadRejected, RejectReason, Source, To
             Topic(Source.PORTAL, "dvc-daknong", EventType.STATUS),
             id="portal-status",
         ),
-        pytest.param(
-            "ioc/v1/payments/p/status", Topic(Source.PAYMENTS, "p", EventType.STATUS), id="payments-status"
-        ),
-        pytest.param(
-            "ioc/v1/coverage/0/status", Topic(Source.COVERAGE, "0", EventType.STATUS), id="coverage-status"
-        ),
+        pytest.param("ioc/v1/payments/p/status", Topic(Source.PAYMENTS, "p", EventType.STATUS), id="payments-status"),
+        pytest.param("ioc/v1/coverage/0/status", Topic(Source.COVERAGE, "0", EventType.STATUS), id="coverage-status"),
         pytest.param(
             f"ioc/v1/coverage/{'a' * 64}/sample",
             Topic(Source.COVERAGE, "a" * 64, EventType.SAMPLE),
@@ -120,8 +116,7 @@ def test_malformed_topic_is_rejected(topic: str) -> None:
         ),
         pytest.param(
             "ioc/v1/portal/pub",
-            "topic 'ioc/v1/portal/pub' has 4 levels; "
-            "expected 5 as in ioc/v1/{source}/{publisher_id}/{event_type}",
+            "topic 'ioc/v1/portal/pub' has 4 levels; expected 5 as in ioc/v1/{source}/{publisher_id}/{event_type}",
             id="levels",
         ),
         pytest.param(

@@ -1,0 +1,92 @@
+"""`ioc ingest [--workers N]`: the MQTT → TimescaleDB ingest service."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+from types import FrameType
+from typing import Any
+
+import psycopg
+
+from api.cli._context import with_connections
+from deploy.settings import Settings
+from deploy.stack.mosquitto import INGEST_USERNAMES
+from ingest.service.health import HealthServer
+from ingest.service.runner import IngestService
+
+log = logging.getLogger("ioc.ingest")
+
+
+def register(commands: Any) -> None:
+    ingest = commands.add_parser("ingest", help="run the ingest service (SIGTERM stops it cleanly)")
+    ingest.add_argument(
+        "--workers", type=int, default=1,
+        help="processes sharing the stream through the MQTT shared subscription (each its own account)",
+    )  # fmt: skip
+    ingest.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.workers > 1:
+        return _run_workers(args.workers, settings)
+    return run_one(with_connections(settings))
+
+
+def run_one(settings: Settings) -> int:
+    url = settings.database_url
+    assert url is not None
+
+    def connect() -> psycopg.Connection[tuple[object, ...]]:
+        # A statement timeout turns a hung server into an error we retry, not a frozen service.
+        return psycopg.connect(
+            url.get_secret_value(), autocommit=True, connect_timeout=5, options="-c statement_timeout=30000"
+        )
+
+    service = IngestService(settings, connect)
+    health = HealthServer(settings.ingest_health_port, service.health, service.metrics.registry)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        service.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    health.start()
+    log.info(
+        "ingest %s: broker %s:%d, health and metrics on http://127.0.0.1:%d/health",
+        settings.mqtt_username, settings.mqtt_host, settings.mqtt_port, health.port,
+    )  # fmt: skip
+    try:
+        service.run()
+    finally:
+        health.stop()
+    return 0
+
+
+def _run_workers(count: int, settings: Settings) -> int:
+    """Start `count` single-process ingesters, forward SIGTERM/SIGINT to them, wait for all."""
+    if count > len(INGEST_USERNAMES) and settings.mqtt_username in INGEST_USERNAMES:
+        print(f"ioc ingest: at most {len(INGEST_USERNAMES)} workers on the local stack", file=sys.stderr)
+        return 2
+    children: list[subprocess.Popen[bytes]] = []
+    for index in range(count):
+        env = {
+            **os.environ,
+            "IOC_MQTT_USERNAME": INGEST_USERNAMES[index],
+            "IOC_INGEST_HEALTH_PORT": str(settings.ingest_health_port + index),
+        }
+        children.append(subprocess.Popen([sys.executable, "-m", "api.cli", "ingest"], env=env))
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        for child in children:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    codes = [child.wait() for child in children]
+    return max(codes)

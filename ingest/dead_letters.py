@@ -1,0 +1,141 @@
+"""Dead letters: list them, and replay them once their cause is fixed (a publisher or area added).
+
+A replay runs the stored bytes through the same classification as live traffic, with the time
+they first arrived (so the future-skew rule judges them as it did then). Stored, or found already
+stored, the dead letter is resolved; refused again, it stays open with the new outcome noted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import psycopg
+from psycopg.rows import class_row
+
+from ingest.records import AcceptedEvent, RawMessage
+from ingest.registry.snapshot import RegistryCache, load_snapshot
+from ingest.service.classify import MessageClassifier
+from ingest.storage.batch_writer import BatchWriter
+
+ReplayStatus = Literal["stored", "duplicate", "rejected", "already_resolved"]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterRecord:
+    id: int
+    received_at: datetime
+    topic: str
+    publisher_id: str | None
+    reason: str
+    detail: str
+    payload_bytes: int
+    resolved_at: datetime | None
+    last_replay_at: datetime | None
+    last_replay_outcome: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayOutcome:
+    dead_letter_id: int
+    status: ReplayStatus
+    detail: str
+
+
+class DeadLetterNotFound(Exception):
+    def __init__(self, dead_letter_id: int) -> None:
+        super().__init__(f"dead letter {dead_letter_id} does not exist")
+        self.dead_letter_id = dead_letter_id
+
+
+_COLUMNS = (
+    "id, received_at, topic, publisher_id, reason, detail, length(payload) AS payload_bytes,"
+    " resolved_at, last_replay_at, last_replay_outcome"
+)
+
+
+class DeadLetterRepository:
+    def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        self._conn = conn
+
+    def find(
+        self,
+        *,
+        reason: str | None = None,
+        publisher_id: str | None = None,
+        include_resolved: bool = False,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[DeadLetterRecord]:
+        """Newest first; page with `before_id` (the last id of the previous page)."""
+        cur = self._conn.cursor(row_factory=class_row(DeadLetterRecord))
+        return cur.execute(
+            f"SELECT {_COLUMNS} FROM dead_letters"  # noqa: S608 -- constant column list
+            " WHERE (%(reason)s::text IS NULL OR reason = %(reason)s)"
+            " AND (%(publisher)s::text IS NULL OR publisher_id = %(publisher)s)"
+            " AND (%(all)s OR resolved_at IS NULL)"
+            " AND (%(before)s::bigint IS NULL OR id < %(before)s)"
+            " ORDER BY id DESC LIMIT %(limit)s",
+            {"reason": reason, "publisher": publisher_id, "all": include_resolved, "before": before_id,
+             "limit": limit},
+        ).fetchall()  # fmt: skip
+
+    def open_ids(self, reason: str | None = None) -> list[int]:
+        rows = self._conn.execute(
+            "SELECT id FROM dead_letters WHERE resolved_at IS NULL"
+            " AND (%(reason)s::text IS NULL OR reason = %(reason)s) ORDER BY id",
+            {"reason": reason},
+        ).fetchall()
+        return [int(str(r[0])) for r in rows]
+
+    def lock_for_replay(self, dead_letter_id: int) -> tuple[str, bytes, datetime, datetime | None] | None:
+        row = self._conn.execute(
+            "SELECT topic, payload, received_at, resolved_at FROM dead_letters WHERE id = %s FOR UPDATE",
+            (dead_letter_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        topic, payload, received_at, resolved_at = row
+        assert isinstance(topic, str)
+        assert isinstance(payload, bytes)
+        assert isinstance(received_at, datetime)
+        return topic, payload, received_at, resolved_at if isinstance(resolved_at, datetime) else None
+
+    def record_replay(self, dead_letter_id: int, outcome: str, *, resolved: bool) -> None:
+        self._conn.execute(
+            "UPDATE dead_letters SET last_replay_at = now(), last_replay_outcome = %s,"
+            " resolved_at = CASE WHEN %s THEN now() ELSE resolved_at END WHERE id = %s",
+            (outcome, resolved, dead_letter_id),
+        )
+
+
+def replay_dead_letter(
+    conn: psycopg.Connection[tuple[object, ...]],
+    dead_letter_id: int,
+    *,
+    max_future_skew: timedelta,
+    max_payload_bytes: int,
+) -> ReplayOutcome:
+    """Replay one dead letter in one transaction (the event and the dead letter's state together)."""
+    registry = RegistryCache(lambda: load_snapshot(conn), clock=lambda: 0.0, refresh_seconds=float("inf"))
+    classifier = MessageClassifier(registry, max_future_skew, max_payload_bytes)
+    writer = BatchWriter(conn)
+    repository = DeadLetterRepository(conn)
+    with conn.transaction():
+        locked = repository.lock_for_replay(dead_letter_id)
+        if locked is None:
+            raise DeadLetterNotFound(dead_letter_id)
+        topic, payload, received_at, resolved_at = locked
+        if resolved_at is not None:
+            return ReplayOutcome(dead_letter_id, "already_resolved", f"resolved at {resolved_at.isoformat()}")
+        raw = RawMessage(topic, payload, mid=0, qos=1, received_at=received_at, received_monotonic=0.0, generation=0)
+        result = classifier.classify_batch([raw])[0]
+        if not isinstance(result, AcceptedEvent):
+            outcome = ReplayOutcome(dead_letter_id, "rejected", f"{result.reason}: {result.detail}")
+            repository.record_replay(dead_letter_id, f"rejected: {result.reason}", resolved=False)
+            return outcome
+        written = writer.write([result], [])
+        status: ReplayStatus = "stored" if sum(written.stored.values()) == 1 else "duplicate"
+        repository.record_replay(dead_letter_id, status, resolved=True)
+        return ReplayOutcome(dead_letter_id, status, f"{result.event_type.value} from {result.publisher_id}")

@@ -1,0 +1,1 @@
+"""The only package that knows paho: a narrow MQTT source with start/stop, a callback and ack."""

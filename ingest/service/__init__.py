@@ -1,0 +1,1 @@
+"""The ingest service: classify raw messages, write batches, acknowledge after commit."""

@@ -1,0 +1,74 @@
+"""The ingest process's health and metrics over HTTP: `GET /health` (JSON) and `GET /metrics`."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Literal
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+HealthState = Literal["ok", "degraded", "down"]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestHealth:
+    status: HealthState
+    database: HealthState
+    broker: HealthState
+    reasons: list[str] = field(default_factory=list)
+
+
+class HealthServer:
+    """Serves until `stop()`; binds to loopback unless told otherwise."""
+
+    def __init__(
+        self,
+        port: int,
+        health: Callable[[], IngestHealth],
+        registry: CollectorRegistry,
+        host: str = "127.0.0.1",
+    ) -> None:
+        handler = _handler(health, registry)
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="ingest-health", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def _handler(health: Callable[[], IngestHealth], registry: CollectorRegistry) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/health":
+                report = health()
+                body = json.dumps(asdict(report)).encode()
+                self._send(200 if report.status == "ok" else 503, "application/json", body)
+            elif self.path == "/metrics":
+                self._send(200, CONTENT_TYPE_LATEST, generate_latest(registry))
+            else:
+                self._send(404, "application/json", b'{"error": "not_found"}')
+
+        def _send(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # scrapes every few seconds would drown the service log
+
+    return Handler

@@ -1,0 +1,160 @@
+"""The ingest process's database side: one connection, batches written with retry and backoff.
+
+Connection failures (`OperationalError`, `InterfaceError`: the server is down, restarting, slow
+past the statement timeout, or the connection broke around COMMIT) mean "outcome unknown": the
+batch is retried as a whole and nothing is acknowledged meanwhile; the unique keys absorb a batch
+that had in fact committed. Any other database error means the data itself was refused: the rows
+are then written one by one and the ones refused become `storage_rejected` dead letters, so one
+bad row can never wedge the stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Literal, TypeVar
+
+import psycopg
+
+from ingest.contract import RejectReason
+from ingest.records import AcceptedEvent, DeadLetter
+from ingest.service.classify import dead_letter_of
+from ingest.service.metrics import IngestMetrics
+from ingest.storage.batch_writer import BatchOutcome, BatchWriter
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
+
+
+class BatchStore:
+    def __init__(
+        self,
+        connect: Callable[[], psycopg.Connection[tuple[object, ...]]],
+        metrics: IngestMetrics,
+        *,
+        max_backoff_seconds: float = 5.0,
+    ) -> None:
+        self._connect = connect
+        self._metrics = metrics
+        self._max_backoff = max_backoff_seconds
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._writer: BatchWriter | None = None
+        self.state: Literal["ok", "degraded"] = "ok"
+        self.last_error = ""
+
+    def connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+            self._writer = BatchWriter(self._conn)
+        return self._conn
+
+    def retry(self, operation: Callable[[], T], stopping: threading.Event, give_up_at: float | None) -> T | None:
+        """Run `operation` until it gets through the connection; None if we had to give up.
+
+        While running we never give up (the broker holds the messages); once stopping, we give
+        up at `give_up_at`, or at once when there is none (the shutdown path retries on its own).
+        """
+        backoff = 0.2
+        while True:
+            try:
+                result = operation()
+            except _CONNECTION_ERRORS as exc:
+                self._failed(exc)
+            else:
+                self._recovered()
+                return result
+            if stopping.is_set() and (give_up_at is None or time.monotonic() >= give_up_at):
+                return None
+            stopping.wait(backoff)
+            backoff = min(backoff * 2, self._max_backoff)
+
+    def write_with_retry(
+        self, items: Sequence[AcceptedEvent | DeadLetter], stopping: threading.Event, give_up_at: float | None
+    ) -> bool:
+        accepted = [i for i in items if isinstance(i, AcceptedEvent)]
+        letters = [i for i in items if isinstance(i, DeadLetter)]
+        started = time.perf_counter()
+        outcome = self.retry(lambda: self._write(accepted, letters), stopping, give_up_at)
+        if outcome is None:
+            return False
+        m = self._metrics
+        m.commit_seconds.observe(time.perf_counter() - started)
+        m.batch_size.observe(len(items))
+        for event_type, count in outcome.stored.items():
+            m.stored.labels(event_type.value).inc(count)
+        for event_type, count in outcome.duplicates.items():
+            m.duplicates.labels(event_type.value).inc(count)
+        for letter in letters:
+            m.dead_letters.labels(letter.reason).inc()
+        return True
+
+    def ping(self) -> None:
+        """Notice an outage (or its end) while no messages flow."""
+        try:
+            self.connection().execute("SELECT 1")
+        except _CONNECTION_ERRORS as exc:
+            self._failed(exc)
+        else:
+            self._recovered()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+    def _write(self, accepted: list[AcceptedEvent], letters: list[DeadLetter]) -> BatchOutcome:
+        self.connection()
+        assert self._writer is not None
+        try:
+            return self._writer.write(accepted, letters)
+        except _CONNECTION_ERRORS:
+            raise
+        except psycopg.Error as exc:
+            log.warning("the database refused a batch (%s); isolating the rows it refuses", type(exc).__name__)
+            return self._write_isolating(accepted, letters)
+
+    def _write_isolating(self, accepted: list[AcceptedEvent], letters: list[DeadLetter]) -> BatchOutcome:
+        assert self._writer is not None
+        total = BatchOutcome()
+        refused = list(letters)
+        for item in accepted:
+            try:
+                one = self._writer.write([item], [])
+            except _CONNECTION_ERRORS:
+                raise
+            except psycopg.Error as exc:
+                refused.append(_storage_rejected(item, exc))
+                continue
+            total.stored.update(one.stored)
+            total.duplicates.update(one.duplicates)
+        letters_outcome = self._writer.write([], refused)
+        return BatchOutcome(
+            stored=total.stored,
+            duplicates=total.duplicates,
+            dead_letters_stored=letters_outcome.dead_letters_stored,
+            dead_letters_repeated=letters_outcome.dead_letters_repeated,
+        )
+
+    def _failed(self, exc: Exception) -> None:
+        first = self.state == "ok"
+        self.state = "degraded"
+        self.last_error = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
+        self._metrics.storage_failures.inc()
+        if first:
+            log.error("database unavailable (%s); holding messages unacknowledged and retrying", self.last_error)
+        self.close()
+
+    def _recovered(self) -> None:
+        if self.state != "ok":
+            log.info("database available again; catching up")
+        self.state = "ok"
+        self.last_error = ""
+
+
+def _storage_rejected(item: AcceptedEvent, exc: psycopg.Error) -> DeadLetter:
+    first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+    detail = f"{type(exc).__name__} (SQLSTATE {exc.sqlstate}): {first_line}"
+    return dead_letter_of(item.raw, RejectReason.STORAGE_REJECTED, detail)

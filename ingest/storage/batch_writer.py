@@ -1,0 +1,103 @@
+"""Writes one batch of accepted events and dead letters in one transaction.
+
+Binary COPY into per-connection staging tables, then `INSERT … SELECT … ON CONFLICT DO NOTHING`
+into the hypertables, so that a redelivered event is absorbed by the unique key and counted as a
+duplicate. The caller acknowledges the batch's messages only after `write` returned.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from ingest.contract import EventType
+from ingest.records import AcceptedEvent, DeadLetter
+from ingest.storage.event_tables import EVENT_TABLES, EventTable
+
+_DEAD_LETTER_COLUMNS = ("received_at", "topic", "publisher_id", "reason", "detail", "payload", "fingerprint")
+_DEAD_LETTER_TYPES = ("timestamptz", "text", "text", "text", "text", "bytea", "bytea")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    stored: Counter[EventType] = field(default_factory=Counter)
+    duplicates: Counter[EventType] = field(default_factory=Counter)
+    dead_letters_stored: int = 0
+    dead_letters_repeated: int = 0
+
+
+def _staging_name(table: str) -> sql.Identifier:
+    return sql.Identifier(f"staging_{table}")
+
+
+class BatchWriter:
+    """Owns nothing but the staging tables of the connection it is given."""
+
+    def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        self._conn = conn
+        with conn.transaction():
+            for table in EVENT_TABLES.values():
+                conn.execute(
+                    sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DELETE ROWS").format(
+                        _staging_name(table.name), sql.Identifier(table.name)
+                    )
+                )
+            conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS staging_dead_letters (received_at timestamptz, topic text,"
+                " publisher_id text, reason text, detail text, payload bytea, fingerprint bytea)"
+                " ON COMMIT DELETE ROWS"
+            )
+
+    def write(self, events: Sequence[AcceptedEvent], dead_letters: Sequence[DeadLetter]) -> BatchOutcome:
+        by_type: dict[EventType, list[AcceptedEvent]] = {}
+        for accepted in events:
+            by_type.setdefault(accepted.event_type, []).append(accepted)
+        outcome = BatchOutcome()
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            for event_type, batch in by_type.items():
+                table = EVENT_TABLES[event_type]
+                stored = self._insert_events(cur, table, batch)
+                outcome.stored[event_type] += stored
+                outcome.duplicates[event_type] += len(batch) - stored
+            stored_letters = self._insert_dead_letters(cur, dead_letters) if dead_letters else 0
+        return BatchOutcome(
+            stored=outcome.stored,
+            duplicates=outcome.duplicates,
+            dead_letters_stored=stored_letters,
+            dead_letters_repeated=len(dead_letters) - stored_letters,
+        )
+
+    def _insert_events(
+        self, cur: psycopg.Cursor[tuple[object, ...]], table: EventTable, batch: list[AcceptedEvent]
+    ) -> int:
+        columns = sql.SQL(", ").join(map(sql.Identifier, table.columns))
+        copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(_staging_name(table.name), columns)
+        to_row = table.to_row
+        with cur.copy(copy) as cp:
+            cp.set_types(list(table.types))
+            for accepted in batch:
+                cp.write_row(to_row(accepted.event, accepted.publisher_id, accepted.received_at))
+        cur.execute(
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
+                sql.Identifier(table.name), columns, columns, _staging_name(table.name)
+            )
+        )
+        return cur.rowcount
+
+    def _insert_dead_letters(self, cur: psycopg.Cursor[tuple[object, ...]], letters: Sequence[DeadLetter]) -> int:
+        columns = sql.SQL(", ").join(map(sql.Identifier, _DEAD_LETTER_COLUMNS))
+        staging = _staging_name("dead_letters")
+        with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(staging, columns)) as cp:
+            cp.set_types(list(_DEAD_LETTER_TYPES))
+            for d in letters:
+                cp.write_row((d.received_at, d.topic, d.publisher_id, d.reason, d.detail, d.payload, d.fingerprint))
+        cur.execute(
+            sql.SQL("INSERT INTO dead_letters ({}) SELECT {} FROM {} ON CONFLICT (fingerprint) DO NOTHING").format(
+                columns, columns, staging
+            )
+        )
+        return cur.rowcount

@@ -1,0 +1,124 @@
+"""No loss, no duplicate rows: through a crash, a database outage, a clean stop, and shared load."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from deploy.stack.broker_accounts import AccountRole
+from deploy.stack.manager import LocalStack
+from tests.fixtures.ingest import (
+    EventStream,
+    IngestAccount,
+    Publisher,
+    RunningIngest,
+    count_rows,
+    spawn_ingest,
+    stored_event_ids,
+    wait_for,
+)
+from tests.fixtures.mqtt import unique_publisher_id
+from tests.fixtures.stack import IsolatedDatabase
+
+pytestmark = pytest.mark.integration
+
+
+def _assert_exactly_once(database: IsolatedDatabase, stream: EventStream) -> None:
+    assert wait_for(lambda: count_rows(database, "payment_transactions") >= stream.count, timeout=90)
+    stored = stored_event_ids(database)
+    assert len(stored) == stream.count  # 0 duplicated rows
+    assert set(stored) == set(stream.event_ids)  # 0 lost
+    assert count_rows(database, "dead_letters") == 0
+
+
+def test_sigkill_mid_stream_then_restart_loses_and_duplicates_nothing(
+    stack: LocalStack,
+    database: IsolatedDatabase,
+    ingest_account: IngestAccount,
+    register_publisher: Callable[..., Publisher],
+) -> None:
+    first = spawn_ingest(stack, database, ingest_account)
+    payments = register_publisher("payments")
+    stream = EventStream(payments, count=6000, rate=2000).start()
+    assert wait_for(lambda: count_rows(database, "payment_transactions") > 500, timeout=30)
+    first.kill()  # SIGKILL: no flush, no acknowledgement, nothing of the shutdown runs
+    partial = count_rows(database, "payment_transactions")
+    second = spawn_ingest(stack, database, ingest_account)
+    try:
+        stream.join()
+        _assert_exactly_once(database, stream)
+    finally:
+        assert second.terminate() == 0
+    assert 500 < partial < stream.count
+
+
+def test_postgresql_stopped_for_20_seconds(
+    stack: LocalStack,
+    database: IsolatedDatabase,
+    start_ingest: Callable[..., RunningIngest],
+    register_publisher: Callable[..., Publisher],
+) -> None:
+    ingest = start_ingest()
+    payments = register_publisher("payments")
+    stream = EventStream(payments, count=8000, rate=250).start()
+    assert wait_for(lambda: count_rows(database, "payment_transactions") > 200, timeout=30)
+    stack.postgres.stop()
+    stopped_at = time.monotonic()
+    try:
+        assert wait_for(lambda: ingest.service.health().status == "degraded", timeout=10)
+        assert time.monotonic() - stopped_at <= 10
+        assert ingest.service.health().database == "degraded"
+        time.sleep(max(0.0, 20 - (time.monotonic() - stopped_at)))
+    finally:
+        stack.postgres.start()
+    stream.join()
+    _assert_exactly_once(database, stream)
+    assert wait_for(lambda: ingest.service.health().status == "ok", timeout=10)
+
+
+def test_sigterm_commits_and_acknowledges_what_it_stored(
+    stack: LocalStack,
+    database: IsolatedDatabase,
+    ingest_account: IngestAccount,
+    start_ingest: Callable[..., RunningIngest],
+    register_publisher: Callable[..., Publisher],
+) -> None:
+    process = spawn_ingest(stack, database, ingest_account)
+    payments = register_publisher("payments")
+    stream = EventStream(payments, count=4000, rate=2000).start()
+    assert wait_for(lambda: count_rows(database, "payment_transactions") > 500, timeout=30)
+    assert process.terminate() == 0
+    stored_before_restart = count_rows(database, "payment_transactions")
+    # The same session again: everything the stopped process stored was acknowledged, so the
+    # broker redelivers none of it, and the restarted service sees no duplicate.
+    restarted = start_ingest()
+    stream.join()
+    _assert_exactly_once(database, stream)
+    metrics = restarted.service.metrics
+    assert metrics.duplicates.labels("transaction")._value.get() == 0
+    assert metrics.stored.labels("transaction")._value.get() == stream.count - stored_before_restart
+
+
+def test_two_processes_share_one_stream_through_a_shared_subscription(
+    stack: LocalStack,
+    database: IsolatedDatabase,
+    ingest_account: IngestAccount,
+    start_ingest: Callable[..., RunningIngest],
+    register_publisher: Callable[..., Publisher],
+) -> None:
+    second_account = IngestAccount(unique_publisher_id("ingest"), "pw-second", ingest_account.group)
+    stack.mosquitto.accounts.set(second_account.username, second_account.password, AccountRole.INGEST)
+    try:
+        one = start_ingest()
+        two = start_ingest(second_account)
+        payments = register_publisher("payments")
+        stream = EventStream(payments, count=4000, rate=2000).start()
+        stream.join()
+        _assert_exactly_once(database, stream)
+        shares = [s.service.metrics.stored.labels("transaction")._value.get() for s in (one, two)]
+        assert sum(shares) == stream.count
+        assert min(shares) > 0
+    finally:
+        stack.mosquitto.accounts.remove(second_account.username)

@@ -1,0 +1,73 @@
+"""`ioc publishers add | disable`: the registry row and the broker credentials go together."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
+from deploy.stack.manager import LocalStack
+from ingest.registry.publishers import InvalidPublisher, PublisherExists, add_publisher
+from tests.fixtures.mqtt import BlockingClient, open_client, unique_publisher_id
+from tests.fixtures.stack import IsolatedDatabase, cli_environment
+
+pytestmark = pytest.mark.integration
+
+
+def _run(stack: LocalStack, database: IsolatedDatabase, *args: str) -> subprocess.CompletedProcess[str]:
+    env = cli_environment(stack, IOC_DATABASE_URL=database.url)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "publishers", *args], env=env, capture_output=True, text=True
+    )
+
+
+def test_add_prints_a_working_password_once_and_disable_revokes_it(
+    stack: LocalStack, database: IsolatedDatabase, mqtt_clients: list[BlockingClient]
+) -> None:
+    publisher_id = unique_publisher_id("desk")
+    added = _run(stack, database, "add", publisher_id, "--source", "portal", "--area", "24615")
+    assert added.returncode == 0, added.stderr
+    lines = added.stdout.splitlines()
+    assert lines[0] == f"publisher {publisher_id} added (portal, 24615)"
+    assert lines[1] == f"MQTT username: {publisher_id}"
+    password = lines[2].split()[2]
+    client = open_client(stack, publisher_id, password)
+    mqtt_clients.append(client)
+    assert not client.wait_connected().is_failure
+
+    disabled = _run(stack, database, "disable", publisher_id)
+    assert disabled.returncode == 0, disabled.stderr
+    again = open_client(stack, publisher_id, password)
+    mqtt_clients.append(again)
+    assert again.wait_connected().getName() == "Not authorized"
+    with database.connect() as conn:
+        row = conn.execute("SELECT source, area_code, disabled_at IS NOT NULL FROM publishers WHERE id = %s",
+                           (publisher_id,)).fetchone()  # fmt: skip
+    assert row == ("portal", "24615", True)
+
+
+def test_bad_registrations_are_refused_with_nothing_created(
+    stack: LocalStack, db: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    existing = unique_publisher_id("dup")
+    add_publisher(db, stack.mosquitto.accounts, existing, "payments", "24611")
+    with pytest.raises(PublisherExists):
+        add_publisher(db, stack.mosquitto.accounts, existing, "payments", "24611")
+    for bad_id, source, area in [
+        ("Bad+Id", "portal", "67"),
+        ("ok-id", "weather", "67"),
+        ("ok-id-2", "portal", "0"),
+    ]:
+        with pytest.raises(InvalidPublisher):
+            add_publisher(db, stack.mosquitto.accounts, bad_id, source, area)
+    assert db.execute("SELECT id FROM publishers").fetchall() == [(existing,)]
+    assert "ok-id-2" not in stack.mosquitto.accounts.usernames()
+    stack.mosquitto.accounts.remove(existing)
+
+
+def test_unknown_publisher_disable_is_a_clear_error(stack: LocalStack, database: IsolatedDatabase) -> None:
+    result = _run(stack, database, "disable", "nobody-here")
+    assert result.returncode == 1
+    assert result.stderr == "ioc publishers disable: publisher nobody-here does not exist\n"
