@@ -7,7 +7,14 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from api.cli import db_commands, dead_letter_commands, ingest_commands, publisher_commands, stack_commands
+from api.cli import (
+    bench_commands,
+    db_commands,
+    dead_letter_commands,
+    ingest_commands,
+    publisher_commands,
+    stack_commands,
+)
 from deploy.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -17,7 +24,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ioc", description="Đắk Nông IOC backend")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (stack_commands, db_commands, publisher_commands, ingest_commands, dead_letter_commands):
+    for module in (
+        stack_commands,
+        db_commands,
+        publisher_commands,
+        ingest_commands,
+        dead_letter_commands,
+        bench_commands,
+    ):
         module.register(commands)
     return parser
 

@@ -1,0 +1,1 @@
+"""Benchmark commands (`ioc bench …`): load generators and measurements against the real stack."""

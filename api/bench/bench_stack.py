@@ -1,0 +1,73 @@
+"""What every ingest benchmark phase needs from the local stack: a fresh database and accounts."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
+
+from api.bench.workload import BenchPublisher
+from deploy.migrations.runner import migrate
+from deploy.stack.broker_accounts import AccountRole
+from deploy.stack.manager import LocalStack
+from ingest.registry.areas import seed_pilot_areas
+from ingest.registry.publishers import add_publisher
+from ingest.storage.event_tables import EVENT_TABLES
+
+BENCH_DATABASE = "ioc_bench"
+
+
+class BenchSetupError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class BenchStack:
+    stack: LocalStack
+    database_url: str
+    area_codes: list[str]
+    passwords: dict[str, str]  # publisher and service accounts of the benchmark
+
+    def reset_tables(self) -> None:
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            tables = ", ".join(t.name for t in EVENT_TABLES.values())
+            conn.execute(f"TRUNCATE {tables}, dead_letters")
+
+    def reset_session(self, username: str) -> None:
+        """Connect once with a clean start and no expiry: whatever the broker kept for it is gone."""
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=username, protocol=mqtt.MQTTv5)
+        client.username_pw_set(username, self.passwords[username])
+        client.connect("127.0.0.1", self.stack.settings.mqtt_port, clean_start=True)
+        client.loop_start()
+        deadline = time.monotonic() + 5
+        while not client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        client.disconnect()
+        client.loop_stop()
+
+
+def prepare(stack: LocalStack, publishers: list[BenchPublisher], service_accounts: list[str]) -> BenchStack:
+    """A fresh `ioc_bench` database with the pilot areas, the publishers and broker accounts."""
+    with stack.postgres.admin_connect() as conn:
+        if conn.execute("SHOW track_commit_timestamp").fetchone() != ("on",):
+            raise BenchSetupError("track_commit_timestamp is off: restart the stack (ioc stack down; ioc stack up)")
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DATABASE} OWNER ioc")
+    url = stack.postgres.app_dsn(BENCH_DATABASE)
+    passwords: dict[str, str] = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate(conn)
+        seed_pilot_areas(conn)
+        areas = [str(c) for (c,) in conn.execute("SELECT code FROM areas WHERE level IN ('commune', 'village')")]
+        for p in publishers:
+            stack.mosquitto.accounts.remove(p.id)
+            passwords[p.id] = add_publisher(conn, stack.mosquitto.accounts, p.id, p.source, "67").password
+    for username in service_accounts:
+        passwords[username] = secrets.token_urlsafe(18)
+        stack.mosquitto.accounts.set(username, passwords[username], AccountRole.INGEST)
+    time.sleep(0.2)  # the broker reloads its password file on SIGHUP, asynchronously
+    return BenchStack(stack, url, areas, passwords)

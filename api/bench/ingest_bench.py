@@ -1,0 +1,217 @@
+"""`ioc bench ingest`: sustained events/s to committed rows, publish→commit latency, loss, CPU and RSS.
+
+Three phases on the same broker and the same kind of stream, in one run:
+  1. baseline: one paho QoS 1 subscriber that only receives, flooded — the ceiling of one paho process;
+  2. ingest at the offered `rate` for `seconds` — sustained rate, latency p50/p99, lost, duplicated;
+  3. ingest flooded — the most it stores per second; its ratio to the baseline is printed.
+Latency is commit time (`pg_xact_commit_timestamp`) minus `occurred_at`, which each line carries
+as the moment it was handed to its publisher.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from api.bench import bench_stack, procstats
+from api.bench.feeders import PublisherFeeder
+from api.bench.workload import EventFactory, bench_publishers, templates
+from deploy.stack.manager import LocalStack
+
+_TABLES = ("payment_transactions", "coverage_samples", "portal_dossier_events")
+_ROWS = sql.SQL(" UNION ALL ").join(
+    sql.SQL("SELECT event_id, occurred_at, xmin FROM {}").format(sql.Identifier(t)) for t in _TABLES
+)
+_LATENCY = sql.SQL("extract(epoch FROM pg_xact_commit_timestamp(xmin) - occurred_at)")
+
+
+@dataclass(frozen=True)
+class IngestBenchConfig:
+    rate: float = 12_000
+    seconds: float = 60
+    workers: int = 2
+    publishers: int = 4
+    flood_events: int = 200_000
+    seed: int = 9
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    published: int
+    stored_rows: int
+    distinct_events: int
+    dead_letters: int
+    events_per_second: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    ingest_cpu_percent: float  # of one core, all ingest processes together
+    ingest_peak_rss_mb: list[float]
+
+    @property
+    def lost(self) -> int:
+        return self.published - self.distinct_events
+
+    @property
+    def duplicated(self) -> int:
+        return self.stored_rows - self.distinct_events
+
+
+@dataclass(frozen=True)
+class IngestBenchReport:
+    config: IngestBenchConfig
+    baseline_events_per_second: float
+    sustained: PhaseResult
+    flood: PhaseResult
+
+
+class IngestBench:
+    def __init__(self, stack: LocalStack, config: IngestBenchConfig) -> None:
+        self._config = config
+        self._publishers = bench_publishers(config.publishers)
+        self._ingest_accounts = [f"bench-ingest-{i + 1}" for i in range(config.workers)]
+        self._receiver = "bench-receiver"
+        self._bench = bench_stack.prepare(stack, self._publishers, [*self._ingest_accounts, self._receiver])
+        self._factory = EventFactory(self._bench.area_codes, config.seed)
+
+    def run(self) -> IngestBenchReport:
+        c = self._config
+        baseline = self.baseline(c.flood_events)
+        sustained = self.ingest_phase(rate=c.rate, events=int(c.rate * c.seconds))
+        flood = self.ingest_phase(rate=0, events=c.flood_events)
+        return IngestBenchReport(c, baseline, sustained, flood)
+
+    def _feeders(self, rate: float, events: int) -> list[PublisherFeeder]:
+        per_publisher = events // len(self._publishers)
+        port = self._bench.stack.settings.mqtt_port
+        return [
+            PublisherFeeder(
+                p, self._bench.passwords[p.id], port, templates(self._factory, p, per_publisher),
+                rate / len(self._publishers),
+            )
+            for p in self._publishers
+        ]  # fmt: skip
+
+    def baseline(self, events: int) -> float:
+        self._bench.reset_session(self._receiver)
+        feeders = self._feeders(0, events)
+        expected = (events // len(self._publishers)) * len(self._publishers)
+        env = {**os.environ, "IOC_BENCH_MQTT_PASSWORD": self._bench.passwords[self._receiver]}
+        receiver = subprocess.Popen(
+            [sys.executable, "-m", "api.bench.receive_only", str(self._bench.stack.settings.mqtt_port),
+             self._receiver, "ioc/v1/+/+/+", str(expected), "300"],
+            env=env, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert receiver.stdout is not None
+        receiver.stdout.readline()  # "subscribed"
+        for f in feeders:
+            f.start()
+        for f in feeders:
+            f.wait(600)
+        result = json.loads(receiver.stdout.readline())
+        receiver.wait(30)
+        return float(result["received"]) / float(result["seconds"])
+
+    def ingest_phase(self, rate: float, events: int) -> PhaseResult:
+        self._bench.reset_tables()
+        group = f"bench-{int(time.time())}"
+        for username in self._ingest_accounts:
+            self._bench.reset_session(username)
+        workers = [self._spawn_ingest(u, group) for u in self._ingest_accounts]
+        try:
+            cpu_before = [procstats.cpu_seconds(w.pid) for w in workers]
+            started = time.monotonic()
+            feeders = self._feeders(rate, events)
+            published = sum(f.line_count for f in feeders)
+            for f in feeders:
+                f.start()
+            for f in feeders:
+                f.wait(900)
+            self._wait_rows(published, timeout_seconds=300)
+            elapsed = time.monotonic() - started
+            cpu = sum(procstats.cpu_seconds(w.pid) - b for w, b in zip(workers, cpu_before, strict=True))
+            rss = [procstats.peak_rss_bytes(w.pid) / 2**20 for w in workers]
+        finally:
+            for w in workers:
+                w.terminate()
+            for w in workers:
+                w.wait(60)
+        return self._measure(published, cpu_percent=100 * cpu / elapsed, rss=rss)
+
+    def _spawn_ingest(self, username: str, group: str) -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "IOC_DATABASE_URL": self._bench.database_url,
+            "IOC_MQTT_USERNAME": username,
+            "IOC_MQTT_PASSWORD": self._bench.passwords[username],
+            "IOC_INGEST_SHARED_GROUP": group,
+            "IOC_INGEST_HEALTH_PORT": "0",
+            "IOC_MQTT_PORT": str(self._bench.stack.settings.mqtt_port),
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "ingest"], env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+        )
+        time.sleep(1.0)  # connect and subscribe before the stream starts
+        return process
+
+    def _wait_rows(self, expected: int, timeout_seconds: float) -> None:
+        deadline = time.monotonic() + timeout_seconds
+        with psycopg.connect(self._bench.database_url, autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                row = conn.execute(sql.SQL("SELECT count(*) FROM ({}) r").format(_ROWS)).fetchone()
+                dead = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
+                if row and dead and int(row[0]) + int(dead[0]) >= expected:
+                    return
+                time.sleep(0.25)
+
+    def _measure(self, published: int, cpu_percent: float, rss: list[float]) -> PhaseResult:
+        with psycopg.connect(self._bench.database_url, autocommit=True) as conn:
+            row = conn.execute(
+                sql.SQL(
+                    "SELECT count(*), count(DISTINCT event_id),"
+                    " extract(epoch FROM max(pg_xact_commit_timestamp(xmin)) - min(occurred_at)),"
+                    " percentile_cont(0.5) WITHIN GROUP (ORDER BY {latency}),"
+                    " percentile_cont(0.99) WITHIN GROUP (ORDER BY {latency})"
+                    " FROM ({rows}) r"
+                ).format(latency=_LATENCY, rows=_ROWS)
+            ).fetchone()
+            dead = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
+        assert row is not None
+        assert dead is not None
+        rows, distinct, span, p50, p99 = (float(v or 0) for v in row)
+        return PhaseResult(
+            published=published, stored_rows=int(rows), distinct_events=int(distinct), dead_letters=int(dead[0]),
+            events_per_second=rows / span if span else 0.0, latency_p50_ms=1000 * p50, latency_p99_ms=1000 * p99,
+            ingest_cpu_percent=cpu_percent, ingest_peak_rss_mb=rss,
+        )  # fmt: skip
+
+
+def render(report: IngestBenchReport) -> str:
+    c = report.config
+    s, f = report.sustained, report.flood
+    ratio = f.events_per_second / report.baseline_events_per_second if report.baseline_events_per_second else 0
+    lines = [
+        f"ioc bench ingest: {c.publishers} publishers (mosquitto_pub, QoS 1), {c.workers} ingest processes, "
+        f"{os.cpu_count()} cores",
+        f"baseline  paho receive-only subscriber, flood of {c.flood_events}: "
+        f"{report.baseline_events_per_second:,.0f} msg/s",
+        _phase_line(f"sustained offered {c.rate:,.0f}/s for {c.seconds:.0f} s", s),
+        _phase_line(f"flood     {c.flood_events} events", f),
+        f"ratio     ingest flood / paho receive-only = {ratio:.2f}",
+    ]
+    return "\n".join(lines)
+
+
+def _phase_line(title: str, r: PhaseResult) -> str:
+    rss = "/".join(f"{m:.0f}" for m in r.ingest_peak_rss_mb)
+    return (
+        f"{title}: {r.events_per_second:,.0f} events/s committed, latency p50 {r.latency_p50_ms:.0f} ms "
+        f"p99 {r.latency_p99_ms:.0f} ms, published {r.published}, lost {r.lost}, duplicated {r.duplicated}, "
+        f"dead letters {r.dead_letters}, ingest CPU {r.ingest_cpu_percent:.0f}% of a core, peak RSS {rss} MB"
+    )

@@ -1,0 +1,41 @@
+"""`ioc bench ingest`: performance is measured by benchmark commands, not by timed tests."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from api.bench.bench_stack import BenchSetupError
+from api.bench.ingest_bench import IngestBench, IngestBenchConfig, render
+from deploy.settings import Settings
+from deploy.stack.manager import LocalStack
+
+
+def register(commands: Any) -> None:
+    bench = commands.add_parser("bench", help="benchmarks against the local stack")
+    kinds = bench.add_subparsers(dest="kind", required=True, metavar="KIND")
+    ingest = kinds.add_parser("ingest", help="MQTT → TimescaleDB throughput, latency, loss")
+    defaults = IngestBenchConfig()
+    ingest.add_argument("--rate", type=float, default=defaults.rate, help="offered events/s (sustained phase)")
+    ingest.add_argument("--seconds", type=float, default=defaults.seconds, help="length of the sustained phase")
+    ingest.add_argument("--workers", type=int, default=defaults.workers, help="ingest processes")
+    ingest.add_argument("--publishers", type=int, default=defaults.publishers)
+    ingest.add_argument("--flood-events", type=int, default=defaults.flood_events)
+    bench.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    config = IngestBenchConfig(
+        rate=args.rate, seconds=args.seconds, workers=args.workers, publishers=args.publishers,
+        flood_events=args.flood_events,
+    )  # fmt: skip
+    stack = LocalStack(settings)
+    stack.up()
+    try:
+        report = IngestBench(stack, config).run()
+    except BenchSetupError as exc:
+        print(f"ioc bench ingest: {exc}", file=sys.stderr)
+        return 1
+    print(render(report))
+    return 0
