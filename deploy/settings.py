@@ -35,10 +35,9 @@ class Settings(BaseSettings):
     # Ingest.
     ingest_client_id: str = "ioc-ingest"
     ingest_shared_group: str = "ingest"
-    ingest_session_expiry_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     ingest_batch_max_rows: int = Field(default=2000, ge=1, le=100_000)
-    ingest_flush_interval_seconds: float = Field(default=0.05, gt=0, le=10)
-    ingest_queue_max_messages: int = Field(default=20_000, ge=10)
+    ingest_flush_interval_seconds: float = Field(default=0.02, gt=0, le=10)
+    ingest_queue_max_messages: int = Field(default=20_000, ge=100)
     ingest_max_payload_bytes: int = Field(default=65_536, ge=1024)
     ingest_max_future_skew_seconds: float = Field(default=300.0, ge=0)
     ingest_retention_days: int = Field(default=400, ge=1)

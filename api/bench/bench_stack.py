@@ -6,14 +6,13 @@ import secrets
 import time
 from dataclasses import dataclass
 
-import paho.mqtt.client as mqtt
 import psycopg
-from paho.mqtt.enums import CallbackAPIVersion
 
 from api.bench.workload import BenchPublisher
 from deploy.migrations.runner import migrate
 from deploy.stack.broker_accounts import AccountRole
 from deploy.stack.manager import LocalStack
+from deploy.stack.mosquitto import clear_session
 from ingest.registry.areas import seed_pilot_areas
 from ingest.registry.publishers import add_publisher
 from ingest.storage.event_tables import EVENT_TABLES
@@ -38,16 +37,7 @@ class BenchStack:
             conn.execute(f"TRUNCATE {tables}, dead_letters")
 
     def reset_session(self, username: str) -> None:
-        """Connect once with a clean start and no expiry: whatever the broker kept for it is gone."""
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=username, protocol=mqtt.MQTTv5)
-        client.username_pw_set(username, self.passwords[username])
-        client.connect("127.0.0.1", self.stack.settings.mqtt_port, clean_start=True)
-        client.loop_start()
-        deadline = time.monotonic() + 5
-        while not client.is_connected() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        client.disconnect()
-        client.loop_stop()
+        clear_session(self.stack.settings.mqtt_port, username, self.passwords[username])
 
 
 def prepare(stack: LocalStack, publishers: list[BenchPublisher], service_accounts: list[str]) -> BenchStack:

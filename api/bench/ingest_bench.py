@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 
 import psycopg
@@ -29,12 +31,15 @@ _TABLES = ("payment_transactions", "coverage_samples", "portal_dossier_events")
 _ROWS = sql.SQL(" UNION ALL ").join(
     sql.SQL("SELECT event_id, occurred_at, xmin FROM {}").format(sql.Identifier(t)) for t in _TABLES
 )
+# mosquitto_pub gives no sign that it has connected; lines handed to it before then would wait in
+# its pipe and count as latency of the system under test.
+_PUBLISHER_SETTLE_SECONDS = 1.0
 _LATENCY = sql.SQL("extract(epoch FROM pg_xact_commit_timestamp(xmin) - occurred_at)")
 
 
 @dataclass(frozen=True)
 class IngestBenchConfig:
-    rate: float = 12_000
+    rate: float = 13_000
     seconds: float = 60
     workers: int = 2
     publishers: int = 4
@@ -101,6 +106,7 @@ class IngestBench:
     def baseline(self, events: int) -> float:
         self._bench.reset_session(self._receiver)
         feeders = self._feeders(0, events)
+        time.sleep(_PUBLISHER_SETTLE_SECONDS)
         expected = (events // len(self._publishers)) * len(self._publishers)
         env = {**os.environ, "IOC_BENCH_MQTT_PASSWORD": self._bench.passwords[self._receiver]}
         receiver = subprocess.Popen(
@@ -125,10 +131,11 @@ class IngestBench:
             self._bench.reset_session(username)
         workers = [self._spawn_ingest(u, group) for u in self._ingest_accounts]
         try:
-            cpu_before = [procstats.cpu_seconds(w.pid) for w in workers]
-            started = time.monotonic()
             feeders = self._feeders(rate, events)
             published = sum(f.line_count for f in feeders)
+            time.sleep(_PUBLISHER_SETTLE_SECONDS)
+            cpu_before = [procstats.cpu_seconds(w.pid) for w in workers]
+            started = time.monotonic()
             for f in feeders:
                 f.start()
             for f in feeders:
@@ -145,19 +152,23 @@ class IngestBench:
         return self._measure(published, cpu_percent=100 * cpu / elapsed, rss=rss)
 
     def _spawn_ingest(self, username: str, group: str) -> subprocess.Popen[bytes]:
+        health_port = _free_port()
+        log_path = self._bench.stack.paths.logs / f"{username}.log"
         env = {
             **os.environ,
             "IOC_DATABASE_URL": self._bench.database_url,
+            "IOC_REDIS_URL": self._bench.stack.redis.url(),
             "IOC_MQTT_USERNAME": username,
             "IOC_MQTT_PASSWORD": self._bench.passwords[username],
             "IOC_INGEST_SHARED_GROUP": group,
-            "IOC_INGEST_HEALTH_PORT": "0",
+            "IOC_INGEST_HEALTH_PORT": str(health_port),
             "IOC_MQTT_PORT": str(self._bench.stack.settings.mqtt_port),
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "ingest"], env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
-        )
-        time.sleep(1.0)  # connect and subscribe before the stream starts
+        with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "ingest"], env=env, stderr=log, stdout=subprocess.DEVNULL
+            )
+        _wait_healthy(health_port, timeout_seconds=30)
         return process
 
     def _wait_rows(self, expected: int, timeout_seconds: float) -> None:
@@ -190,6 +201,26 @@ class IngestBench:
             events_per_second=rows / span if span else 0.0, latency_p50_ms=1000 * p50, latency_p99_ms=1000 * p99,
             ingest_cpu_percent=cpu_percent, ingest_peak_rss_mb=rss,
         )  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(port: int, timeout_seconds: float) -> None:
+    """Until the ingest process reports broker and database ok (it has subscribed by then)."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+                if json.load(response)["status"] == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise bench_stack.BenchSetupError(f"ingest process on health port {port} did not become ready")
 
 
 def render(report: IngestBenchReport) -> str:

@@ -25,13 +25,30 @@ def register(commands: Any) -> None:
     bench.set_defaults(handler=run)
 
 
+def bench_settings(settings: Settings) -> Settings:
+    """A stack of its own beside the development one (`$IOC_HOME/bench`, ports + 10): no session or
+    backlog of anyone else's shares the broker, and the measurements repeat."""
+    return settings.model_copy(
+        update={
+            "home": settings.resolved_home() / "bench",
+            "pg_port": settings.pg_port + 10,
+            "mqtt_port": settings.mqtt_port + 10,
+            "redis_port": settings.redis_port + 10,
+            "database_url": None,
+            "redis_url": None,
+            "mqtt_password": None,
+        }
+    )
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     config = IngestBenchConfig(
         rate=args.rate, seconds=args.seconds, workers=args.workers, publishers=args.publishers,
         flood_events=args.flood_events,
     )  # fmt: skip
-    stack = LocalStack(settings)
+    stack = LocalStack(bench_settings(settings))
     stack.up()
+    stack.mosquitto.discard_persistence()
     try:
         report = IngestBench(stack, config).run()
     except BenchSetupError as exc:

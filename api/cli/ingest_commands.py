@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -57,6 +58,9 @@ def run_one(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     health.start()
+    # Start-up objects (modules, models, the registry) never die: keep them out of the collector's
+    # full passes, which otherwise cost tens of milliseconds every few seconds under load.
+    gc.freeze()
     log.info(
         "ingest %s: broker %s:%d, health and metrics on http://127.0.0.1:%d/health",
         settings.mqtt_username, settings.mqtt_host, settings.mqtt_port, health.port,

@@ -1,19 +1,20 @@
-"""The ingest loop: take raw messages off a bounded queue, store a batch in one transaction, then ack.
+"""The ingest loop: read messages, store a batch in one transaction, then acknowledge it.
 
-Threads: paho's network thread only enqueues (`MqttSource` → `_enqueue`); this loop, on the
-thread that calls `run()`, does everything else. The queue is bounded, and the broker never has
-more unacknowledged messages in flight to us than the queue holds (MQTT 5 Receive Maximum), so
-intake pauses by itself while the database is down: nothing is acknowledged until it committed.
+One thread does everything, in order: poll the broker connection (which hands messages over to
+`_pending`), and when a batch is full or its first message is `flush_interval` old, classify it,
+write it, commit, acknowledge. `_pending` is bounded twice: the loop stops reading once a batch
+is full, and the broker sends no more than its `max_inflight_messages` unacknowledged; while the
+database is down we keep the connection alive but read nothing past `queue_max_messages`.
 
-Stop contract (`stop()`, called from a SIGTERM handler): close intake → drain the queue → final
-commit → acknowledge → disconnect → close the database connection. What could not be committed
-within `shutdown_grace_seconds` stays unacknowledged and the broker delivers it again later.
+Stop contract (`stop()`, safe from a signal handler): close intake → commit and acknowledge what
+was received → make sure the broker has the acknowledgements → disconnect → close the database
+connection. What could not be committed within `shutdown_grace_seconds` stays unacknowledged and
+the broker delivers it again later.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -45,8 +46,6 @@ def source_config(settings: Settings) -> MqttSourceConfig:
         password=password,
         subscription=f"$share/{settings.ingest_shared_group}/ioc/v1/#",
         keepalive_seconds=settings.mqtt_keepalive_seconds,
-        session_expiry_seconds=settings.ingest_session_expiry_seconds,
-        receive_maximum=min(65_535, settings.ingest_queue_max_messages),
     )
 
 
@@ -64,9 +63,9 @@ class IngestService:
         self._clock = clock
         self._grace = shutdown_grace_seconds
         self.metrics = metrics or IngestMetrics()
-        self._queue: queue.Queue[RawMessage] = queue.Queue(maxsize=settings.ingest_queue_max_messages)
-        self._source = MqttSource(source_config(settings), self._enqueue)
-        self._store = BatchStore(connect, self.metrics)
+        self._pending: list[RawMessage] = []
+        self._source = MqttSource(source_config(settings), self._pending.append)
+        self._store = BatchStore(connect, self.metrics, wait=self._wait)
         self._registry = RegistryCache(
             lambda: load_snapshot(self._store.connection()), clock, settings.ingest_registry_refresh_seconds
         )
@@ -77,6 +76,7 @@ class IngestService:
         )
         self._stopping = threading.Event()
         self._stopped = threading.Event()
+        self._connected = threading.Event()
         self._inflight_since: float | None = None
         self._next_retention = clock()
         self._next_ping = clock()
@@ -88,7 +88,8 @@ class IngestService:
         self._source.start()
         try:
             while not self._stopping.is_set():
-                batch = self._collect_batch(self._settings.ingest_batch_max_rows)
+                self._poll_until_batch_due()
+                batch = self._take_batch()
                 if batch:
                     self._commit_and_ack(batch, give_up_at=None)
                 self._housekeeping()
@@ -103,7 +104,7 @@ class IngestService:
         return self._stopped.wait(timeout_seconds)
 
     def wait_connected(self, timeout_seconds: float) -> bool:
-        return self._source.wait_connected(timeout_seconds)
+        return self._connected.wait(timeout_seconds)
 
     def health(self) -> IngestHealth:
         reasons: list[str] = []
@@ -118,33 +119,40 @@ class IngestService:
 
     # --- the loop --------------------------------------------------------------------------------
 
-    def _enqueue(self, message: RawMessage) -> None:
-        self.metrics.received.inc()
-        # Blocks only if the broker ignored our Receive Maximum; the back-pressure then reaches TCP.
-        self._queue.put(message)
+    def _poll_until_batch_due(self) -> None:
+        max_rows = self._settings.ingest_batch_max_rows
+        interval = self._settings.ingest_flush_interval_seconds
+        while not self._stopping.is_set() and len(self._pending) < max_rows:
+            if self._pending:
+                remaining = self._pending[0].received_monotonic + interval - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._poll(remaining)
+            else:
+                self._poll(0.2)
+                self._note_connection()
+                if not self._pending:
+                    return  # idle: let housekeeping run
 
-    def _collect_batch(self, max_rows: int) -> list[RawMessage]:
-        """Up to `max_rows` messages, waiting at most the flush interval after the first one."""
-        try:
-            first = self._queue.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        batch = [first]
-        deadline = first.received_monotonic + self._settings.ingest_flush_interval_seconds
-        while len(batch) < max_rows:
-            try:
-                batch.append(self._queue.get_nowait())
-                continue
-            except queue.Empty:
-                pass
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                batch.append(self._queue.get(timeout=remaining))
-            except queue.Empty:
-                break
+    def _poll(self, timeout_seconds: float) -> None:
+        received = self._source.poll(timeout_seconds)
+        if received:
+            self.metrics.received.inc(received)
+
+    def _take_batch(self) -> list[RawMessage]:
+        max_rows = self._settings.ingest_batch_max_rows
+        batch = self._pending[:max_rows]
+        del self._pending[:max_rows]
         return batch
+
+    def _wait(self, seconds: float) -> None:
+        """How the store sleeps between retries: keep the broker connection alive meanwhile."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping.is_set() and (remaining := deadline - time.monotonic()) > 0:
+            if len(self._pending) < self._settings.ingest_queue_max_messages:
+                self._poll(min(remaining, 0.5))
+            else:
+                time.sleep(min(remaining, 0.5))  # full: TCP back-pressure; the broker keeps the rest
 
     def _commit_and_ack(self, batch: list[RawMessage], give_up_at: float | None) -> bool:
         self._inflight_since = batch[0].received_monotonic
@@ -154,17 +162,24 @@ class IngestService:
         committed = classified is not None and self._store.write_with_retry(classified, self._stopping, give_up_at)
         if committed:
             acked = sum(1 for m in batch if self._source.ack(m))
+            self._source.flush()
             self.metrics.acknowledged.inc(acked)
             if acked < len(batch):
                 log.info(
-                    "%d stored messages arrived on an earlier connection; the broker resends them",
-                    len(batch) - acked,
+                    "%d stored messages came on an earlier connection; the broker resends them", len(batch) - acked
                 )
         self._inflight_since = None
         return committed
 
+    def _note_connection(self) -> None:
+        if self._source.connected:
+            self._connected.set()
+        else:
+            self._connected.clear()
+
     def _housekeeping(self) -> None:
         now = self._clock()
+        self._note_connection()
         self._update_gauges()
         if now >= self._next_ping:
             self._next_ping = now + 2.0
@@ -175,20 +190,18 @@ class IngestService:
             self._store.retry(lambda: apply_retention(self._store.connection(), keep), self._stopping, None)
 
     def _update_gauges(self) -> None:
-        self.metrics.queue_depth.set(self._queue.qsize())
+        self.metrics.queue_depth.set(len(self._pending))
         self.metrics.broker_connected.set(1 if self._source.connected else 0)
         oldest = self._inflight_since
-        if oldest is None:
-            with self._queue.mutex:
-                oldest = self._queue.queue[0].received_monotonic if self._queue.queue else None
+        if oldest is None and self._pending:
+            oldest = self._pending[0].received_monotonic
         self.metrics.oldest_unacked_seconds.set(0 if oldest is None else time.monotonic() - oldest)
 
     def _shutdown(self) -> None:
         self._source.close_intake()
         give_up_at = self._clock() + self._grace
-        while not self._queue.empty() and self._clock() < give_up_at:
-            batch = self._collect_batch(self._settings.ingest_batch_max_rows)
-            if batch and not self._commit_and_ack(batch, give_up_at):
+        while self._pending and self._clock() < give_up_at:
+            if not self._commit_and_ack(self._take_batch(), give_up_at):
                 break
         self._source.stop()
         self._store.close()

@@ -27,6 +27,7 @@ from ingest.storage.batch_writer import BatchOutcome, BatchWriter
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
+_SLOW_BATCH_SECONDS = 1.0
 
 
 class BatchStore:
@@ -35,10 +36,12 @@ class BatchStore:
         connect: Callable[[], psycopg.Connection[tuple[object, ...]]],
         metrics: IngestMetrics,
         *,
+        wait: Callable[[float], None] = time.sleep,
         max_backoff_seconds: float = 5.0,
     ) -> None:
         self._connect = connect
         self._metrics = metrics
+        self._wait = wait
         self._max_backoff = max_backoff_seconds
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._writer: BatchWriter | None = None
@@ -68,7 +71,7 @@ class BatchStore:
                 return result
             if stopping.is_set() and (give_up_at is None or time.monotonic() >= give_up_at):
                 return None
-            stopping.wait(backoff)
+            self._wait(backoff)
             backoff = min(backoff * 2, self._max_backoff)
 
     def write_with_retry(
@@ -81,7 +84,10 @@ class BatchStore:
         if outcome is None:
             return False
         m = self._metrics
-        m.commit_seconds.observe(time.perf_counter() - started)
+        took = time.perf_counter() - started
+        if took > _SLOW_BATCH_SECONDS:
+            log.warning("a batch of %d messages took %.1f s to store", len(items), took)
+        m.commit_seconds.observe(took)
         m.batch_size.observe(len(items))
         for event_type, count in outcome.stored.items():
             m.stored.labels(event_type.value).inc(count)

@@ -9,6 +9,7 @@ import pytest
 
 from deploy.stack.broker_accounts import AccountRole
 from deploy.stack.manager import LocalStack
+from deploy.stack.mosquitto import clear_session
 from tests.fixtures.ingest import (
     EventStream,
     IngestAccount,
@@ -121,4 +122,5 @@ def test_two_processes_share_one_stream_through_a_shared_subscription(
         assert sum(shares) == stream.count
         assert min(shares) > 0
     finally:
+        clear_session(stack.settings.mqtt_port, second_account.username, second_account.password)
         stack.mosquitto.accounts.remove(second_account.username)
