@@ -19,6 +19,7 @@ from deploy.settings import Settings
 from deploy.stack.mosquitto import INGEST_USERNAMES
 from ingest.service.health import HealthServer
 from ingest.service.runner import IngestService
+from ingest.service.stored_events_publisher import StoredEventsPublisher
 
 log = logging.getLogger("ioc.ingest")
 
@@ -48,7 +49,9 @@ def run_one(settings: Settings) -> int:
             url.get_secret_value(), autocommit=True, connect_timeout=5, options="-c statement_timeout=30000"
         )
 
-    service = IngestService(settings, connect)
+    assert settings.redis_url is not None
+    stored_events = StoredEventsPublisher(settings.redis_url.get_secret_value(), producer=settings.mqtt_username)
+    service = IngestService(settings, connect, stored_events=stored_events)
     health = HealthServer(settings.ingest_health_port, service.health, service.metrics.registry)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -31,6 +31,7 @@ from ingest.service.health import HealthState, IngestHealth
 from ingest.service.metrics import IngestMetrics
 from ingest.service.retention import apply_retention
 from ingest.service.store import BatchStore
+from ingest.service.stored_events_publisher import StoredEventsPublisher
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class IngestService:
         connect: Connect,
         *,
         metrics: IngestMetrics | None = None,
+        stored_events: StoredEventsPublisher | None = None,
         clock: Callable[[], float] = time.monotonic,
         shutdown_grace_seconds: float = 10.0,
     ) -> None:
@@ -74,6 +76,8 @@ class IngestService:
             timedelta(seconds=settings.ingest_max_future_skew_seconds),
             settings.ingest_max_payload_bytes,
         )
+        # After the acknowledgements, so that Redis never delays them; None: no KPI engine to feed.
+        self._stored_events = stored_events
         self._stopping = threading.Event()
         self._stopped = threading.Event()
         self._connected = threading.Event()
@@ -159,8 +163,8 @@ class IngestService:
         self._update_gauges()
         # Classifying reads the registry, which may need the database: retried like the write.
         classified = self._store.retry(lambda: self._classifier.classify_batch(batch), self._stopping, give_up_at)
-        committed = classified is not None and self._store.write_with_retry(classified, self._stopping, give_up_at)
-        if committed:
+        outcome = None if classified is None else self._store.write_with_retry(classified, self._stopping, give_up_at)
+        if outcome is not None:
             acked = sum(1 for m in batch if self._source.ack(m))
             self._source.flush()
             self.metrics.acknowledged.inc(acked)
@@ -168,8 +172,10 @@ class IngestService:
                 log.info(
                     "%d stored messages came on an earlier connection; the broker resends them", len(batch) - acked
                 )
+            if self._stored_events is not None and outcome.records:
+                self._stored_events.publish(outcome.records)
         self._inflight_since = None
-        return committed
+        return outcome is not None
 
     def _note_connection(self) -> None:
         if self._source.connected:
@@ -205,4 +211,6 @@ class IngestService:
                 break
         self._source.stop()
         self._store.close()
+        if self._stored_events is not None:
+            self._stored_events.close()
         log.info("ingest stopped")

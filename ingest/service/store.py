@@ -76,13 +76,14 @@ class BatchStore:
 
     def write_with_retry(
         self, items: Sequence[AcceptedEvent | DeadLetter], stopping: threading.Event, give_up_at: float | None
-    ) -> bool:
+    ) -> BatchOutcome | None:
+        """The committed batch's outcome; None when we gave up (only while stopping)."""
         accepted = [i for i in items if isinstance(i, AcceptedEvent)]
         letters = [i for i in items if isinstance(i, DeadLetter)]
         started = time.perf_counter()
         outcome = self.retry(lambda: self._write(accepted, letters), stopping, give_up_at)
         if outcome is None:
-            return False
+            return None
         m = self._metrics
         took = time.perf_counter() - started
         if took > _SLOW_BATCH_SECONDS:
@@ -95,7 +96,7 @@ class BatchStore:
             m.duplicates.labels(event_type.value).inc(count)
         for letter in letters:
             m.dead_letters.labels(letter.reason).inc()
-        return True
+        return outcome
 
     def ping(self) -> None:
         """Notice an outage (or its end) while no messages flow."""
@@ -136,12 +137,15 @@ class BatchStore:
                 continue
             total.stored.update(one.stored)
             total.duplicates.update(one.duplicates)
+            for event_type, rows in one.records.items():
+                total.records.setdefault(event_type, []).extend(rows)
         letters_outcome = self._writer.write([], refused)
         return BatchOutcome(
             stored=total.stored,
             duplicates=total.duplicates,
             dead_letters_stored=letters_outcome.dead_letters_stored,
             dead_letters_repeated=letters_outcome.dead_letters_repeated,
+            records=total.records,
         )
 
     def _failed(self, exc: Exception) -> None:

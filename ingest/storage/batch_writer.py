@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -17,6 +18,7 @@ from psycopg import sql
 from ingest.contract import EventType
 from ingest.records import AcceptedEvent, DeadLetter
 from ingest.storage.event_tables import EVENT_TABLES, EventTable
+from ingest.stored_events import RECORD_COLUMNS
 
 _DEAD_LETTER_COLUMNS = ("received_at", "topic", "publisher_id", "reason", "detail", "payload", "fingerprint")
 _DEAD_LETTER_TYPES = ("timestamptz", "text", "text", "text", "text", "bytea", "bytea")
@@ -28,6 +30,8 @@ class BatchOutcome:
     duplicates: Counter[EventType] = field(default_factory=Counter)
     dead_letters_stored: int = 0
     dead_letters_repeated: int = 0
+    # The rows actually inserted (not the duplicates), in `RECORD_COLUMNS` order, per event type.
+    records: dict[str, list[list[Any]]] = field(default_factory=dict)
 
 
 def _staging_name(table: str) -> sql.Identifier:
@@ -65,20 +69,28 @@ class BatchWriter:
                 if not batch:
                     continue
                 table = EVENT_TABLES[event_type]
-                stored = self._insert_events(cur, table, batch)
-                outcome.stored[event_type] += stored
-                outcome.duplicates[event_type] += len(batch) - stored
+                rows = self._insert_events(cur, table, batch, RECORD_COLUMNS[event_type.value])
+                outcome.stored[event_type] += len(rows)
+                outcome.duplicates[event_type] += len(batch) - len(rows)
+                if rows:
+                    outcome.records[event_type.value] = rows
             stored_letters = self._insert_dead_letters(cur, dead_letters) if dead_letters else 0
         return BatchOutcome(
             stored=outcome.stored,
             duplicates=outcome.duplicates,
             dead_letters_stored=stored_letters,
             dead_letters_repeated=len(dead_letters) - stored_letters,
+            records=outcome.records,
         )
 
     def _insert_events(
-        self, cur: psycopg.Cursor[tuple[object, ...]], table: EventTable, batch: list[AcceptedEvent]
-    ) -> int:
+        self,
+        cur: psycopg.Cursor[tuple[object, ...]],
+        table: EventTable,
+        batch: list[AcceptedEvent],
+        returning: tuple[str, ...],
+    ) -> list[list[Any]]:
+        """COPY the batch into staging, move the new rows into the hypertable, return those rows."""
         columns = sql.SQL(", ").join(map(sql.Identifier, table.columns))
         copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(_staging_name(table.name), columns)
         to_row = table.to_row
@@ -87,11 +99,16 @@ class BatchWriter:
             for accepted in batch:
                 cp.write_row(to_row(accepted.event, accepted.publisher_id, accepted.received_at))
         cur.execute(
-            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
-                sql.Identifier(table.name), columns, columns, _staging_name(table.name)
-            )
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING RETURNING {}").format(
+                sql.Identifier(table.name),
+                columns,
+                columns,
+                _staging_name(table.name),
+                sql.SQL(", ").join(map(sql.Identifier, returning)),
+            ),
+            binary=True,
         )
-        return cur.rowcount
+        return [list(row) for row in cur.fetchall()]
 
     def _insert_dead_letters(self, cur: psycopg.Cursor[tuple[object, ...]], letters: Sequence[DeadLetter]) -> int:
         columns = sql.SQL(", ").join(map(sql.Identifier, _DEAD_LETTER_COLUMNS))

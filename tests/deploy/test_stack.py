@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 from deploy.stack.paths import remove_paths
+from deploy.stack.service import ServiceStartError
 from tests.fixtures.ingest import free_port
 from tests.fixtures.stack import cli_environment
 
@@ -85,3 +87,21 @@ def test_timescaledb_is_loaded_and_a_hypertable_can_be_created(
     db.execute("INSERT INTO probe VALUES ('2026-01-01T00:00Z', 1), ('2026-01-03T00:00Z', 2)")
     chunks = db.execute("SELECT count(*) FROM show_chunks('probe')").fetchone()
     assert chunks == (2,)
+
+
+def test_a_service_that_cannot_start_names_its_log_file(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy_port = int(taken.getsockname()[1])
+        settings = Settings(home=tmp_path / "busy", pg_port=free_port(), mqtt_port=busy_port, redis_port=free_port())
+        stack = LocalStack(settings)
+        try:
+            with pytest.raises(ServiceStartError) as failed:
+                stack.mosquitto.start()
+        finally:
+            stack.down()
+            remove_paths(stack.paths)
+    assert failed.value.name == "mosquitto"
+    assert failed.value.log_file == stack.paths.mosquitto / "mosquitto.log"
+    assert str(stack.paths.mosquitto / "mosquitto.log") in str(failed.value)

@@ -10,6 +10,7 @@ import pytest
 from deploy.stack.broker_accounts import AccountRole
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import clear_session
+from tests import factories
 from tests.fixtures.ingest import (
     EventStream,
     IngestAccount,
@@ -20,7 +21,7 @@ from tests.fixtures.ingest import (
     stored_event_ids,
     wait_for,
 )
-from tests.fixtures.mqtt import unique_publisher_id
+from tests.fixtures.mqtt import BlockingClient, open_client, unique_publisher_id
 from tests.fixtures.stack import IsolatedDatabase
 
 pytestmark = pytest.mark.integration
@@ -124,3 +125,31 @@ def test_two_processes_share_one_stream_through_a_shared_subscription(
     finally:
         clear_session(stack.settings.mqtt_port, second_account.username, second_account.password)
         stack.mosquitto.accounts.remove(second_account.username)
+
+
+def test_broker_restart_is_survived_and_the_session_resumed(
+    stack: LocalStack,
+    database: IsolatedDatabase,
+    start_ingest: Callable[..., RunningIngest],
+    register_publisher: Callable[..., Publisher],
+    mqtt_clients: list[BlockingClient],
+) -> None:
+    ingest = start_ingest()
+    before = register_publisher("payments")
+    before.client.publish(before.topic("transaction"), factories.encode(factories.transaction()))
+    assert wait_for(lambda: count_rows(database, "payment_transactions") == 1)
+
+    stack.mosquitto.stop()  # SIGTERM: the broker saves its sessions and exits
+    assert wait_for(lambda: ingest.service.health().broker == "down", timeout=10)
+    assert ingest.service.health().status == "degraded"
+    stack.mosquitto.start()
+    assert wait_for(lambda: ingest.service.health().status == "ok", timeout=30)
+
+    # A fresh publisher connection after the restart; the ingest session was kept by the broker.
+    publisher = open_client(stack, before.id, before.client.password)
+    mqtt_clients.append(publisher)
+    assert not publisher.wait_connected().is_failure
+    for _ in range(200):
+        publisher.publish(before.topic("transaction"), factories.encode(factories.transaction()))
+    assert wait_for(lambda: count_rows(database, "payment_transactions") == 201)
+    assert count_rows(database, "dead_letters") == 0

@@ -1,0 +1,64 @@
+"""Appends each committed batch's stored events to the Redis stream, without ever holding ingest up.
+
+Redis only fans out; the database is the truth. So a slow or absent Redis costs at most one short
+timeout, after which publishing pauses for `pause_seconds`; the batches it skipped still advance
+`pseq`, and the KPI engine, seeing the jump, rebuilds from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from deploy.redis_names import STORED_EVENTS_STREAM
+from ingest.stored_events import StoredEventsBatch
+
+log = logging.getLogger(__name__)
+
+
+class StoredEventsPublisher:
+    def __init__(
+        self,
+        redis_url: str,
+        producer: str,
+        *,
+        max_entries: int = 100_000,
+        timeout_seconds: float = 0.2,
+        pause_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._redis = redis.Redis.from_url(
+            redis_url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds, retry=None
+        )
+        self._producer = producer
+        self._session = uuid.uuid4().hex
+        self._pseq = 0
+        self._max_entries = max_entries
+        self._pause_seconds = pause_seconds
+        self._clock = clock
+        self._paused_until = 0.0
+        self.skipped = 0
+
+    def publish(self, records: dict[str, list[list[Any]]]) -> bool:
+        """True when the batch reached the stream."""
+        self._pseq += 1
+        if self._clock() < self._paused_until:
+            self.skipped += 1
+            return False
+        batch = StoredEventsBatch(self._producer, self._session, self._pseq, records)
+        try:
+            self._redis.xadd(STORED_EVENTS_STREAM, batch.encode(), maxlen=self._max_entries, approximate=True)  # type: ignore[arg-type]
+        except redis.RedisError as exc:
+            self.skipped += 1
+            self._paused_until = self._clock() + self._pause_seconds
+            log.warning("stored-events stream unavailable (%s); the KPI engine will rebuild", type(exc).__name__)
+            return False
+        return True
+
+    def close(self) -> None:
+        self._redis.close()

@@ -1,0 +1,82 @@
+"""After each commit, ingest appends the events it stored (not duplicates) to the Redis stream."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+import redis
+
+from deploy.redis_names import STORED_EVENTS_STREAM
+from deploy.stack.manager import LocalStack
+from ingest.service.stored_events_publisher import StoredEventsPublisher
+from ingest.stored_events import StoredEventsBatch
+from tests import factories
+from tests.fixtures.ingest import Publisher, RunningIngest, count_rows, free_port, wait_for
+from tests.fixtures.stack import IsolatedDatabase
+
+pytestmark = pytest.mark.integration
+
+
+def _read_stream(client: redis.Redis) -> list[StoredEventsBatch]:
+    return [StoredEventsBatch.decode(fields) for _, fields in client.xrange(STORED_EVENTS_STREAM)]
+
+
+def test_stored_events_reach_the_stream_once_each(
+    stack: LocalStack,
+    database: IsolatedDatabase,
+    start_ingest: Callable[..., RunningIngest],
+    register_publisher: Callable[..., Publisher],
+) -> None:
+    client = redis.Redis.from_url(stack.redis.url())
+    client.delete(STORED_EVENTS_STREAM)
+    publisher = StoredEventsPublisher(stack.redis.url(), producer="ingest-under-test")
+    start_ingest(stored_events=publisher)
+    payments = register_publisher("payments")
+    portal = register_publisher("portal")
+    first = factories.transaction(area_code="24615", seq=1, sector="water", method="cash", amount_vnd=120_000)
+    payments.client.publish(payments.topic("transaction"), factories.encode(first))
+    assert wait_for(lambda: count_rows(database, "payment_transactions") == 1)
+    payments.client.publish(payments.topic("transaction"), factories.encode(first))  # a duplicate
+    dossier = factories.dossier(area_code="24667", seq=1, status="submitted", channel="qr_kiosk")
+    portal.client.publish(portal.topic("dossier"), factories.encode(dossier))
+    portal.client.publish(portal.topic("status"), factories.encode(factories.status("online")))
+    assert wait_for(lambda: count_rows(database, "portal_dossier_events") == 1)
+    assert wait_for(lambda: count_rows(database, "publisher_status") == 1)
+
+    assert wait_for(lambda: sum(len(rows) for b in _read_stream(client) for rows in b.records.values()) == 3)
+    batches = _read_stream(client)
+    assert {b.producer for b in batches} == {"ingest-under-test"}
+    assert len({b.session for b in batches}) == 1
+    assert [b.pseq for b in batches] == list(range(batches[0].pseq, batches[0].pseq + len(batches)))
+    records: dict[str, list[list[object]]] = {}
+    for b in batches:
+        for event_type, rows in b.records.items():
+            records.setdefault(event_type, []).extend(rows)
+    (transaction,) = records["transaction"]
+    assert transaction[:2] == [payments.id, "24615"]
+    assert transaction[3:] == [1, "water", "cash", 120_000, "succeeded"]
+    (stored_dossier,) = records["dossier"]
+    assert stored_dossier[:2] == [portal.id, "24667"]
+    assert stored_dossier[4:8] == [dossier["dossier_id"], "submitted", "qr_kiosk", True]
+    assert [r[0] for r in records["status"]] == [portal.id]
+    client.close()
+
+
+def test_redis_down_never_holds_ingest_up(
+    database: IsolatedDatabase,
+    start_ingest: Callable[..., RunningIngest],
+    register_publisher: Callable[..., Publisher],
+) -> None:
+    nowhere = StoredEventsPublisher(f"redis://127.0.0.1:{free_port()}/0", producer="ingest-under-test")
+    start_ingest(stored_events=nowhere)
+    payments = register_publisher("payments")
+    started = time.monotonic()
+    for i in range(500):
+        payments.client.client.publish(
+            payments.topic("transaction"), factories.encode(factories.transaction(seq=i)), qos=1
+        )
+    assert wait_for(lambda: count_rows(database, "payment_transactions") == 500, timeout=30)
+    assert time.monotonic() - started < 10
+    assert nowhere.skipped >= 1
