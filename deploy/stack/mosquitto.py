@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from deploy.stack.broker_accounts import AccountRole, MosquittoAccounts
 from deploy.stack.paths import MOSQUITTO_USER, chown_to, running_as_root
-from deploy.stack.service import LocalService, ServiceHealth, ServiceStartError, read_pid, terminate
+from deploy.stack.service import LocalService, ServiceHealth, terminate
 
 MONITOR_USERNAME = "ioc-monitor"
 # Service accounts for ingest processes; more than one so that replicas can share the stream
@@ -71,12 +70,7 @@ class MosquittoService(LocalService):
         self.accounts.set(MONITOR_USERNAME, self._service_password, AccountRole.MONITOR)
         self.accounts.set_many({u: self._service_password for u in INGEST_USERNAMES}, AccountRole.INGEST)
         chown_to(MOSQUITTO_USER, self._dir)
-        if read_pid(self.accounts.pid_file) is None:
-            result = subprocess.run(
-                ["mosquitto", "-d", "-c", str(self.config_file)], capture_output=True, text=True, check=False
-            )
-            if result.returncode != 0:
-                raise ServiceStartError(self.name, (result.stderr or result.stdout).strip(), self.log_file)
+        self.start_daemon(["mosquitto", "-d", "-c", str(self.config_file)], self.accounts.pid_file)
         self.wait_healthy(30)
 
     def stop(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -45,6 +46,14 @@ class LocalService(ABC):
 
     @abstractmethod
     def health(self) -> ServiceHealth: ...
+
+    def start_daemon(self, argv: list[str], pid_file: Path) -> None:
+        """Run a command that daemonises the service, unless the process in `pid_file` is alive."""
+        if read_pid(pid_file) is not None:
+            return
+        result = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise ServiceStartError(self.name, (result.stderr or result.stdout).strip(), self.log_file)
 
     def wait_healthy(self, timeout_seconds: float) -> None:
         deadline = time.monotonic() + timeout_seconds
