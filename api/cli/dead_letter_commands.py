@@ -7,6 +7,8 @@ import sys
 from datetime import timedelta
 from typing import Any
 
+import psycopg
+
 from api.cli._context import connect
 from deploy.settings import Settings
 from ingest.dead_letters import DeadLetterNotFound, DeadLetterRepository, replay_dead_letter
@@ -50,6 +52,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 )
             except DeadLetterNotFound as exc:
                 print(f"ioc dead-letters replay: {exc}", file=sys.stderr)
+                failures += 1
+                continue
+            except psycopg.Error as exc:  # e.g. a storage_rejected row refused again: report, go on
+                print(f"{dead_letter_id}: error ({type(exc).__name__}: {exc})", file=sys.stderr)
                 failures += 1
                 continue
             failures += outcome.status == "rejected"

@@ -44,9 +44,18 @@ def run_one(settings: Settings) -> int:
     assert url is not None
 
     def connect() -> psycopg.Connection[tuple[object, ...]]:
-        # A statement timeout turns a hung server into an error we retry, not a frozen service.
+        # A statement timeout turns a hung server into an error we retry, and TCP keepalives with a
+        # user timeout do the same for a host that vanished mid-query, instead of a frozen service.
         return psycopg.connect(
-            url.get_secret_value(), autocommit=True, connect_timeout=5, options="-c statement_timeout=30000"
+            url.get_secret_value(),
+            autocommit=True,
+            connect_timeout=5,
+            options="-c statement_timeout=30000",
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
+            tcp_user_timeout=30000,
         )
 
     assert settings.redis_url is not None
@@ -77,8 +86,8 @@ def run_one(settings: Settings) -> int:
 
 def _run_workers(count: int, settings: Settings) -> int:
     """Start `count` single-process ingesters, forward SIGTERM/SIGINT to them, wait for all."""
-    if count > len(INGEST_USERNAMES) and settings.mqtt_username in INGEST_USERNAMES:
-        print(f"ioc ingest: at most {len(INGEST_USERNAMES)} workers on the local stack", file=sys.stderr)
+    if count > len(INGEST_USERNAMES):
+        print(f"ioc ingest: at most {len(INGEST_USERNAMES)} workers (one broker account each)", file=sys.stderr)
         return 2
     children: list[subprocess.Popen[bytes]] = []
     for index in range(count):
@@ -96,4 +105,5 @@ def _run_workers(count: int, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     codes = [child.wait() for child in children]
-    return max(codes)
+    # A child killed by a signal reports a negative code: that is a failure too.
+    return 0 if all(code == 0 for code in codes) else 1

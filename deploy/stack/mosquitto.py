@@ -74,7 +74,7 @@ class MosquittoService(LocalService):
         self.wait_healthy(30)
 
     def stop(self) -> None:
-        terminate(self.accounts.pid_file)
+        terminate(self.accounts.pid_file, "mosquitto")
 
     def discard_persistence(self) -> None:
         """Restart with nothing kept: no sessions, no queued messages (benchmarks start clean)."""

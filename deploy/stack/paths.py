@@ -46,6 +46,23 @@ def chown_to(user: str, *paths: Path) -> None:
                 os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
 
 
+def write_owned_file(path: Path, text: str, owner: str | None, mode: int = 0o600) -> None:
+    """Replace `path` whole with `text`, owned by `owner` (when we are root).
+
+    The directory may belong to a service user, so never follow a link planted there: the new
+    content goes to a fresh file created exclusively, then renamed over the old one.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    if owner is not None and running_as_root():
+        entry = pwd.getpwnam(owner)
+        os.chown(tmp, entry.pw_uid, entry.pw_gid)
+    os.replace(tmp, path)
+
+
 @dataclass(frozen=True, slots=True)
 class StackPaths:
     home: Path

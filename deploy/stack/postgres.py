@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from deploy.stack.paths import POSTGRES_USER, chown_to, running_as_root
+from deploy.stack.paths import POSTGRES_USER, chown_to, running_as_root, write_owned_file
 from deploy.stack.service import LocalService, ServiceHealth, ServiceStartError
 
 APP_ROLE = "ioc"
@@ -21,6 +21,9 @@ _CONFIG = """
 listen_addresses = '127.0.0.1'
 port = {port}
 unix_socket_directories = '{socket_dir}'
+# The socket trusts its peer (superuser for the stack's own administration): only its owner, and
+# root, may open it.
+unix_socket_permissions = 0700
 max_connections = 200
 shared_buffers = 512MB
 max_wal_size = 4GB
@@ -58,7 +61,7 @@ class PostgresService(LocalService):
         return f"postgresql://{APP_ROLE}:{self._app_password}@127.0.0.1:{self._port}/{database}"
 
     def admin_connect(self, database: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
-        """A superuser connection over the cluster's private socket (trust, reachable by root only)."""
+        """A superuser connection over the cluster's private socket (mode 0700: its owner and root)."""
         user = POSTGRES_USER if running_as_root() else None
         return psycopg.connect(host=str(self._socket_dir), port=self._port, user=user, dbname=database, autocommit=True)
 
@@ -68,7 +71,7 @@ class PostgresService(LocalService):
 
     def _initdb(self) -> None:
         self._dir.mkdir(parents=True, exist_ok=True)
-        self._socket_dir.mkdir(exist_ok=True)
+        self._socket_dir.mkdir(mode=0o700, exist_ok=True)
         self.log_file.touch()
         chown_to(POSTGRES_USER, self._dir)
         superuser = ["-U", POSTGRES_USER] if running_as_root() else []
@@ -92,8 +95,10 @@ class PostgresService(LocalService):
         if _INCLUDE not in main.read_text():
             with open(main, "a") as conf:
                 conf.write("\n" + _INCLUDE)
-        (self._data / "ioc.conf").write_text(_CONFIG.format(port=self._port, socket_dir=self._socket_dir))
-        chown_to(POSTGRES_USER, self._data / "ioc.conf")
+        self._socket_dir.chmod(0o700)
+        write_owned_file(
+            self._data / "ioc.conf", _CONFIG.format(port=self._port, socket_dir=self._socket_dir), POSTGRES_USER
+        )
 
     def start(self) -> None:
         if not (self._data / "PG_VERSION").exists():

@@ -53,7 +53,7 @@ class RedisService(LocalService):
         self.wait_healthy(30)
 
     def stop(self) -> None:
-        terminate(self._pid_file)
+        terminate(self._pid_file, "redis-server")
 
     def health(self) -> ServiceHealth:
         client = redis.Redis.from_url(self.url(), socket_timeout=2, socket_connect_timeout=2)

@@ -49,7 +49,7 @@ class LocalService(ABC):
 
     def start_daemon(self, argv: list[str], pid_file: Path) -> None:
         """Run a command that daemonises the service, unless the process in `pid_file` is alive."""
-        if read_pid(pid_file) is not None:
+        if read_pid(pid_file, Path(argv[0]).name) is not None:
             return
         result = subprocess.run(argv, capture_output=True, text=True, check=False)
         if result.returncode != 0:
@@ -65,11 +65,21 @@ class LocalService(ABC):
             last = self.health()
 
 
-def read_pid(pid_file: Path) -> int | None:
+def read_pid(pid_file: Path, program: str | None = None) -> int | None:
+    """The live process in `pid_file`; None when there is none, or (with `program`) when the pid
+    now belongs to another program — a stale file after a reboot must never get a kill."""
     try:
         pid = int(pid_file.read_text().split()[0])
     except (FileNotFoundError, ValueError, IndexError):
         return None
+    if program is not None:
+        try:
+            # Redis rewrites its title ("redis-server 127.0.0.1:6379"): the first word is the program.
+            words = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
+        except OSError:
+            return None
+        if not words or Path(words[0].decode(errors="replace")).name != program:
+            return None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -79,9 +89,9 @@ def read_pid(pid_file: Path) -> int | None:
     return pid
 
 
-def terminate(pid_file: Path, timeout_seconds: float = 15.0) -> None:
-    """SIGTERM the process in `pid_file` and wait for it to exit (SIGKILL after the timeout)."""
-    pid = read_pid(pid_file)
+def terminate(pid_file: Path, program: str, timeout_seconds: float = 15.0) -> None:
+    """SIGTERM the `program` process in `pid_file` and wait for it to exit (SIGKILL after the timeout)."""
+    pid = read_pid(pid_file, program)
     if pid is None:
         return
     os.kill(pid, signal.SIGTERM)

@@ -97,7 +97,7 @@ class MqttSource:
             if time.monotonic() >= self._next_attempt:
                 self._reconnect()
             else:
-                time.sleep(min(timeout_seconds, self._next_attempt - time.monotonic()))
+                time.sleep(max(0.0, min(timeout_seconds, self._next_attempt - time.monotonic())))
             return 0
         want_write = [sock] if self._client.want_write() else []
         try:
@@ -116,6 +116,12 @@ class MqttSource:
             return False
         self._client.ack(message.mid, message.qos)
         return True
+
+    def keep_alive(self) -> None:
+        """Send what is queued and the keepalive ping without reading anything."""
+        if self._client.socket() is not None:
+            self.flush()
+            self._client.loop_misc()
 
     def flush(self) -> None:
         if self._client.socket() is not None and self._client.want_write():

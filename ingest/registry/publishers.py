@@ -10,7 +10,7 @@ from typing import Protocol
 import psycopg
 from psycopg.rows import class_row
 
-from deploy.stack.broker_accounts import USERNAME_PATTERN, AccountRole
+from deploy.stack.broker_accounts import RESERVED_PREFIX, USERNAME_PATTERN, AccountRole
 
 SOURCES = ("portal", "payments", "coverage")
 
@@ -102,6 +102,8 @@ def add_publisher(
     """Register a publisher and create its broker account; the row commits only if both succeed."""
     if not USERNAME_PATTERN.fullmatch(publisher_id):
         raise InvalidPublisher(f"publisher id {publisher_id!r} must match {USERNAME_PATTERN.pattern}")
+    if publisher_id.startswith(RESERVED_PREFIX):
+        raise InvalidPublisher(f"publisher ids starting with {RESERVED_PREFIX!r} are reserved for the system")
     if source not in SOURCES:
         raise InvalidPublisher(f"source {source!r} must be one of {', '.join(SOURCES)}")
     password = secrets.token_urlsafe(18)

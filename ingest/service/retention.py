@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Protocol
 
 import psycopg
 
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 def apply_retention(conn: psycopg.Connection[tuple[object, ...]], keep: timedelta) -> int:
     """Drop whole chunks older than `keep` and dead letters received before it; return chunks dropped."""
     dropped = 0
-    with conn.transaction():
+    with conn.transaction():  # a savepoint when the caller already opened a transaction
         for table in EVENT_TABLES.values():
             rows = conn.execute("SELECT drop_chunks(%s::regclass, older_than => %s)", (table.name, keep)).fetchall()
             dropped += len(rows)
@@ -23,3 +24,25 @@ def apply_retention(conn: psycopg.Connection[tuple[object, ...]], keep: timedelt
     if dropped:
         log.info("retention: dropped %d chunks older than %s", dropped, keep)
     return dropped
+
+
+# Shared by every ingest process of a deployment: only the one that takes the lock runs retention.
+_RETENTION_LOCK_KEY = 0x10C_D0_0002
+
+
+def apply_retention_once(store: RetentionStore, keep: timedelta) -> None:
+    """Best effort, never in the way of ingest: one attempt, a short lock wait, errors only logged."""
+    try:
+        conn = store.connection()
+        with conn.transaction():
+            locked = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (_RETENTION_LOCK_KEY,)).fetchone()
+            if not locked or not locked[0]:
+                return
+            conn.execute("SET LOCAL lock_timeout = '2s'")
+            apply_retention(conn, keep)
+    except psycopg.Error as exc:
+        log.warning("retention skipped this time (%s); next attempt at the next check", type(exc).__name__)
+
+
+class RetentionStore(Protocol):
+    def connection(self) -> psycopg.Connection[tuple[object, ...]]: ...

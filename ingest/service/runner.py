@@ -29,7 +29,7 @@ from ingest.registry.snapshot import RegistryCache, load_snapshot
 from ingest.service.classify import MessageClassifier
 from ingest.service.health import HealthState, IngestHealth
 from ingest.service.metrics import IngestMetrics
-from ingest.service.retention import apply_retention
+from ingest.service.retention import apply_retention_once
 from ingest.service.store import BatchStore
 from ingest.service.stored_events_publisher import StoredEventsPublisher
 
@@ -152,11 +152,13 @@ class IngestService:
     def _wait(self, seconds: float) -> None:
         """How the store sleeps between retries: keep the broker connection alive meanwhile."""
         deadline = time.monotonic() + seconds
-        while not self._stopping.is_set() and (remaining := deadline - time.monotonic()) > 0:
-            if len(self._pending) < self._settings.ingest_queue_max_messages:
+        while (remaining := deadline - time.monotonic()) > 0:
+            if len(self._pending) < self._settings.ingest_queue_max_messages and not self._stopping.is_set():
                 self._poll(min(remaining, 0.5))
             else:
-                time.sleep(min(remaining, 0.5))  # full: TCP back-pressure; the broker keeps the rest
+                # Full (or stopping): read nothing more, the broker keeps the rest; keep the session alive.
+                time.sleep(min(remaining, 0.5))
+                self._source.keep_alive()
 
     def _commit_and_ack(self, batch: list[RawMessage], give_up_at: float | None) -> bool:
         self._inflight_since = batch[0].received_monotonic
@@ -164,6 +166,11 @@ class IngestService:
         # Classifying reads the registry, which may need the database: retried like the write.
         classified = self._store.retry(lambda: self._classifier.classify_batch(batch), self._stopping, give_up_at)
         outcome = None if classified is None else self._store.write_with_retry(classified, self._stopping, give_up_at)
+        if outcome is None and give_up_at is None:
+            self._pending[:0] = batch  # interrupted by stop(): the shutdown path tries it again
+        if self._stored_events is not None and self._store.outcome_uncertain:
+            self._stored_events.mark_gap()  # a failed attempt may have committed rows we never saw
+            self._store.outcome_uncertain = False
         if outcome is not None:
             acked = sum(1 for m in batch if self._source.ack(m))
             self._source.flush()
@@ -192,8 +199,7 @@ class IngestService:
             self._store.ping()
         if now >= self._next_retention and self._store.state == "ok":
             self._next_retention = now + self._settings.ingest_retention_check_seconds
-            keep = timedelta(days=self._settings.ingest_retention_days)
-            self._store.retry(lambda: apply_retention(self._store.connection(), keep), self._stopping, None)
+            apply_retention_once(self._store, timedelta(days=self._settings.ingest_retention_days))
 
     def _update_gauges(self) -> None:
         self.metrics.queue_depth.set(len(self._pending))
@@ -206,11 +212,13 @@ class IngestService:
     def _shutdown(self) -> None:
         self._source.close_intake()
         give_up_at = self._clock() + self._grace
-        while self._pending and self._clock() < give_up_at:
-            if not self._commit_and_ack(self._take_batch(), give_up_at):
-                break
-        self._source.stop()
-        self._store.close()
-        if self._stored_events is not None:
-            self._stored_events.close()
+        try:
+            while self._pending and self._clock() < give_up_at:
+                if not self._commit_and_ack(self._take_batch(), give_up_at):
+                    break
+        finally:
+            self._source.stop()
+            self._store.close()
+            if self._stored_events is not None:
+                self._stored_events.close()
         log.info("ingest stopped")

@@ -1,11 +1,12 @@
 """The ingest process's database side: one connection, batches written with retry and backoff.
 
-Connection failures (`OperationalError`, `InterfaceError`: the server is down, restarting, slow
-past the statement timeout, or the connection broke around COMMIT) mean "outcome unknown": the
-batch is retried as a whole and nothing is acknowledged meanwhile; the unique keys absorb a batch
-that had in fact committed. Any other database error means the data itself was refused: the rows
-are then written one by one and the ones refused become `storage_rejected` dead letters, so one
-bad row can never wedge the stream.
+Only `DataError` (22xxx) and `IntegrityError` (23xxx) mean that the data itself was refused: the
+rows are then written one by one and the ones refused become `storage_rejected` dead letters, so
+one bad row can never wedge the stream. Every other database error — the server down, restarting,
+read-only, slow past the statement timeout, a connection broken around COMMIT, a missing table or
+privilege after a bad deployment — means "not stored, outcome perhaps unknown": the batch is
+retried as a whole with backoff, nothing is acknowledged meanwhile, health says `degraded`, and
+the unique keys absorb a batch that had in fact committed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ingest.storage.batch_writer import BatchOutcome, BatchWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
+_ROW_ERRORS = (psycopg.DataError, psycopg.IntegrityError)
 _SLOW_BATCH_SECONDS = 1.0
 
 
@@ -47,6 +48,9 @@ class BatchStore:
         self._writer: BatchWriter | None = None
         self.state: Literal["ok", "degraded"] = "ok"
         self.last_error = ""
+        # Set when an attempt failed in a way that may have committed: whoever consumes the stored
+        # events must then assume it missed some (see StoredEventsPublisher.mark_gap).
+        self.outcome_uncertain = False
 
     def connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
@@ -64,7 +68,9 @@ class BatchStore:
         while True:
             try:
                 result = operation()
-            except _CONNECTION_ERRORS as exc:
+            except _ROW_ERRORS:
+                raise  # the caller isolates the rows; retrying the same data would fail the same way
+            except psycopg.Error as exc:
                 self._failed(exc)
             else:
                 self._recovered()
@@ -102,7 +108,7 @@ class BatchStore:
         """Notice an outage (or its end) while no messages flow."""
         try:
             self.connection().execute("SELECT 1")
-        except _CONNECTION_ERRORS as exc:
+        except psycopg.Error as exc:
             self._failed(exc)
         else:
             self._recovered()
@@ -117,9 +123,7 @@ class BatchStore:
         assert self._writer is not None
         try:
             return self._writer.write(accepted, letters)
-        except _CONNECTION_ERRORS:
-            raise
-        except psycopg.Error as exc:
+        except _ROW_ERRORS as exc:
             log.warning("the database refused a batch (%s); isolating the rows it refuses", type(exc).__name__)
             return self._write_isolating(accepted, letters)
 
@@ -130,9 +134,7 @@ class BatchStore:
         for item in accepted:
             try:
                 one = self._writer.write([item], [])
-            except _CONNECTION_ERRORS:
-                raise
-            except psycopg.Error as exc:
+            except _ROW_ERRORS as exc:
                 refused.append(_storage_rejected(item, exc))
                 continue
             total.stored.update(one.stored)
@@ -149,6 +151,7 @@ class BatchStore:
         )
 
     def _failed(self, exc: Exception) -> None:
+        self.outcome_uncertain = True
         first = self.state == "ok"
         self.state = "degraded"
         self.last_error = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"

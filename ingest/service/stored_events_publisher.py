@@ -60,5 +60,10 @@ class StoredEventsPublisher:
             return False
         return True
 
+    def mark_gap(self) -> None:
+        """Something may have been stored without reaching the stream: make the consumer rebuild."""
+        self._pseq += 1
+        self.skipped += 1
+
     def close(self) -> None:
         self._redis.close()

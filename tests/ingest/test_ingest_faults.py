@@ -153,3 +153,26 @@ def test_broker_restart_is_survived_and_the_session_resumed(
         publisher.publish(before.topic("transaction"), factories.encode(factories.transaction()))
     assert wait_for(lambda: count_rows(database, "payment_transactions") == 201)
     assert count_rows(database, "dead_letters") == 0
+
+
+def test_a_database_error_that_is_not_about_the_data_is_retried_not_dead_lettered(
+    database: IsolatedDatabase,
+    start_ingest: Callable[..., RunningIngest],
+    register_publisher: Callable[..., Publisher],
+) -> None:
+    """A bad deployment (here: the table renamed away) must not turn valid events into dead letters."""
+    ingest = start_ingest()
+    payments = register_publisher("payments")
+    with database.connect() as conn:
+        conn.execute("ALTER TABLE payment_transactions RENAME TO payment_transactions_away")
+    try:
+        for _ in range(20):
+            payments.client.publish(payments.topic("transaction"), factories.encode(factories.transaction()))
+        assert wait_for(lambda: ingest.service.health().database == "degraded", timeout=10)
+        assert ingest.service.metrics.acknowledged._value.get() == 0
+    finally:
+        with database.connect() as conn:
+            conn.execute("ALTER TABLE payment_transactions_away RENAME TO payment_transactions")
+    assert wait_for(lambda: count_rows(database, "payment_transactions") == 20, timeout=20)
+    assert count_rows(database, "dead_letters") == 0
+    assert wait_for(lambda: ingest.service.health().status == "ok", timeout=10)

@@ -59,6 +59,7 @@ def test_bad_registrations_are_refused_with_nothing_created(
         ("Bad+Id", "portal", "67"),
         ("ok-id", "weather", "67"),
         ("ok-id-2", "portal", "0"),
+        ("ioc-ingest", "portal", "67"),
     ]:
         with pytest.raises(InvalidPublisher):
             add_publisher(db, stack.mosquitto.accounts, bad_id, source, area)
