@@ -10,10 +10,11 @@ IOC := $(BIN)/ioc
 up: install
 	$(IOC) stack up
 	$(IOC) db migrate
-	@echo "Stack running. Connection settings: $(IOC) stack env   Stop: make down"
+	$(IOC) services start
+	@echo "Running. Connection settings: $(IOC) stack env   Logs: .ioc/logs/   Stop: make down"
 
 down:
-	@if [ -x $(IOC) ]; then $(IOC) stack down; fi
+	@if [ -x $(IOC) ]; then $(IOC) services stop; $(IOC) stack down; fi
 
 test: install lint typecheck architecture
 	$(BIN)/pytest

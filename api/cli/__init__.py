@@ -13,6 +13,7 @@ from api.cli import (
     dead_letter_commands,
     ingest_commands,
     publisher_commands,
+    services_commands,
     stack_commands,
 )
 from deploy.settings import Settings
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         ingest_commands,
         dead_letter_commands,
         bench_commands,
+        services_commands,
     ):
         module.register(commands)
     return parser
