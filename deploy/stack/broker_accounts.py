@@ -98,11 +98,6 @@ class MosquittoAccounts:
         accounts = self._read()
         return sorted(u for u, a in accounts.items() if role is None or a["role"] == role.value)
 
-    def write_files(self) -> None:
-        """(Re)write the password and ACL files from the state and tell a running broker."""
-        with self._locked():
-            pass
-
     @contextmanager
     def _locked(self) -> Iterator[dict[str, dict[str, str]]]:
         self._directory.mkdir(parents=True, exist_ok=True)

@@ -79,7 +79,6 @@ class IngestService:
         # After the acknowledgements, so that Redis never delays them; None: no KPI engine to feed.
         self._stored_events = stored_events
         self._stopping = threading.Event()
-        self._stopped = threading.Event()
         self._connected = threading.Event()
         self._inflight_since: float | None = None
         self._next_retention = clock()
@@ -99,13 +98,9 @@ class IngestService:
                 self._housekeeping()
         finally:
             self._shutdown()
-            self._stopped.set()
 
     def stop(self) -> None:
         self._stopping.set()
-
-    def wait_stopped(self, timeout_seconds: float) -> bool:
-        return self._stopped.wait(timeout_seconds)
 
     def wait_connected(self, timeout_seconds: float) -> bool:
         return self._connected.wait(timeout_seconds)
