@@ -33,7 +33,6 @@ class Settings(BaseSettings):
     mqtt_keepalive_seconds: int = Field(default=30, ge=2, le=600)
 
     # Ingest.
-    ingest_client_id: str = "ioc-ingest"
     ingest_shared_group: str = "ingest"
     ingest_batch_max_rows: int = Field(default=2000, ge=1, le=100_000)
     ingest_flush_interval_seconds: float = Field(default=0.02, gt=0, le=10)

@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 
 import psycopg
@@ -26,6 +25,7 @@ from api.bench import bench_stack, procstats
 from api.bench.feeders import PublisherFeeder
 from api.bench.workload import EventFactory, bench_publishers, templates
 from deploy.stack.manager import LocalStack
+from ingest.service.health import is_healthy
 
 _TABLES = ("payment_transactions", "coverage_samples", "portal_dossier_events")
 _ROWS = sql.SQL(" UNION ALL ").join(
@@ -213,12 +213,8 @@ def _wait_healthy(port: int, timeout_seconds: float) -> None:
     """Until the ingest process reports broker and database ok (it has subscribed by then)."""
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
-                if json.load(response)["status"] == "ok":
-                    return
-        except OSError:
-            pass
+        if is_healthy(port):
+            return
         time.sleep(0.1)
     raise bench_stack.BenchSetupError(f"ingest process on health port {port} did not become ready")
 

@@ -8,18 +8,17 @@ detached, logs to `$IOC_HOME/logs/<name>.log`, and is remembered by a pid file i
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
+from ingest.service.health import is_healthy
 
 # name -> its `ioc` sub-command
 _SERVICES = {"ingest": ["ingest"]}
@@ -74,20 +73,12 @@ def _start(name: str, command: list[str], pid_file: Path, log_file: Path, settin
         if process.poll() is not None:
             print(f"{name}: exited with {process.returncode}; see {log_file}", file=sys.stderr)
             return False
-        if _healthy(settings.ingest_health_port):
+        if is_healthy(settings.ingest_health_port):
             print(f"{name}: running (pid {process.pid}), health http://127.0.0.1:{settings.ingest_health_port}/health")
             return True
         time.sleep(0.2)
     print(f"{name}: not healthy after 30 s; see {log_file}", file=sys.stderr)
     return False
-
-
-def _healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
-            return bool(json.load(response)["status"] == "ok")
-    except OSError:
-        return False
 
 
 def _stop(name: str, pid_file: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +21,15 @@ class IngestHealth:
     database: HealthState
     broker: HealthState
     reasons: list[str] = field(default_factory=list)
+
+
+def is_healthy(port: int, host: str = "127.0.0.1") -> bool:
+    """True when the ingest process on `port` answers `/health` with status ok."""
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/health", timeout=1) as response:
+            return bool(json.load(response)["status"] == "ok")
+    except OSError:
+        return False
 
 
 class HealthServer:
