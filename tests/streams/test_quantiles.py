@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from streams.quantiles import LogHistogram
+from streams.quantiles import ZERO_BUCKET, LogBuckets, LogHistogram
 
 
 def _exact(values: list[float], q: float) -> float:
@@ -19,7 +19,7 @@ def _exact(values: list[float], q: float) -> float:
 def test_estimate_is_within_the_relative_accuracy(q: float) -> None:
     rng = random.Random(7)
     values = [rng.lognormvariate(3, 1.2) for _ in range(20_000)]  # latency-like, ms
-    histogram = LogHistogram(relative_accuracy=0.01)
+    histogram = LogHistogram(LogBuckets(relative_accuracy=0.01))
     for v in values:
         histogram.add(v)
     estimate = histogram.quantile(q)
@@ -39,12 +39,16 @@ def test_merging_two_windows_equals_counting_their_union() -> None:
         union.add(v)
     a.merge(b)
     assert a.counts == union.counts
-    assert a.zeros == union.zeros
     assert a.quantile(0.95) == union.quantile(0.95)
+    a.merge(b, sign=-1)  # the second window leaves: exactly the first one remains
+    alone = LogHistogram()
+    for v in first:
+        alone.add(v)
+    assert a.counts == alone.counts
 
 
 def test_size_is_bounded_by_the_value_range_not_the_sample_count() -> None:
-    histogram = LogHistogram(relative_accuracy=0.01)
+    histogram = LogHistogram(LogBuckets(relative_accuracy=0.01))
     rng = random.Random(1)
     for _ in range(200_000):
         histogram.add(10 ** rng.uniform(-2, 6))
@@ -57,10 +61,11 @@ def test_zeros_empty_and_bad_input() -> None:
     assert histogram.quantile(0.5) is None
     histogram.add(0.0, times=3)
     histogram.add(40.0)
+    assert histogram.counts[ZERO_BUCKET] == 3
     assert histogram.quantile(0.5) == 0.0
     assert histogram.quantile(1.0) == pytest.approx(40.0, rel=0.01)
     for bad in (-1.0, math.nan, math.inf):
         with pytest.raises(ValueError, match="finite non-negative"):
             histogram.add(bad)
-    with pytest.raises(ValueError, match="same accuracy"):
-        histogram.merge(LogHistogram(relative_accuracy=0.02))
+    with pytest.raises(ValueError, match="same bucket mapping"):
+        histogram.merge(LogHistogram(LogBuckets(relative_accuracy=0.02)))

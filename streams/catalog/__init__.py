@@ -1,0 +1,52 @@
+"""The KPI catalog: every indicator the engine computes, one module per source, checked once at import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from streams.catalog import coverage, payments, portal
+from streams.catalog.kpi import KpiDefinition, KpiValue, Quantile, Ratio, Total
+from streams.measures import Measure
+
+__all__ = ["CATALOG", "Catalog", "KpiDefinition", "KpiValue", "Quantile", "Ratio", "Total"]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    kpis: tuple[KpiDefinition, ...]
+    measures: dict[str, tuple[Measure, ...]]  # event type -> what its records contribute
+
+    def __post_init__(self) -> None:
+        names = [m.name for ms in self.measures.values() for m in ms]
+        if len(names) != len(set(names)):
+            raise ValueError("measure names must be unique across the catalog")
+        ids = [k.id for k in self.kpis]
+        if len(ids) != len(set(ids)):
+            raise ValueError("KPI ids must be unique")
+        for kpi in self.kpis:
+            declared = {m.name for m in self.measures.get(kpi.event_type, ())}
+            f = kpi.formula
+            needed = {f.numerator, f.denominator} if isinstance(f, Ratio) else {f.measure}
+            if not needed <= declared:
+                raise ValueError(f"{kpi.id} needs measures {sorted(needed - declared)} of {kpi.event_type!r} events")
+
+    def by_id(self, kpi_id: str) -> KpiDefinition:
+        return self._index[kpi_id]
+
+    @cached_property
+    def _index(self) -> dict[str, KpiDefinition]:
+        return {k.id: k for k in self.kpis}
+
+    def for_event_type(self, event_type: str) -> tuple[KpiDefinition, ...]:
+        return tuple(k for k in self.kpis if k.event_type == event_type)
+
+
+CATALOG = Catalog(
+    kpis=portal.KPIS + payments.KPIS + coverage.KPIS,
+    measures={
+        portal.EVENT_TYPE: portal.MEASURES,
+        payments.EVENT_TYPE: payments.MEASURES,
+        coverage.EVENT_TYPE: coverage.MEASURES,
+    },
+)

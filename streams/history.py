@@ -1,0 +1,67 @@
+"""Reading the stored events back from the hypertables, for a rebuild, inside one database snapshot.
+
+The rebuild and the stored-events stream must add up to every event exactly once. Ingest puts the
+ids of the transactions that stored a batch on its stream entry; the rebuild notes the snapshot it
+read in. An entry whose transactions the snapshot already saw was counted by the rebuild and is
+skipped; any other entry is applied. No event is missed or counted twice, however the rebuild and
+ingest interleave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from psycopg import sql
+
+from ingest.contract import EventType
+from ingest.storage.event_tables import EVENT_TABLES
+from ingest.stored_events import RECORD_COLUMNS
+from streams.records import Record, to_records
+
+_FETCH_ROWS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A PostgreSQL snapshot (`pg_current_snapshot()`): which transactions it sees."""
+
+    xmin: int
+    xmax: int
+    in_progress: frozenset[int]
+
+    @classmethod
+    def parse(cls, text: str) -> Snapshot:
+        xmin, xmax, xip = text.split(":")
+        return cls(int(xmin), int(xmax), frozenset(int(x) for x in xip.split(",") if x))
+
+    def sees(self, xid: int) -> bool:
+        """Whether a transaction known to have committed is visible in this snapshot."""
+        return xid < self.xmin or (xid < self.xmax and xid not in self.in_progress)
+
+
+def begin_snapshot(conn: psycopg.Connection[tuple[object, ...]]) -> Snapshot:
+    """Start a repeatable-read, read-only transaction on `conn`; every later read in it sees this snapshot."""
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    row = conn.execute("SELECT pg_current_snapshot()::text").fetchone()
+    assert row is not None
+    return Snapshot.parse(str(row[0]))
+
+
+def read_stored_events(
+    conn: psycopg.Connection[tuple[object, ...]], since: datetime, event_types: tuple[str, ...]
+) -> Iterator[list[Record]]:
+    """The stored events with event time at or after `since`, in chunks, as the stream would carry them."""
+    for event_type in event_types:
+        table = EVENT_TABLES[EventType(event_type)]
+        query = sql.SQL("SELECT {} FROM {} WHERE {} >= %s").format(
+            sql.SQL(", ").join(map(sql.Identifier, RECORD_COLUMNS[event_type])),
+            sql.Identifier(table.name),
+            sql.Identifier(table.time_column),
+        )
+        with conn.cursor(name=f"rebuild_{event_type}", binary=True) as cur:
+            cur.execute(query, (since,))
+            while rows := cur.fetchmany(_FETCH_ROWS):
+                yield to_records(event_type, rows)
