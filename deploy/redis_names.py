@@ -6,3 +6,12 @@ from __future__ import annotations
 # entry per committed batch; the KPI engine consumes it with a consumer group.
 STORED_EVENTS_STREAM = "ioc:events:stored"
 STREAMS_CONSUMER_GROUP = "streams"
+# Each ingest producer's latest published `session:pseq` (":final" after a clean stop), written in
+# the same transaction as its stream entry, so a rebuild knows exactly where every producer stood.
+STORED_EVENTS_PRODUCERS = "ioc:events:producers"
+
+# KPI frames (see streams.frames): live pub/sub, a capped stream to replay from, the latest per key.
+KPI_FRAMES_CHANNEL = "ioc:kpi:frames"
+KPI_FRAMES_STREAM = "ioc:kpi:frames:log"
+KPI_CURRENT = "ioc:kpi:current"
+KPI_EPOCH = "ioc:kpi:epoch"

@@ -44,5 +44,14 @@ class Settings(BaseSettings):
     ingest_registry_refresh_seconds: float = Field(default=5.0, gt=0)
     ingest_health_port: int = 58081
 
+    # Streams (the KPI engine).
+    streams_consumer: str = "engine"
+    # At most one frame per KPI, area and window per interval, however many events change it.
+    streams_coalesce_seconds: float = Field(default=0.1, gt=0, le=10)
+    streams_read_count: int = Field(default=200, ge=1, le=10_000)
+    streams_frames_max_entries: int = Field(default=10_000, ge=100)
+    streams_targets_file: Path | None = None  # None: the targets shipped in streams/targets.yaml
+    streams_health_port: int = 58082
+
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()

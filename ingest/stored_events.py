@@ -1,10 +1,12 @@
 """The stored-events stream: what ingest tells the KPI engine after each committed batch.
 
 One stream entry per batch, fields `producer` (the ingest process's account), `session` (new at
-every process start), `pseq` (its batch counter, +1 per committed batch, published or not) and
-`records` (JSON: one array per stored event, columns as in `RECORD_COLUMNS`). A consumer that sees
-a `pseq` jump for a session, or a session it does not know, has missed batches and must rebuild
-from the database, which stays the source of truth.
+every process start), `pseq` (its batch counter, +1 per committed batch, published or not),
+`xids` (the ids of the database transactions that stored the batch, comma-separated) and `records`
+(JSON: one array per stored event, columns as in `RECORD_COLUMNS`). A clean stop adds a last entry
+with `final` = 1 and no records. A consumer that sees a `pseq` jump, or a new session of a producer
+whose previous session did not end with `final`, has missed batches and must rebuild from the
+database, which stays the source of truth.
 """
 
 from __future__ import annotations
@@ -31,14 +33,23 @@ class StoredEventsBatch:
     session: str
     pseq: int
     records: dict[str, list[list[Any]]]  # event type -> rows (times as ISO 8601 strings)
+    transaction_ids: tuple[int, ...] = ()
+    final: bool = False
 
     def encode(self) -> dict[str, str]:
         return {
             "producer": self.producer,
             "session": self.session,
             "pseq": str(self.pseq),
+            "xids": ",".join(map(str, self.transaction_ids)),
+            "final": "1" if self.final else "0",
             "records": json.dumps(self.records, separators=(",", ":"), default=_iso),
         }
+
+    @property
+    def position(self) -> str:
+        """What the producers hash holds for this entry's producer once the entry is written."""
+        return f"{self.session}:{self.pseq}{':final' if self.final else ''}"
 
     @classmethod
     def decode(cls, fields: dict[bytes, bytes]) -> StoredEventsBatch:
@@ -47,6 +58,8 @@ class StoredEventsBatch:
             session=fields[b"session"].decode(),
             pseq=int(fields[b"pseq"]),
             records=json.loads(fields[b"records"]),
+            transaction_ids=tuple(int(x) for x in fields.get(b"xids", b"").split(b",") if x),
+            final=fields.get(b"final") == b"1",
         )
 
 

@@ -63,6 +63,14 @@ class KpiState:
     def bounds(self, window: str) -> tuple[int, int]:
         return self._bounds[window]
 
+    @property
+    def window_names(self) -> tuple[str, ...]:
+        return tuple(w.name for w in self._windows)
+
+    def mark_all_dirty(self) -> None:
+        """Every value is to be published again (a new epoch)."""
+        self.dirty.update((event_type, area, window) for event_type, window, area in self._tallies)
+
     def apply(self, records: Iterable[Record]) -> None:
         if self.now_us is None:
             raise RuntimeError("advance() the state to a time before applying records")
@@ -154,6 +162,9 @@ class KpiState:
     def _oldest_start(self, size: int) -> int:
         starts = [self._bounds[w.name][0] for w in self._windows if w.slot_us == size and w.name in self._bounds]
         return min(starts) if starts else 0
+
+    def tally_count(self) -> int:
+        return len(self._tallies)
 
     def tallied_slots(self) -> int:
         return sum(len(by_area) for slots in self._slots.values() for by_area in slots.values())

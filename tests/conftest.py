@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.mqtt", "tests.fixtures.ingest"]
+pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.mqtt", "tests.fixtures.ingest", "tests.fixtures.streams"]

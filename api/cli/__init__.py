@@ -15,6 +15,7 @@ from api.cli import (
     publisher_commands,
     services_commands,
     stack_commands,
+    streams_commands,
 )
 from deploy.settings import Settings
 
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         db_commands,
         publisher_commands,
         ingest_commands,
+        streams_commands,
         dead_letter_commands,
         bench_commands,
         services_commands,

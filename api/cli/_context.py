@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import signal
+from collections.abc import Callable
+from types import FrameType
+
 import psycopg
 
 from deploy.settings import Settings
@@ -24,3 +29,37 @@ def connect(settings: Settings) -> psycopg.Connection[tuple[object, ...]]:
 
 def local_broker_accounts(settings: Settings) -> MosquittoAccounts:
     return LocalStack(settings).mosquitto.accounts
+
+
+def service_connector(settings: Settings) -> Callable[[], psycopg.Connection[tuple[object, ...]]]:
+    """How a long-running service connects: fails fast and never hangs on a dead server."""
+    url = settings.database_url
+    assert url is not None
+
+    def connect() -> psycopg.Connection[tuple[object, ...]]:
+        # A statement timeout turns a hung server into an error we retry, and TCP keepalives with a
+        # user timeout do the same for a host that vanished mid-query, instead of a frozen service.
+        return psycopg.connect(
+            url.get_secret_value(),
+            autocommit=True,
+            connect_timeout=5,
+            options="-c statement_timeout=30000",
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
+            tcp_user_timeout=30000,
+        )
+
+    return connect
+
+
+def stop_on_signals(stop: Callable[[], None], log: logging.Logger) -> None:
+    """SIGTERM and SIGINT call `stop` (which must be safe from a signal handler) for a clean shutdown."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)

@@ -12,9 +12,7 @@ import sys
 from types import FrameType
 from typing import Any
 
-import psycopg
-
-from api.cli._context import with_connections
+from api.cli._context import service_connector, stop_on_signals, with_connections
 from deploy.settings import Settings
 from deploy.stack.mosquitto import INGEST_USERNAMES
 from ingest.service.health import HealthServer
@@ -40,35 +38,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_one(settings: Settings) -> int:
-    url = settings.database_url
-    assert url is not None
-
-    def connect() -> psycopg.Connection[tuple[object, ...]]:
-        # A statement timeout turns a hung server into an error we retry, and TCP keepalives with a
-        # user timeout do the same for a host that vanished mid-query, instead of a frozen service.
-        return psycopg.connect(
-            url.get_secret_value(),
-            autocommit=True,
-            connect_timeout=5,
-            options="-c statement_timeout=30000",
-            keepalives=1,
-            keepalives_idle=10,
-            keepalives_interval=5,
-            keepalives_count=3,
-            tcp_user_timeout=30000,
-        )
-
+    connect = service_connector(settings)
     assert settings.redis_url is not None
     stored_events = StoredEventsPublisher(settings.redis_url.get_secret_value(), producer=settings.mqtt_username)
     service = IngestService(settings, connect, stored_events=stored_events)
     health = HealthServer(settings.ingest_health_port, service.health, service.metrics.registry)
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        log.info("signal %d: stopping", signum)
-        service.stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop_on_signals(service.stop, log)
     health.start()
     # Start-up objects (modules, models, the registry) never die: keep them out of the collector's
     # full passes, which otherwise cost tens of milliseconds every few seconds under load.

@@ -1,4 +1,4 @@
-"""The ingest process's health and metrics over HTTP: `GET /health` (JSON) and `GET /metrics`."""
+"""A service's health and metrics over HTTP: `GET /health` (JSON) and `GET /metrics` (ingest, streams)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Literal
+from typing import Literal, Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -22,9 +22,21 @@ class IngestHealth:
     broker: HealthState
     reasons: list[str] = field(default_factory=list)
 
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class HealthReport(Protocol):
+    """What a service's `/health` answers: an overall status, and details as JSON."""
+
+    @property
+    def status(self) -> HealthState: ...
+
+    def to_json(self) -> dict[str, object]: ...
+
 
 def is_healthy(port: int, host: str = "127.0.0.1") -> bool:
-    """True when the ingest process on `port` answers `/health` with status ok."""
+    """True when the service (ingest or streams) on `port` answers `/health` with status ok."""
     try:
         with urllib.request.urlopen(f"http://{host}:{port}/health", timeout=1) as response:
             return bool(json.load(response)["status"] == "ok")
@@ -38,13 +50,14 @@ class HealthServer:
     def __init__(
         self,
         port: int,
-        health: Callable[[], IngestHealth],
+        health: Callable[[], HealthReport],
         registry: CollectorRegistry,
         host: str = "127.0.0.1",
+        name: str = "health",
     ) -> None:
         handler = _handler(health, registry)
         self._server = ThreadingHTTPServer((host, port), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="ingest-health", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
 
     @property
     def port(self) -> int:
@@ -59,12 +72,12 @@ class HealthServer:
         self._thread.join(timeout=5)
 
 
-def _handler(health: Callable[[], IngestHealth], registry: CollectorRegistry) -> type[BaseHTTPRequestHandler]:
+def _handler(health: Callable[[], HealthReport], registry: CollectorRegistry) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path == "/health":
                 report = health()
-                body = json.dumps(asdict(report)).encode()
+                body = json.dumps(report.to_json()).encode()
                 self._send(200 if report.status == "ok" else 503, "application/json", body)
             elif self.path == "/metrics":
                 self._send(200, CONTENT_TYPE_LATEST, generate_latest(registry))

@@ -175,7 +175,7 @@ class IngestService:
                     "%d stored messages came on an earlier connection; the broker resends them", len(batch) - acked
                 )
             if self._stored_events is not None and outcome.records:
-                self._stored_events.publish(outcome.records)
+                self._stored_events.publish(outcome.records, outcome.transaction_ids)
         self._inflight_since = None
         return outcome is not None
 

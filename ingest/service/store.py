@@ -130,6 +130,7 @@ class BatchStore:
     def _write_isolating(self, accepted: list[AcceptedEvent], letters: list[DeadLetter]) -> BatchOutcome:
         assert self._writer is not None
         total = BatchOutcome()
+        xids: list[int] = []
         refused = list(letters)
         for item in accepted:
             try:
@@ -139,6 +140,7 @@ class BatchStore:
                 continue
             total.stored.update(one.stored)
             total.duplicates.update(one.duplicates)
+            xids.extend(one.transaction_ids)
             for event_type, rows in one.records.items():
                 total.records.setdefault(event_type, []).extend(rows)
         letters_outcome = self._writer.write([], refused)
@@ -148,6 +150,7 @@ class BatchStore:
             dead_letters_stored=letters_outcome.dead_letters_stored,
             dead_letters_repeated=letters_outcome.dead_letters_repeated,
             records=total.records,
+            transaction_ids=tuple(xids),
         )
 
     def _failed(self, exc: Exception) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import redis
 
-from deploy.redis_names import STORED_EVENTS_STREAM
+from deploy.redis_names import STORED_EVENTS_PRODUCERS, STORED_EVENTS_STREAM
 from ingest.stored_events import StoredEventsBatch
 
 log = logging.getLogger(__name__)
@@ -44,15 +44,22 @@ class StoredEventsPublisher:
         self._paused_until = 0.0
         self.skipped = 0
 
-    def publish(self, records: dict[str, list[list[Any]]]) -> bool:
+    def publish(self, records: dict[str, list[list[Any]]], transaction_ids: tuple[int, ...]) -> bool:
         """True when the batch reached the stream."""
         self._pseq += 1
+        return self._append(StoredEventsBatch(self._producer, self._session, self._pseq, records, transaction_ids))
+
+    def _append(self, batch: StoredEventsBatch) -> bool:
         if self._clock() < self._paused_until:
             self.skipped += 1
             return False
-        batch = StoredEventsBatch(self._producer, self._session, self._pseq, records)
         try:
-            self._redis.xadd(STORED_EVENTS_STREAM, batch.encode(), maxlen=self._max_entries, approximate=True)  # type: ignore[arg-type]
+            # One transaction: a reader that takes the stream's last id and the producers hash
+            # together sees, for every producer, exactly the entries up to that id.
+            with self._redis.pipeline(transaction=True) as pipe:
+                pipe.xadd(STORED_EVENTS_STREAM, batch.encode(), maxlen=self._max_entries, approximate=True)  # type: ignore[arg-type]
+                pipe.hset(STORED_EVENTS_PRODUCERS, self._producer, batch.position)
+                pipe.execute()
         except redis.RedisError as exc:
             self.skipped += 1
             self._paused_until = self._clock() + self._pause_seconds
@@ -66,4 +73,7 @@ class StoredEventsPublisher:
         self.skipped += 1
 
     def close(self) -> None:
+        """Tell the consumer this session ended cleanly (nothing stored goes unpublished after it)."""
+        self._pseq += 1
+        self._append(StoredEventsBatch(self._producer, self._session, self._pseq, {}, final=True))
         self._redis.close()

@@ -32,6 +32,8 @@ class BatchOutcome:
     dead_letters_repeated: int = 0
     # The rows actually inserted (not the duplicates), in `RECORD_COLUMNS` order, per event type.
     records: dict[str, list[list[Any]]] = field(default_factory=dict)
+    # The transactions that inserted them: a KPI rebuild compares these with its database snapshot.
+    transaction_ids: tuple[int, ...] = ()
 
 
 def _staging_name(table: str) -> sql.Identifier:
@@ -75,12 +77,14 @@ class BatchWriter:
                 if rows:
                     outcome.records[event_type.value] = rows
             stored_letters = self._insert_dead_letters(cur, dead_letters) if dead_letters else 0
+            xids = (_transaction_id(cur),) if outcome.records else ()
         return BatchOutcome(
             stored=outcome.stored,
             duplicates=outcome.duplicates,
             dead_letters_stored=stored_letters,
             dead_letters_repeated=len(dead_letters) - stored_letters,
             records=outcome.records,
+            transaction_ids=xids,
         )
 
     def _insert_events(
@@ -123,3 +127,9 @@ class BatchWriter:
             )
         )
         return cur.rowcount
+
+
+def _transaction_id(cur: psycopg.Cursor[tuple[object, ...]]) -> int:
+    row = cur.execute("SELECT pg_current_xact_id()::text").fetchone()
+    assert row is not None
+    return int(str(row[0]))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from deploy.redis_names import STORED_EVENTS_STREAM
+from deploy.redis_names import STORED_EVENTS_PRODUCERS, STORED_EVENTS_STREAM
 from deploy.stack.manager import LocalStack
 from ingest.service.stored_events_publisher import StoredEventsPublisher
 from ingest.stored_events import StoredEventsBatch
@@ -30,9 +30,9 @@ def test_stored_events_reach_the_stream_once_each(
     register_publisher: Callable[..., Publisher],
 ) -> None:
     client = redis.Redis.from_url(stack.redis.url())
-    client.delete(STORED_EVENTS_STREAM)
+    client.delete(STORED_EVENTS_STREAM, STORED_EVENTS_PRODUCERS)
     publisher = StoredEventsPublisher(stack.redis.url(), producer="ingest-under-test")
-    start_ingest(stored_events=publisher)
+    ingest = start_ingest(stored_events=publisher)
     payments = register_publisher("payments")
     portal = register_publisher("portal")
     first = factories.transaction(area_code="24615", seq=1, sector="water", method="cash", amount_vnd=120_000)
@@ -61,6 +61,17 @@ def test_stored_events_reach_the_stream_once_each(
     assert stored_dossier[:2] == [portal.id, "24667"]
     assert stored_dossier[4:8] == [dossier["dossier_id"], "submitted", "qr_kiosk", True]
     assert [r[0] for r in records["status"]] == [portal.id]
+    # Each entry names the transactions that stored it, and the producers hash follows the stream.
+    assert all(len(b.transaction_ids) == 1 for b in batches)
+    assert (
+        client.hget(STORED_EVENTS_PRODUCERS, "ingest-under-test")
+        == f"{batches[-1].session}:{batches[-1].pseq}".encode()
+    )
+
+    ingest.stop()  # a clean stop ends the session with a final entry
+    last = _read_stream(client)[-1]
+    assert (last.final, last.pseq, last.records) == (True, batches[-1].pseq + 1, {})
+    assert client.hget(STORED_EVENTS_PRODUCERS, "ingest-under-test") == f"{last.session}:{last.pseq}:final".encode()
     client.close()
 
 

@@ -1,0 +1,54 @@
+"""`ioc streams`: the KPI engine (stored events in, KPI frames out)."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+from typing import Any
+
+import redis
+
+from api.cli._context import service_connector, stop_on_signals, with_connections
+from deploy.settings import Settings
+from ingest.service.health import HealthServer
+from streams.catalog import CATALOG
+from streams.engine.frame_sink import FrameSink
+from streams.engine.runner import EngineConfig, KpiEngine
+from streams.engine.source import StoredEventsSource
+from streams.targets import DEFAULT_TARGETS_FILE, Targets
+
+log = logging.getLogger("ioc.streams")
+
+
+def register(commands: Any) -> None:
+    streams = commands.add_parser("streams", help="run the KPI engine (SIGTERM stops it cleanly)")
+    streams.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    settings = with_connections(settings)
+    assert settings.redis_url is not None
+    targets = Targets.load(settings.streams_targets_file or DEFAULT_TARGETS_FILE, (k.id for k in CATALOG.kpis))
+    # Reads block for at most the coalescing interval; a longer socket timeout means Redis is gone.
+    client = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=5, socket_connect_timeout=2)
+    engine = KpiEngine(
+        service_connector(settings),
+        StoredEventsSource(client, settings.streams_consumer),
+        FrameSink(client, max_stream_entries=settings.streams_frames_max_entries),
+        CATALOG,
+        targets,
+        config=EngineConfig(coalesce_seconds=settings.streams_coalesce_seconds, read_count=settings.streams_read_count),
+    )
+    health = HealthServer(settings.streams_health_port, engine.health, engine.metrics.registry, name="streams-health")
+
+    stop_on_signals(engine.stop, log)
+    health.start()
+    gc.freeze()  # as in ingest: start-up objects never die, keep them out of full collections
+    log.info("streams engine: health and metrics on http://127.0.0.1:%d/health", health.port)
+    try:
+        engine.run()
+    finally:
+        health.stop()
+        client.close()
+    return 0

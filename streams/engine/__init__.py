@@ -1,0 +1,1 @@
+"""The running KPI engine (`ioc streams`): stored events in, KPI frames out."""

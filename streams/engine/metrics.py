@@ -1,0 +1,27 @@
+"""Prometheus metrics of the KPI engine (a registry per engine, so tests read their own)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class EngineMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.events_applied = Counter("ioc_streams_events_applied", "Stored events applied from the stream", registry=r)
+        self.entries_in_rebuild = Counter(
+            "ioc_streams_entries_in_rebuild", "Stream entries skipped because the rebuild had read them", registry=r
+        )
+        self.rebuilds = Counter("ioc_streams_rebuilds", "Rebuilds from the database", ["reason"], registry=r)
+        self.rebuild_seconds = Histogram(
+            "ioc_streams_rebuild_seconds", "Time to rebuild the KPI state from the database", registry=r,
+            buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+        )  # fmt: skip
+        self.frames = Counter("ioc_streams_frames", "KPI frames published", registry=r)
+        self.flush_seconds = Histogram(
+            "ioc_streams_flush_seconds", "Time to evaluate and publish one round of frames", registry=r,
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+        )  # fmt: skip
+        self.window_tallies = Gauge("ioc_streams_window_tallies", "Window tallies held (KPI state size)", registry=r)
+        self.slots = Gauge("ioc_streams_slots", "Slots held (KPI state size)", registry=r)

@@ -1,0 +1,220 @@
+"""The engine loop: rebuild when needed, apply stream entries, move the windows, publish what changed.
+
+One thread, in order. A rebuild happens at start and whenever the stream can no longer be
+trusted to be complete: a producer's gap, Redis restarted or unreachable, an entry whose
+transactions the last snapshot saw only in part, an area the engine does not know. While the
+database or Redis is unavailable the loop retries with backoff and health says `degraded`;
+`stop()` (safe from a signal handler) ends it within one read timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+import psycopg
+import redis
+
+from ingest.service.health import HealthState
+from ingest.stored_events import StoredEventsBatch
+from streams.catalog import Catalog
+from streams.engine.frame_sink import FrameSink
+from streams.engine.frames_out import FrameBuilder
+from streams.engine.metrics import EngineMetrics
+from streams.engine.positions import Position, ProducerPositions
+from streams.engine.rebuild import Connect, rebuild_state
+from streams.engine.source import StoredEventsSource
+from streams.history import Snapshot
+from streams.records import MICROS, to_records
+from streams.state import KpiState
+from streams.targets import Targets
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    coalesce_seconds: float = 0.1
+    read_count: int = 200
+    max_backoff_seconds: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamsHealth:
+    status: HealthState
+    epoch: str
+    reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def new_epoch() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+class KpiEngine:
+    def __init__(
+        self,
+        connect: Connect,
+        source: StoredEventsSource,
+        sink: FrameSink,
+        catalog: Catalog,
+        targets: Targets,
+        *,
+        config: EngineConfig | None = None,
+        metrics: EngineMetrics | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._connect = connect
+        self._source = source
+        self._sink = sink
+        self._catalog = catalog
+        self._config = config or EngineConfig()
+        self.metrics = metrics or EngineMetrics()
+        self._clock = clock
+        self._stopping = threading.Event()
+        self._builder = FrameBuilder(catalog, targets, new_epoch())
+        self._epoch_to_announce: str | None = self._builder.epoch
+        # Why the state must be rebuilt (a short fixed code, also a metric label); None: it need not be.
+        self._rebuild_reason: str | None = "start"
+        self._state: KpiState | None = None
+        self._snapshot: Snapshot | None = None
+        self._positions = ProducerPositions()
+        self._redis_run_id: str | None = None
+        self._unknown_at_rebuild: set[str] = set()
+        self._next_flush = 0.0
+        self._problem = ""
+        self.rebuilt = threading.Event()  # set after each successful rebuild (tests and the bench wait on it)
+
+    @property
+    def state(self) -> KpiState | None:
+        return self._state
+
+    def health(self) -> StreamsHealth:
+        if self._rebuild_reason is None and not self._problem:
+            return StreamsHealth("ok", self._builder.epoch)
+        reasons = [r for r in (self._problem, f"rebuild pending ({self._rebuild_reason})") if r]
+        return StreamsHealth("degraded", self._builder.epoch, reasons)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        backoff = 0.2
+        while not self._stopping.is_set():
+            try:
+                if self._rebuild_reason is not None:
+                    self._rebuild()
+                self._consume()
+                self._tick()
+            except redis.RedisError as exc:
+                self._failed("redis", exc, rebuild="redis")
+            except psycopg.Error as exc:
+                self._failed("database", exc, rebuild=self._rebuild_reason)
+            else:
+                backoff = 0.2
+                self._problem = ""
+                continue
+            self._stopping.wait(backoff)
+            backoff = min(backoff * 2, self._config.max_backoff_seconds)
+        log.info("streams engine stopped")
+
+    def _now_us(self) -> int:
+        return int(self._clock() * MICROS)
+
+    def _failed(self, what: str, exc: Exception, rebuild: str | None) -> None:
+        problem = f"{what}: {type(exc).__name__}"
+        if problem != self._problem:
+            log.error("%s unavailable (%s); retrying", what, type(exc).__name__)
+        self._problem = problem
+        self._rebuild_reason = rebuild
+
+    def _rebuild(self) -> None:
+        reason = self._rebuild_reason
+        checkpoint = self._source.checkpoint()
+        rebuilt = rebuild_state(self._connect, self._catalog, self._now_us())
+        self._source.start_after(checkpoint.last_id)
+        if self._redis_run_id is not None and checkpoint.redis_run_id != self._redis_run_id:
+            # Redis lost the frames and the current values: clients must resynchronise.
+            self._builder.new_epoch(new_epoch())
+            self._epoch_to_announce = self._builder.epoch
+        self._redis_run_id = checkpoint.redis_run_id
+        self._state, self._snapshot, self._positions = rebuilt.state, rebuilt.snapshot, checkpoint.positions
+        self._unknown_at_rebuild = set(rebuilt.state.unknown_areas)
+        # Re-check every value held and every value published: the builder sends only real changes,
+        # including a value that the rebuild found empty.
+        self._state.mark_all_dirty()
+        self._state.dirty |= self._builder.published_keys()
+        self._rebuild_reason = None
+        self.metrics.rebuilds.labels(reason or "unknown").inc()
+        self.metrics.rebuild_seconds.observe(rebuilt.seconds)
+        self.rebuilt.set()
+
+    def _consume(self) -> None:
+        assert self._state is not None
+        block_ms = max(1, int(1000 * min(self._config.coalesce_seconds, max(0.0, self._next_flush - time.monotonic()))))
+        entries = self._source.read(self._config.read_count, block_ms)
+        done: list[bytes] = []
+        for entry_id, batch in entries:
+            reason = self._apply(batch)
+            if reason is not None:
+                log.warning("rebuilding the KPI state: %s", reason)
+                self._rebuild_reason = reason
+                break
+            done.append(entry_id)
+        self._source.ack(done)
+        if self._state.unknown_areas - self._unknown_at_rebuild:
+            self._rebuild_reason = "new area"
+
+    def _apply(self, batch: StoredEventsBatch) -> str | None:
+        """None when the entry is accounted for; otherwise why the state must be rebuilt."""
+        assert self._state is not None
+        assert self._snapshot is not None
+        verdict = self._positions.check(batch.producer, Position(batch.session, batch.pseq, batch.final))
+        if verdict == "gap":
+            log.warning("stored-events stream: %s skipped to %s:%d", batch.producer, batch.session, batch.pseq)
+            return "gap"
+        if verdict == "seen" or not batch.records:
+            return None
+        if not batch.transaction_ids:
+            return "entry without transaction ids"
+        seen = [self._snapshot.sees(xid) for xid in batch.transaction_ids]
+        if all(seen):
+            self.metrics.entries_in_rebuild.inc()
+            return None
+        if any(seen):
+            return "entry partly in the rebuild"
+        for event_type, rows in batch.records.items():
+            records = to_records(event_type, rows)
+            self._state.apply(records)
+            self.metrics.events_applied.inc(len(records))
+        return None
+
+    def _tick(self) -> None:
+        assert self._state is not None
+        self._state.advance(self._now_us())
+        now = time.monotonic()
+        if now < self._next_flush:
+            return
+        self._next_flush = now + self._config.coalesce_seconds
+        started = time.perf_counter()
+        frames = self._builder.changed_frames(self._state)
+        try:
+            self._sink.write(frames, new_epoch=self._epoch_to_announce)
+        except redis.RedisError:
+            # Those frames never reached Redis: start a new epoch that carries every value again.
+            self._builder.new_epoch(new_epoch())
+            self._epoch_to_announce = self._builder.epoch
+            self._state.mark_all_dirty()
+            raise
+        self._epoch_to_announce = None
+        self.metrics.frames.inc(len(frames))
+        self.metrics.flush_seconds.observe(time.perf_counter() - started)
+        self.metrics.window_tallies.set(self._state.tally_count())
+        self.metrics.slots.set(self._state.tallied_slots())

@@ -1,0 +1,72 @@
+"""The stored-events stream as the engine reads it: a consumer group, a checkpoint for rebuilds, acks after apply.
+
+Only this module talks to Redis about stored events. Every Redis failure surfaces as
+`redis.RedisError` (a `ResponseError` when the group or the stream is gone): the runner treats
+any of them as "position lost" and rebuilds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from deploy.redis_names import STORED_EVENTS_PRODUCERS, STORED_EVENTS_STREAM, STREAMS_CONSUMER_GROUP
+from ingest.stored_events import StoredEventsBatch
+from streams.engine.positions import ProducerPositions
+
+_START = "0-0"
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The stream's last entry id, every producer's position as of that entry, and which Redis it was."""
+
+    last_id: str
+    positions: ProducerPositions
+    redis_run_id: str
+
+
+class StoredEventsSource:
+    def __init__(self, client: redis.Redis, consumer: str, group: str = STREAMS_CONSUMER_GROUP) -> None:
+        self._redis = client
+        self._consumer = consumer
+        self._group = group
+
+    def checkpoint(self) -> Checkpoint:
+        run_id = str(self._redis.info("server")["run_id"])
+        # One transaction: ingest writes an entry and its producer position in one transaction too.
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xrevrange(STORED_EVENTS_STREAM, count=1)
+            pipe.hgetall(STORED_EVENTS_PRODUCERS)
+            last, producers = pipe.execute()
+        last_id = last[0][0].decode() if last else _START
+        return Checkpoint(last_id, ProducerPositions.from_hash(producers), run_id)
+
+    def start_after(self, entry_id: str) -> None:
+        """Make the group deliver the entries after `entry_id` next (creating the group and stream if needed)."""
+        try:
+            self._redis.xgroup_create(STORED_EVENTS_STREAM, self._group, id=entry_id, mkstream=True)
+        except redis.ResponseError:  # it exists already
+            self._redis.xgroup_setid(STORED_EVENTS_STREAM, self._group, id=entry_id)
+        # Entries delivered before the rebuild are in the rebuild: nothing stays pending.
+        pending = self._redis.xpending_range(STORED_EVENTS_STREAM, self._group, "-", "+", 10_000, self._consumer)
+        if pending:
+            self._redis.xack(STORED_EVENTS_STREAM, self._group, *[p["message_id"] for p in pending])
+
+    def read(self, count: int, block_ms: int) -> list[tuple[bytes, StoredEventsBatch]]:
+        reply: Any = self._redis.xreadgroup(
+            self._group, self._consumer, {STORED_EVENTS_STREAM: ">"}, count=count, block=block_ms
+        )
+        if not reply:
+            return []
+        [(_, entries)] = reply
+        return [(entry_id, StoredEventsBatch.decode(fields)) for entry_id, fields in entries]
+
+    def ack(self, entry_ids: list[bytes]) -> None:
+        if entry_ids:
+            self._redis.xack(STORED_EVENTS_STREAM, self._group, *entry_ids)
+
+    def redis_run_id(self) -> str:
+        return str(self._redis.info("server")["run_id"])

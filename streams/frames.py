@@ -1,0 +1,46 @@
+"""The KPI frame: what the engine publishes for every change of a KPI value (a leaf module, shared with the API).
+
+Frames go to Redis three ways: pub/sub (`KPI_FRAMES_CHANNEL`) for live fan-out, a capped stream
+(`KPI_FRAMES_STREAM`) for a client that reconnects and replays from its last `seq`, and a hash
+(`KPI_CURRENT`) with the latest frame per KPI, area and window for a full resync. `epoch` changes
+when the engine starts (or Redis lost its data): a client that sees a new epoch resynchronises
+from the hash instead of replaying. `seq` increases by one per frame within an epoch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class KpiFrame:
+    kpi: str
+    area: str
+    window: str  # 5m | 1h | 24h | today
+    value: float | None  # None: nothing in the window to compute it from
+    numerator: float | None
+    denominator: float | None
+    unit: str
+    target: float | None
+    # Event time (RFC 3339, UTC) of the latest event of this KPI's source counted in the window,
+    # as of this frame: the freshness the wall shows.
+    last_event_at: str | None
+    as_of: str  # the engine's clock when it computed the value (RFC 3339, UTC)
+    epoch: str
+    seq: int
+
+    @property
+    def key(self) -> str:
+        return frame_key(self.kpi, self.area, self.window)
+
+    def encode(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def decode(cls, data: str | bytes) -> KpiFrame:
+        return cls(**json.loads(data))
+
+
+def frame_key(kpi: str, area: str, window: str) -> str:
+    return f"{kpi}|{area}|{window}"

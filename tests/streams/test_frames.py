@@ -1,0 +1,102 @@
+"""Frames: one per real change, numbered within an epoch, with the target in force (pure logic)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from streams.catalog import CATALOG
+from streams.engine.frame_sink import decode_batch
+from streams.engine.frames_out import FrameBuilder
+from streams.hierarchy import AreaHierarchy
+from streams.records import MICROS, PaymentRecord
+from streams.state import KpiState
+from streams.targets import DEFAULT_TARGETS_FILE, InvalidTargets, Target, Targets
+from tests.streams.kpi_data import NOW_US, PARENTS
+
+HIERARCHY = AreaHierarchy.from_parents(PARENTS.items())
+KPI_IDS = [k.id for k in CATALOG.kpis]
+
+
+def payment(amount: int, method: str = "qr", seconds_ago: int = 10) -> PaymentRecord:
+    return PaymentRecord(
+        "counter-1", "24615-01", NOW_US - seconds_ago * MICROS, None, "water", method, amount, "succeeded"
+    )
+
+
+def test_only_changed_values_become_frames_numbered_one_by_one() -> None:
+    state = KpiState(CATALOG, HIERARCHY)
+    state.advance(NOW_US)
+    builder = FrameBuilder(CATALOG, Targets.load(DEFAULT_TARGETS_FILE, KPI_IDS), "e1")
+    state.apply([payment(100_000), payment(300_000, method="cash")])
+    first = builder.changed_frames(state)
+    lineage = ("24615-01", "24615", "660", "67")
+    payment_kpis = [k.id for k in CATALOG.for_event_type("transaction")]
+    assert {(f.kpi, f.area, f.window) for f in first} == {
+        (kpi, area, window) for kpi in payment_kpis for area in lineage for window in ("5m", "1h", "24h", "today")
+    }
+    assert [f.seq for f in first] == list(range(1, len(first) + 1))
+    share = next(f for f in first if (f.kpi, f.area, f.window) == ("payments.cashless_share", "67", "5m"))
+    assert (share.value, share.numerator, share.denominator, share.unit, share.target) == (
+        25.0,
+        100_000,
+        400_000,
+        "%",
+        50,
+    )
+    assert share.last_event_at == "2026-11-26T02:30:07+00:00"
+    assert builder.changed_frames(state) == []  # nothing changed, nothing sent
+
+    state.apply([payment(50_000, method="cash", seconds_ago=5)])  # changes sums, not the health sector's
+    second = builder.changed_frames(state)
+    assert {f.kpi for f in second} == {
+        "payments.cashless_share",
+        "payments.cashless_share.water",
+        "payments.volume_vnd",
+        "payments.tx_count",
+    }
+    assert second[0].seq == len(first) + 1
+    assert decode_batch("[" + ",".join(f.encode() for f in second) + "]") == second
+
+
+def test_a_new_epoch_restarts_the_sequence_and_sends_every_value() -> None:
+    state = KpiState(CATALOG, HIERARCHY)
+    state.advance(NOW_US)
+    builder = FrameBuilder(CATALOG, Targets([]), "e1")
+    state.apply([payment(100_000)])
+    count = len(builder.changed_frames(state))
+    builder.new_epoch("e2")
+    state.mark_all_dirty()
+    again = builder.changed_frames(state)
+    assert len(again) == count
+    assert {f.epoch for f in again} == {"e2"}
+    assert again[0].seq == 1
+
+
+def test_the_target_in_force_is_the_next_deadline_then_the_last() -> None:
+    targets = Targets.load(DEFAULT_TARGETS_FILE, KPI_IDS)
+    for day, expected in (
+        (date(2022, 8, 1), 70),
+        (date(2022, 9, 30), 70),
+        (date(2022, 10, 1), 90),
+        (date(2026, 1, 1), 90),
+    ):
+        target = targets.in_force("portal.e_cert_rate", day)
+        assert target is not None
+        assert target.value == expected, day
+    assert targets.in_force("payments.tx_count", date(2026, 1, 1)) is None
+    assert Target(kpi="x", value=70, direction="at_least").met_by(70.0)
+    assert not Target(kpi="x", value=2, direction="at_most").met_by(2.5)
+
+
+def test_a_targets_file_with_an_unknown_kpi_or_field_is_refused(tmp_path: Path) -> None:
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("targets:\n  - {kpi: portal.nope, value: 1, direction: at_least}\n")
+    with pytest.raises(InvalidTargets, match=r"do not exist: portal\.nope"):
+        Targets.load(unknown, KPI_IDS)
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("targets:\n  - {kpi: portal.e_cert_rate, value: 1, direction: above}\n")
+    with pytest.raises(InvalidTargets, match="direction"):
+        Targets.load(typo, KPI_IDS)
