@@ -46,12 +46,16 @@ class Settings(BaseSettings):
 
     # Streams (the KPI engine).
     streams_consumer: str = "engine"
-    # At most one frame per KPI, area and window per interval, however many events change it.
+    # At most one frame per KPI, area and window per interval, however many events change it:
+    # 5m, 1h and the gauges at the first, 24h and today at the second.
     streams_coalesce_seconds: float = Field(default=0.1, gt=0, le=10)
+    streams_long_window_coalesce_seconds: float = Field(default=1.0, gt=0, le=60)
     streams_read_count: int = Field(default=200, ge=1, le=10_000)
     streams_frames_max_entries: int = Field(default=10_000, ge=100)
     streams_targets_file: Path | None = None  # None: the targets shipped in streams/targets.yaml
     streams_health_port: int = 58082
+    # portal.overdue_open counts dossiers with an event this recent (bounds the engine's memory).
+    streams_dossier_horizon_days: float = Field(default=90, gt=0, le=400)
 
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()

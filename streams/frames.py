@@ -10,7 +10,9 @@ from the hash instead of replaying. `seq` increases by one per frame within an e
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,15 @@ class KpiFrame:
         return frame_key(self.kpi, self.area, self.window)
 
     def encode(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+        # Spelled out: dataclasses.asdict deep-copies every field and cost more than the KPIs themselves.
+        return _ENCODER.encode(
+            {
+                "kpi": self.kpi, "area": self.area, "window": self.window, "value": self.value,
+                "numerator": self.numerator, "denominator": self.denominator, "unit": self.unit,
+                "target": self.target, "last_event_at": self.last_event_at, "as_of": self.as_of,
+                "epoch": self.epoch, "seq": self.seq,
+            }
+        )  # fmt: skip
 
     @classmethod
     def decode(cls, data: str | bytes) -> KpiFrame:

@@ -65,3 +65,21 @@ def read_stored_events(
             cur.execute(query, (since,))
             while rows := cur.fetchmany(_FETCH_ROWS):
                 yield to_records(event_type, rows)
+
+
+# The same order as streams.dossiers: latest event time, then the later status, then the later deadline.
+_LATEST_DOSSIERS = sql.SQL(
+    "SELECT DISTINCT ON (dossier_id) {} FROM portal_dossier_events WHERE occurred_at >= %s"
+    " ORDER BY dossier_id, occurred_at DESC, array_position(%s::text[], status) DESC,"
+    " coalesce(due_at, '-infinity') DESC"
+).format(sql.SQL(", ").join(map(sql.Identifier, RECORD_COLUMNS["dossier"])))
+
+
+def read_latest_dossiers(
+    conn: psycopg.Connection[tuple[object, ...]], since: datetime, status_order: tuple[str, ...]
+) -> Iterator[list[Record]]:
+    """The latest event of every dossier with an event at or after `since`."""
+    with conn.cursor(name="rebuild_latest_dossiers", binary=True) as cur:
+        cur.execute(_LATEST_DOSSIERS, (since, list(status_order)))
+        while rows := cur.fetchmany(_FETCH_ROWS):
+            yield to_records("dossier", rows)

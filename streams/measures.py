@@ -82,13 +82,15 @@ def contribution_of(measures: tuple[Measure, ...], record: Any, occurred_us: int
 class Tally:
     """The measures of one set of events (a slot, or a window of one area)."""
 
-    __slots__ = ("counts", "distinct", "events", "histograms")
+    __slots__ = ("_sorted_buckets", "counts", "distinct", "events", "histograms")
 
     def __init__(self) -> None:
         self.counts: dict[str, int | float] = {}
         self.distinct: dict[str, dict[Hashable, int]] = {}
         self.histograms: dict[str, dict[int, int]] = {}
         self.events = 0
+        # Bucket indexes in order, per histogram, until its set of buckets changes (percentiles read it).
+        self._sorted_buckets: dict[str, list[int]] = {}
 
     def add(self, c: Contribution) -> None:
         self.events += 1
@@ -96,11 +98,16 @@ class Tally:
         for name, amount in c.counts:
             counts[name] = counts.get(name, 0) + amount
         for name, key in c.keys:
-            seen = self.distinct.setdefault(name, {})
-            seen[key] = seen.get(key, 0) + 1
+            keys = self.distinct.setdefault(name, {})
+            keys[key] = keys.get(key, 0) + 1
         for name, index in c.buckets:
             histogram = self.histograms.setdefault(name, {})
-            histogram[index] = histogram.get(index, 0) + 1
+            n = histogram.get(index)
+            if n is None:
+                histogram[index] = 1
+                self._sorted_buckets.pop(name, None)
+            else:
+                histogram[index] = n + 1
 
     def merge(self, other: Tally, sign: int) -> None:
         """Add (sign 1) or take away (sign -1) everything `other` counted."""
@@ -111,6 +118,7 @@ class Tally:
             merge_counts(self.distinct.setdefault(name, {}), keys, sign)
         for name, histogram in other.histograms.items():
             merge_counts(self.histograms.setdefault(name, {}), histogram, sign)
+            self._sorted_buckets.pop(name, None)
 
     def amount(self, name: str) -> int | float:
         """A `Count`'s sum or a `DistinctCount`'s number of keys (measure names are unique)."""
@@ -119,3 +127,9 @@ class Tally:
 
     def histogram(self, name: str) -> dict[int, int]:
         return self.histograms.get(name, {})
+
+    def sorted_buckets(self, name: str) -> list[int]:
+        ordered = self._sorted_buckets.get(name)
+        if ordered is None:
+            ordered = self._sorted_buckets[name] = sorted(self.histograms.get(name, ()))
+        return ordered

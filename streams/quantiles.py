@@ -40,8 +40,10 @@ class LogBuckets:
             return ZERO_BUCKET
         return math.ceil(math.log(value) / self._log_gamma)
 
-    def quantile(self, counts: Mapping[int, int], q: float) -> float | None:
-        """The nearest-rank q-quantile (0 < q ≤ 1) within `relative_accuracy`; None when empty."""
+    def quantile(self, counts: Mapping[int, int], q: float, ordered: list[int] | None = None) -> float | None:
+        """The nearest-rank q-quantile (0 < q ≤ 1) within `relative_accuracy`; None when empty.
+
+        `ordered`, when given, is `sorted(counts)` kept by the caller (it changes rarely)."""
         if not 0 < q <= 1:
             raise ValueError("q must be in (0, 1]")
         total = sum(counts.values())
@@ -49,7 +51,7 @@ class LogBuckets:
             return None
         rank = math.ceil(q * total)  # nearest rank, 1-based, as percentile_disc
         seen = 0
-        for index in sorted(counts):
+        for index in ordered if ordered is not None else sorted(counts):
             seen += counts[index]
             if seen >= rank:
                 if index == ZERO_BUCKET:

@@ -31,9 +31,20 @@ class WindowTally:
     tally: Tally = field(default_factory=Tally)
     # Latest event time per slot in the window, so that it stays right when slots leave.
     last_by_slot: dict[int, int] = field(default_factory=dict)
+    _last: int | None = None  # max of last_by_slot, kept as events arrive, recomputed when a slot leaves
 
     def last_event_us(self) -> int | None:
-        return max(self.last_by_slot.values(), default=None)
+        return self._last
+
+    def note_event(self, slot: int, occurred_us: int) -> None:
+        if self.last_by_slot.get(slot, -1) < occurred_us:
+            self.last_by_slot[slot] = occurred_us
+            if self._last is None or occurred_us > self._last:
+                self._last = occurred_us
+
+    def forget_slot(self, slot: int) -> None:
+        if self.last_by_slot.pop(slot, None) is not None:
+            self._last = max(self.last_by_slot.values(), default=None)
 
 
 @dataclass
@@ -112,8 +123,7 @@ class KpiState:
             if wt is None:
                 wt = self._tallies[(event_type, window.name, area)] = WindowTally()
             wt.tally.add(contribution)
-            if wt.last_by_slot.get(slot, -1) < contribution.occurred_us:
-                wt.last_by_slot[slot] = contribution.occurred_us
+            wt.note_event(slot, contribution.occurred_us)
             self.dirty.add((event_type, area, window.name))
 
     def advance(self, now_us: int) -> None:
@@ -152,9 +162,9 @@ class KpiState:
                         wt = self._tallies[key] = WindowTally()
                     wt.tally.merge(slot.tally, sign)
                     if sign > 0:
-                        wt.last_by_slot[index] = max(wt.last_by_slot.get(index, -1), slot.last_us)
+                        wt.note_event(index, slot.last_us)
                     else:
-                        wt.last_by_slot.pop(index, None)
+                        wt.forget_slot(index)
                     if wt.tally.events == 0:
                         del self._tallies[key]
                     self.dirty.add((event_type, area, window.name))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import clear_session
 from ingest.registry.areas import seed_pilot_areas
 from ingest.registry.publishers import add_publisher
+from ingest.service.health import is_healthy
 from ingest.storage.event_tables import EVENT_TABLES
 
 BENCH_DATABASE = "ioc_bench"
@@ -61,3 +63,20 @@ def prepare(stack: LocalStack, publishers: list[BenchPublisher], service_account
         stack.mosquitto.accounts.set(username, passwords[username], AccountRole.INGEST)
     time.sleep(0.2)  # the broker reloads its password file on SIGHUP, asynchronously
     return BenchStack(stack, url, areas, passwords)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(port: int, timeout_seconds: float) -> None:
+    """Until the process (ingest or streams) reports itself healthy: ingest has subscribed by then,
+    the engine has finished its first rebuild."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if is_healthy(port):
+            return
+        time.sleep(0.1)
+    raise BenchSetupError(f"the process with health port {port} did not become ready")

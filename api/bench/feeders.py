@@ -69,6 +69,10 @@ class PublisherFeeder:
                 pipe.write(b"".join(t.render(stamp) + b"\n" for t in self._lines[sent:due]))
                 pipe.flush()
                 sent = due
+            elif self._rate > 0:
+                # Sleep until the next line is due: hundreds of slow feeders must not wake every tick.
+                next_due = self.started_at + sent / self._rate
+                time.sleep(max(_TICK_SECONDS, next_due - time.monotonic()))
             else:
                 time.sleep(_TICK_SECONDS)
         self.finished_at = time.monotonic()

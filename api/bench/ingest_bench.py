@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,6 @@ from api.bench import bench_stack, procstats
 from api.bench.feeders import PublisherFeeder
 from api.bench.workload import EventFactory, bench_publishers, templates
 from deploy.stack.manager import LocalStack
-from ingest.service.health import is_healthy
 
 _TABLES = ("payment_transactions", "coverage_samples", "portal_dossier_events")
 _ROWS = sql.SQL(" UNION ALL ").join(
@@ -152,7 +150,7 @@ class IngestBench:
         return self._measure(published, cpu_percent=100 * cpu / elapsed, rss=rss)
 
     def _spawn_ingest(self, username: str, group: str) -> subprocess.Popen[bytes]:
-        health_port = _free_port()
+        health_port = bench_stack.free_port()
         log_path = self._bench.stack.paths.logs / f"{username}.log"
         env = {
             **os.environ,
@@ -168,7 +166,7 @@ class IngestBench:
             process = subprocess.Popen(
                 [sys.executable, "-m", "api.cli", "ingest"], env=env, stderr=log, stdout=subprocess.DEVNULL
             )
-        _wait_healthy(health_port, timeout_seconds=30)
+        bench_stack.wait_healthy(health_port, timeout_seconds=30)
         return process
 
     def _wait_rows(self, expected: int, timeout_seconds: float) -> None:
@@ -201,22 +199,6 @@ class IngestBench:
             events_per_second=rows / span if span else 0.0, latency_p50_ms=1000 * p50, latency_p99_ms=1000 * p99,
             ingest_cpu_percent=cpu_percent, ingest_peak_rss_mb=rss,
         )  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(port: int, timeout_seconds: float) -> None:
-    """Until the ingest process reports broker and database ok (it has subscribed by then)."""
-    deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        if is_healthy(port):
-            return
-        time.sleep(0.1)
-    raise bench_stack.BenchSetupError(f"ingest process on health port {port} did not become ready")
 
 
 def render(report: IngestBenchReport) -> str:

@@ -1,4 +1,4 @@
-"""`ioc bench ingest`: performance is measured by benchmark commands, not by timed tests."""
+"""`ioc bench ingest | streams`: performance is measured by benchmark commands, not by timed tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import sys
 from typing import Any
 
 from api.bench.bench_stack import BenchSetupError
-from api.bench.ingest_bench import IngestBench, IngestBenchConfig, render
+from api.bench.ingest_bench import IngestBench, IngestBenchConfig
+from api.bench.ingest_bench import render as render_ingest
+from api.bench.streams_bench import StreamsBench, StreamsBenchConfig
+from api.bench.streams_bench import render as render_streams
 from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 
@@ -22,6 +25,14 @@ def register(commands: Any) -> None:
     ingest.add_argument("--workers", type=int, default=defaults.workers, help="ingest processes")
     ingest.add_argument("--publishers", type=int, default=defaults.publishers)
     ingest.add_argument("--flood-events", type=int, default=defaults.flood_events)
+    streams = kinds.add_parser("streams", help="publish → KPI frame latency, engine CPU and memory, keeping up")
+    s = StreamsBenchConfig()
+    streams.add_argument("--rate", type=float, default=s.rate, help="offered events/s (first phase)")
+    streams.add_argument("--seconds", type=float, default=s.seconds, help="length of the first phase")
+    streams.add_argument("--high-rate", type=float, default=s.high_rate, help="offered events/s (second phase)")
+    streams.add_argument("--high-seconds", type=float, default=s.high_seconds, help="length of the second phase")
+    streams.add_argument("--publishers", type=int, default=s.publishers)
+    streams.add_argument("--workers", type=int, default=s.ingest_workers, help="ingest processes")
     bench.set_defaults(handler=run)
 
 
@@ -42,17 +53,23 @@ def bench_settings(settings: Settings) -> Settings:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    config = IngestBenchConfig(
-        rate=args.rate, seconds=args.seconds, workers=args.workers, publishers=args.publishers,
-        flood_events=args.flood_events,
-    )  # fmt: skip
     stack = LocalStack(bench_settings(settings))
     stack.up()
     stack.mosquitto.discard_persistence()
     try:
-        report = IngestBench(stack, config).run()
+        if args.kind == "ingest":
+            config = IngestBenchConfig(
+                rate=args.rate, seconds=args.seconds, workers=args.workers, publishers=args.publishers,
+                flood_events=args.flood_events,
+            )  # fmt: skip
+            print(render_ingest(IngestBench(stack, config).run()))
+        else:
+            streams_config = StreamsBenchConfig(
+                rate=args.rate, seconds=args.seconds, high_rate=args.high_rate, high_seconds=args.high_seconds,
+                publishers=args.publishers, ingest_workers=args.workers,
+            )  # fmt: skip
+            print(render_streams(streams_config, StreamsBench(stack, streams_config).run()))
     except BenchSetupError as exc:
-        print(f"ioc bench ingest: {exc}", file=sys.stderr)
+        print(f"ioc bench {args.kind}: {exc}", file=sys.stderr)
         return 1
-    print(render(report))
     return 0

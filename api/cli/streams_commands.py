@@ -38,7 +38,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         FrameSink(client, max_stream_entries=settings.streams_frames_max_entries),
         CATALOG,
         targets,
-        config=EngineConfig(coalesce_seconds=settings.streams_coalesce_seconds, read_count=settings.streams_read_count),
+        config=EngineConfig(
+            coalesce_seconds=settings.streams_coalesce_seconds,
+            long_window_coalesce_seconds=settings.streams_long_window_coalesce_seconds,
+            read_count=settings.streams_read_count,
+            dossier_horizon_days=settings.streams_dossier_horizon_days,
+        ),
     )
     health = HealthServer(settings.streams_health_port, engine.health, engine.metrics.registry, name="streams-health")
 

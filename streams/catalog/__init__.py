@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from streams.catalog import coverage, payments, portal
-from streams.catalog.kpi import KpiDefinition, KpiValue, Quantile, Ratio, Total
+from streams.catalog.kpi import Gauge, KpiDefinition, KpiValue, Quantile, Ratio, Total
 from streams.measures import Measure
 
-__all__ = ["CATALOG", "Catalog", "KpiDefinition", "KpiValue", "Quantile", "Ratio", "Total"]
+__all__ = ["CATALOG", "Catalog", "Gauge", "KpiDefinition", "KpiValue", "Quantile", "Ratio", "Total"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class Catalog:
         for kpi in self.kpis:
             declared = {m.name for m in self.measures.get(kpi.event_type, ())}
             f = kpi.formula
+            if isinstance(f, Gauge):
+                continue
             needed = {f.numerator, f.denominator} if isinstance(f, Ratio) else {f.measure}
             if not needed <= declared:
                 raise ValueError(f"{kpi.id} needs measures {sorted(needed - declared)} of {kpi.event_type!r} events")
@@ -38,8 +40,21 @@ class Catalog:
     def _index(self) -> dict[str, KpiDefinition]:
         return {k.id: k for k in self.kpis}
 
+    @property
+    def windowed(self) -> tuple[KpiDefinition, ...]:
+        return tuple(k for k in self.kpis if not isinstance(k.formula, Gauge))
+
     def for_event_type(self, event_type: str) -> tuple[KpiDefinition, ...]:
-        return tuple(k for k in self.kpis if k.event_type == event_type)
+        """The windowed KPIs computed from this event type's tallies."""
+        return self._windowed.get(event_type, ())
+
+    @cached_property
+    def _windowed(self) -> dict[str, tuple[KpiDefinition, ...]]:
+        by_type: dict[str, tuple[KpiDefinition, ...]] = {}
+        for k in self.kpis:
+            if not isinstance(k.formula, Gauge):
+                by_type[k.event_type] = (*by_type.get(k.event_type, ()), k)
+        return by_type
 
 
 CATALOG = Catalog(

@@ -45,10 +45,19 @@ class Quantile:
 
     def evaluate(self, tally: Tally) -> KpiValue:
         histogram = tally.histogram(self.measure)
-        return KpiValue(self.buckets.quantile(histogram, self.q), None, sum(histogram.values()))
+        estimate = self.buckets.quantile(histogram, self.q, tally.sorted_buckets(self.measure))
+        return KpiValue(estimate, None, sum(histogram.values()))
 
 
-Formula = Ratio | Total | Quantile
+@dataclass(frozen=True)
+class Gauge:
+    """A value at `now` rather than over a window, kept by its own structure; published as window `now`."""
+
+    def evaluate(self, tally: Tally) -> KpiValue:
+        raise TypeError("a gauge is not computed from a window tally")
+
+
+Formula = Ratio | Total | Quantile | Gauge
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,8 @@ class KpiDefinition:
     definition: str  # what it means, in words an operator and an integrator both read the same way
     formula: Formula
     # The same definition over the hypertables, for the catalog and the equivalence tests: one row
-    # (value, numerator, denominator) for parameters start, end (event time) and areas (codes).
+    # (value, numerator, denominator) for parameters start, end (event time) and areas (codes);
+    # a gauge's takes now and horizon instead of start and end.
     sql: str
     sql_params: Mapping[str, object] = field(default_factory=dict)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.catalog.kpi import KpiDefinition, Ratio
+from streams.catalog.kpi import Gauge, KpiDefinition, Ratio
 from streams.measures import DistinctCount, Measure
 from streams.records import DossierRecord
 
@@ -81,5 +81,23 @@ KPIS: tuple[KpiDefinition, ...] = (
         " count(DISTINCT dossier_id) AS d"
         " FROM portal_dossier_events WHERE status = 'resolved' AND due_at IS NOT NULL"
         " AND occurred_at >= %(start)s AND occurred_at < %(end)s AND area_code = ANY(%(areas)s)) AS t",
+    ),
+    KpiDefinition(
+        id="portal.overdue_open",
+        event_type=EVENT_TYPE,
+        label_vi="Hồ sơ quá hạn chưa giải quyết",
+        label_en="Open dossiers past their deadline",
+        unit="dossiers",
+        definition="Dossiers whose latest event (by event time; ties: the later status in the lifecycle, then the"
+        " later due_at) is `submitted`, `accepted` or `supplement_requested` and whose `due_at` has passed. Only"
+        " dossiers with an event in the last IOC_STREAMS_DOSSIER_HORIZON_DAYS (90) days count. A gauge: window `now`.",
+        formula=Gauge(),
+        sql="SELECT count(*) FROM (SELECT DISTINCT ON (dossier_id) status, due_at, area_code"
+        " FROM portal_dossier_events WHERE occurred_at >= %(now)s - %(horizon)s"
+        " ORDER BY dossier_id, occurred_at DESC, array_position(ARRAY['submitted', 'accepted',"
+        " 'supplement_requested', 'resolved', 'returned', 'rejected', 'cancelled'], status) DESC,"
+        " coalesce(due_at, '-infinity') DESC) AS latest"
+        " WHERE status IN ('submitted', 'accepted', 'supplement_requested') AND due_at < %(now)s"
+        " AND area_code = ANY(%(areas)s)",
     ),
 )

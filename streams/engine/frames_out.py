@@ -6,12 +6,15 @@ KPI/area/window gets at most one frame per interval however many events touched 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
-from streams.catalog import Catalog
+from streams.catalog import Catalog, KpiDefinition, KpiValue
 from streams.frames import KpiFrame, frame_key
+from streams.live import GAUGE_WINDOW, LiveKpis
 from streams.records import MICROS
-from streams.state import DirtyKey, KpiState
+from streams.state import DirtyKey
 from streams.targets import Targets
 from streams.windows import LOCAL_TIMEZONE
 
@@ -32,6 +35,7 @@ class FrameBuilder:
         self._seq = 0
         self._published: dict[str, _Signature] = {}
         self._published_keys: set[DirtyKey] = set()
+        self._round = _Round("", date.min, [])
 
     def new_epoch(self, epoch: str) -> None:
         """Start over: sequence from 1, and every value is news again."""
@@ -44,33 +48,69 @@ class FrameBuilder:
         """Every (event type, area, window) published in this epoch, so that a rebuild re-checks them all."""
         return set(self._published_keys)
 
-    def changed_frames(self, state: KpiState) -> list[KpiFrame]:
-        assert state.now_us is not None
-        dirty, state.dirty = state.dirty, set()
-        now_us = state.now_us
-        as_of = iso_utc(now_us)
-        today = datetime.fromtimestamp(now_us / MICROS, LOCAL_TIMEZONE).date()
-        frames: list[KpiFrame] = []
+    def changed_frames(self, live: LiveKpis, due: Callable[[DirtyKey], bool] | None = None) -> list[KpiFrame]:
+        """Frames of what changed among the keys that are `due` (all when None) and in the gauges;
+        the other keys stay dirty for a later call."""
+        now_us = live.now_us
+        assert now_us is not None
+        self._round = _Round(
+            as_of=iso_utc(now_us), today=datetime.fromtimestamp(now_us / MICROS, LOCAL_TIMEZONE).date(), frames=[]
+        )
+        state = live.windows
+        if due is None:
+            dirty, state.dirty = state.dirty, set()
+        else:
+            dirty = {key for key in state.dirty if due(key)}
+            state.dirty -= dirty
         self._published_keys |= dirty
         for event_type, area, window in sorted(dirty):
             wt = state.window_tally(event_type, window, area)
-            last_us = None if wt is None else wt.last_event_us()
+            last_at = self._iso(None if wt is None else wt.last_event_us())
             for kpi in self._catalog.for_event_type(event_type):
-                value = kpi.evaluate(None if wt is None else wt.tally)
-                target = self._targets.in_force(kpi.id, today)
-                target_value = None if target is None else target.value
-                signature = (value.value, value.numerator, value.denominator, target_value)
-                key = frame_key(kpi.id, area, window)
-                if self._published.get(key) == signature:
-                    continue
-                self._published[key] = signature
-                self._seq += 1
-                frames.append(
-                    KpiFrame(
-                        kpi=kpi.id, area=area, window=window, value=value.value, numerator=value.numerator,
-                        denominator=value.denominator, unit=kpi.unit, target=target_value,
-                        last_event_at=None if last_us is None else iso_utc(last_us), as_of=as_of,
-                        epoch=self.epoch, seq=self._seq,
-                    )
-                )  # fmt: skip
-        return frames
+                self._offer(kpi, area, window, kpi.evaluate(None if wt is None else wt.tally), last_at)
+        for gauge in live.gauges:
+            kpi = self._catalog.by_id(gauge.kpi_id)
+            areas, gauge.dirty = gauge.dirty, set()
+            for area in sorted(areas):
+                self._offer(kpi, area, GAUGE_WINDOW, gauge.value(area), self._iso(gauge.last_event_at(area)))
+        return self._round.frames
+
+    def _offer(self, kpi: KpiDefinition, area: str, window: str, value: KpiValue, last_at: str | None) -> None:
+        """Make a frame of the value unless it is what this key last published."""
+        r = self._round
+        if kpi.id not in r.targets:
+            target = self._targets.in_force(kpi.id, r.today)
+            r.targets[kpi.id] = None if target is None else target.value
+        target_value = r.targets[kpi.id]
+        signature = (value.value, value.numerator, value.denominator, target_value)
+        key = frame_key(kpi.id, area, window)
+        if self._published.get(key) == signature:
+            return
+        self._published[key] = signature
+        self._seq += 1
+        r.frames.append(
+            KpiFrame(
+                kpi=kpi.id, area=area, window=window, value=value.value, numerator=value.numerator,
+                denominator=value.denominator, unit=kpi.unit, target=target_value, last_event_at=last_at,
+                as_of=r.as_of, epoch=self.epoch, seq=self._seq,
+            )
+        )  # fmt: skip
+
+    def _iso(self, us: int | None) -> str | None:
+        if us is None:
+            return None
+        text = self._round.times.get(us)
+        if text is None:
+            text = self._round.times[us] = iso_utc(us)
+        return text
+
+
+@dataclass
+class _Round:
+    """What one call of `changed_frames` computes once and reuses."""
+
+    as_of: str
+    today: date
+    frames: list[KpiFrame]
+    targets: dict[str, float | None] = field(default_factory=dict)
+    times: dict[int, str] = field(default_factory=dict)

@@ -25,3 +25,4 @@ class EngineMetrics:
         )  # fmt: skip
         self.window_tallies = Gauge("ioc_streams_window_tallies", "Window tallies held (KPI state size)", registry=r)
         self.slots = Gauge("ioc_streams_slots", "Slots held (KPI state size)", registry=r)
+        self.dossiers = Gauge("ioc_streams_dossiers", "Dossiers whose latest state is held (overdue gauge)", registry=r)

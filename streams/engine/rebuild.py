@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 import psycopg
 
 from streams.catalog import Catalog
+from streams.dossiers import STATUS_ORDER
 from streams.hierarchy import load_hierarchy
-from streams.history import Snapshot, begin_snapshot, read_stored_events
-from streams.records import MICROS
-from streams.state import KpiState
+from streams.history import Snapshot, begin_snapshot, read_latest_dossiers, read_stored_events
+from streams.live import LiveKpis
+from streams.records import MICROS, DossierRecord
 
 log = logging.getLogger(__name__)
 Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
@@ -27,25 +28,33 @@ Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
 
 @dataclass(frozen=True, slots=True)
 class Rebuilt:
-    state: KpiState
+    state: LiveKpis
     snapshot: Snapshot
     events: int
     seconds: float
 
 
-def rebuild_state(connect: Connect, catalog: Catalog, now_us: int) -> Rebuilt:
+def rebuild_state(connect: Connect, catalog: Catalog, now_us: int, *, dossier_horizon_us: int) -> Rebuilt:
     started = time.perf_counter()
     with connect() as conn:
-        state = KpiState(catalog, load_hierarchy(conn))
+        state = LiveKpis(catalog, load_hierarchy(conn), dossier_horizon_us=dossier_horizon_us)
         state.advance(now_us)
-        earliest = min(start for start, _ in (state.bounds(w) for w in state.window_names))
+        windows = state.windows
+        earliest = min(start for start, _ in (windows.bounds(w) for w in windows.window_names))
         snapshot = begin_snapshot(conn)
         events = 0
-        since = datetime.fromtimestamp(earliest // MICROS, UTC)
-        for records in read_stored_events(conn, since, tuple(catalog.measures)):
+        for records in read_stored_events(conn, _time(earliest), tuple(catalog.measures)):
             state.apply(records)
             events += len(records)
+        for records in read_latest_dossiers(conn, _time(now_us - dossier_horizon_us), STATUS_ORDER):
+            for r in records:
+                if isinstance(r, DossierRecord):
+                    state.overdue_dossiers.apply(r)
         conn.execute("COMMIT")
     took = time.perf_counter() - started
     log.info("rebuilt the KPI state from %d stored events in %.2f s", events, took)
     return Rebuilt(state, snapshot, events, took)
+
+
+def _time(us: int) -> datetime:
+    return datetime.fromtimestamp(us // MICROS, UTC).replace(microsecond=us % MICROS)

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -30,18 +31,23 @@ from streams.engine.positions import Position, ProducerPositions
 from streams.engine.rebuild import Connect, rebuild_state
 from streams.engine.source import StoredEventsSource
 from streams.history import Snapshot
+from streams.live import LiveKpis
 from streams.records import MICROS, to_records
-from streams.state import KpiState
+from streams.state import DirtyKey
 from streams.targets import Targets
 
 log = logging.getLogger(__name__)
+SHORT_WINDOWS = frozenset({"5m", "1h"})
 
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    coalesce_seconds: float = 0.1
+    coalesce_seconds: float = 0.1  # 5m, 1h and the gauges
+    # 24h and today move slowly: once a second is live enough for them, and it halves the frames.
+    long_window_coalesce_seconds: float = 1.0
     read_count: int = 200
     max_backoff_seconds: float = 5.0
+    dossier_horizon_days: float = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,18 +89,31 @@ class KpiEngine:
         self._epoch_to_announce: str | None = self._builder.epoch
         # Why the state must be rebuilt (a short fixed code, also a metric label); None: it need not be.
         self._rebuild_reason: str | None = "start"
-        self._state: KpiState | None = None
+        self._state: LiveKpis | None = None
         self._snapshot: Snapshot | None = None
         self._positions = ProducerPositions()
         self._redis_run_id: str | None = None
         self._unknown_at_rebuild: set[str] = set()
         self._next_flush = 0.0
+        self._flushes = 0
+        self._idle = False  # the last read found nothing new and no flush is under way
         self._problem = ""
         self.rebuilt = threading.Event()  # set after each successful rebuild (tests and the bench wait on it)
 
     @property
-    def state(self) -> KpiState | None:
+    def state(self) -> LiveKpis | None:
         return self._state
+
+    def settled(self) -> bool:
+        """True when every change has gone out as a frame (tests and the bench wait on it)."""
+        live = self._state
+        return (
+            live is not None
+            and self._idle
+            and self._rebuild_reason is None
+            and not live.windows.dirty
+            and not any(g.dirty for g in live.gauges)
+        )
 
     def health(self) -> StreamsHealth:
         if self._rebuild_reason is None and not self._problem:
@@ -138,7 +157,8 @@ class KpiEngine:
     def _rebuild(self) -> None:
         reason = self._rebuild_reason
         checkpoint = self._source.checkpoint()
-        rebuilt = rebuild_state(self._connect, self._catalog, self._now_us())
+        horizon_us = int(self._config.dossier_horizon_days * 86_400 * MICROS)
+        rebuilt = rebuild_state(self._connect, self._catalog, self._now_us(), dossier_horizon_us=horizon_us)
         self._source.start_after(checkpoint.last_id)
         if self._redis_run_id is not None and checkpoint.redis_run_id != self._redis_run_id:
             # Redis lost the frames and the current values: clients must resynchronise.
@@ -150,7 +170,7 @@ class KpiEngine:
         # Re-check every value held and every value published: the builder sends only real changes,
         # including a value that the rebuild found empty.
         self._state.mark_all_dirty()
-        self._state.dirty |= self._builder.published_keys()
+        self._state.windows.dirty |= self._builder.published_keys()
         self._rebuild_reason = None
         self.metrics.rebuilds.labels(reason or "unknown").inc()
         self.metrics.rebuild_seconds.observe(rebuilt.seconds)
@@ -160,6 +180,7 @@ class KpiEngine:
         assert self._state is not None
         block_ms = max(1, int(1000 * min(self._config.coalesce_seconds, max(0.0, self._next_flush - time.monotonic()))))
         entries = self._source.read(self._config.read_count, block_ms)
+        self._idle = not entries
         done: list[bytes] = []
         for entry_id, batch in entries:
             reason = self._apply(batch)
@@ -196,6 +217,18 @@ class KpiEngine:
             self.metrics.events_applied.inc(len(records))
         return None
 
+    def _due_now(self) -> Callable[[DirtyKey], bool]:
+        """5m and 1h keys at every flush; the long windows' keys spread over the flushes of their
+        interval by area, so that each goes out at most once per interval and no flush gets them all."""
+        self._flushes += 1
+        slices = max(1, round(self._config.long_window_coalesce_seconds / self._config.coalesce_seconds))
+        turn = self._flushes % slices
+
+        def due(key: DirtyKey) -> bool:
+            return key[2] in SHORT_WINDOWS or zlib.crc32(key[1].encode()) % slices == turn
+
+        return due
+
     def _tick(self) -> None:
         assert self._state is not None
         self._state.advance(self._now_us())
@@ -203,8 +236,10 @@ class KpiEngine:
         if now < self._next_flush:
             return
         self._next_flush = now + self._config.coalesce_seconds
+        if self._state.windows.dirty or any(g.dirty for g in self._state.gauges):
+            self._idle = False  # until this flush is in Redis and a read finds nothing new
         started = time.perf_counter()
-        frames = self._builder.changed_frames(self._state)
+        frames = self._builder.changed_frames(self._state, None if self._epoch_to_announce else self._due_now())
         try:
             self._sink.write(frames, new_epoch=self._epoch_to_announce)
         except redis.RedisError:
@@ -216,5 +251,6 @@ class KpiEngine:
         self._epoch_to_announce = None
         self.metrics.frames.inc(len(frames))
         self.metrics.flush_seconds.observe(time.perf_counter() - started)
-        self.metrics.window_tallies.set(self._state.tally_count())
-        self.metrics.slots.set(self._state.tallied_slots())
+        self.metrics.window_tallies.set(self._state.windows.tally_count())
+        self.metrics.slots.set(self._state.windows.tallied_slots())
+        self.metrics.dossiers.set(len(self._state.overdue_dossiers))

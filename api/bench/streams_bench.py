@@ -1,0 +1,279 @@
+"""`ioc bench streams`: publish → KPI frame latency, engine CPU and memory, and whether it keeps up.
+
+Each phase runs the real chain on the bench stack: mosquitto_pub publishers → `ioc ingest` →
+the stored-events stream → `ioc streams` → frames on Redis, which this process subscribes to.
+An event's latency is the time from its hand-over to its publisher (its `occurred_at`) until the
+first province frame of its source whose `last_event_at` reaches it — for payments
+(`payments.tx_count`, succeeded ones) and coverage samples (`coverage.usable_share`), whose
+province numbers change with every such event; `5m` frames (coalesced per 100 ms) and, reported
+apart, `today` frames (per second). CPU is the engine process's own, from the first event until
+the engine's province numbers equal the database's.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+import redis
+
+from api.bench import bench_stack, procstats
+from api.bench.feeders import PublisherFeeder
+from api.bench.workload import EventFactory, bench_publishers, templates
+from deploy.redis_names import KPI_CURRENT
+from deploy.stack.manager import LocalStack
+from streams.records import MICROS, to_micros
+
+_PUBLISHER_SETTLE_SECONDS = 2.0
+# Watched frame keys (as in frame_watch) and the events whose latency each one measures.
+_SUCCEEDED_PAYMENTS = "SELECT occurred_at FROM payment_transactions WHERE outcome = 'succeeded'"
+_SAMPLES = "SELECT occurred_at FROM coverage_samples"
+_FAST = {"payments.tx_count|67|5m": _SUCCEEDED_PAYMENTS, "coverage.usable_share|67|5m": _SAMPLES}
+_SLOW = {"payments.tx_count|67|today": _SUCCEEDED_PAYMENTS}
+_CAUGHT_UP = (
+    "SELECT (SELECT count(*) FROM payment_transactions WHERE outcome = 'succeeded'),"
+    " (SELECT count(*) FROM coverage_samples),"
+    " (SELECT count(*) FROM payment_transactions) + (SELECT count(*) FROM coverage_samples)"
+    " + (SELECT count(*) FROM portal_dossier_events)"
+)
+
+
+@dataclass(frozen=True)
+class StreamsBenchConfig:
+    rate: float = 2_000
+    seconds: float = 60
+    publishers: int = 500
+    high_rate: float = 10_000
+    high_seconds: float = 30
+    ingest_workers: int = 2
+    seed: int = 9
+
+
+@dataclass(frozen=True)
+class StreamsPhase:
+    offered_rate: float
+    published: int
+    stored: int
+    applied: int
+    latency_p50_ms: float
+    latency_p99_ms: float
+    latency_max_ms: float
+    today_latency_p50_ms: float
+    today_latency_p99_ms: float
+    commit_latency_p50_ms: float  # of which publish → commit (ingest), for the same events
+    commit_latency_p99_ms: float
+    rebuilds: int
+    catch_up_seconds: float  # after the last event was handed over, until the engine had applied all
+    engine_cpu_percent: float
+    engine_peak_rss_mb: float
+    frames_per_second: float
+
+
+class FrameWatcher:
+    """`api.bench.frame_watch` in a subprocess: subscribed on start, its records after `stop()`."""
+
+    def __init__(self, url: str) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "api.bench.frame_watch"], env={**os.environ, "IOC_BENCH_REDIS_URL": url},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self._process.stdout is not None
+        self._process.stdout.readline()  # "subscribed"
+        self.seen: dict[str, list[tuple[float, int]]] = {key: [] for key in (*_FAST, *_SLOW)}
+        self.frames = 0
+
+    def stop(self) -> None:
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        self._process.stdin.close()
+        result = json.loads(self._process.stdout.readline() or "{}")
+        self._process.wait(60)
+        self.frames = int(result.get("frames", 0))
+        for kpi, pairs in result.get("seen", {}).items():
+            self.seen[kpi] = [(float(t), int(last)) for t, last in pairs]
+
+
+class StreamsBench:
+    def __init__(self, stack: LocalStack, config: StreamsBenchConfig) -> None:
+        self._config = config
+        self._publishers = bench_publishers(config.publishers, prefix="kpi")
+        self._ingest_accounts = [f"bench-ingest-{i + 1}" for i in range(config.ingest_workers)]
+        self._bench = bench_stack.prepare(stack, self._publishers, self._ingest_accounts)
+        self._factory = EventFactory(self._bench.area_codes, config.seed)
+
+    def run(self) -> list[StreamsPhase]:
+        c = self._config
+        return [self.phase(c.rate, c.seconds), self.phase(c.high_rate, c.high_seconds)]
+
+    def phase(self, rate: float, seconds: float) -> StreamsPhase:
+        self._bench.reset_tables()
+        redis_url = self._bench.stack.redis.url()
+        redis.Redis.from_url(redis_url).flushdb()
+        group = f"bench-{int(time.time())}"
+        for username in self._ingest_accounts:
+            self._bench.reset_session(username)
+        ingest = [self._spawn("ingest", u, group) for u in self._ingest_accounts]
+        engine, engine_port = self._spawn_engine()
+        watcher = FrameWatcher(redis_url)
+        try:
+            per_publisher = int(rate * seconds) // len(self._publishers)
+            feeders = [
+                PublisherFeeder(
+                    p, self._bench.passwords[p.id], self._bench.stack.settings.mqtt_port,
+                    templates(self._factory, p, per_publisher), rate / len(self._publishers),
+                )
+                for p in self._publishers
+            ]  # fmt: skip
+            published = per_publisher * len(feeders)
+            time.sleep(_PUBLISHER_SETTLE_SECONDS)
+            cpu_before = procstats.cpu_seconds(engine.pid)
+            started = time.monotonic()
+            for f in feeders:
+                f.start()
+            for f in feeders:
+                f.wait(900)
+            handed_over = time.monotonic()
+            stored = self._wait_caught_up(published, timeout_seconds=300)
+            caught_up = time.monotonic()
+            cpu = procstats.cpu_seconds(engine.pid) - cpu_before
+            rss = procstats.peak_rss_bytes(engine.pid) / 2**20
+            applied = int(_metric(engine_port, "ioc_streams_events_applied_total"))
+            rebuilds = int(_metric(engine_port, "ioc_streams_rebuilds_total")) - 1  # the first is the start
+        finally:
+            watcher.stop()
+            for process in [engine, *ingest]:
+                process.terminate()
+            for process in [engine, *ingest]:
+                process.wait(60)
+        latencies = self._latencies(watcher, _FAST)
+        today = self._latencies(watcher, _SLOW)
+        commit_p50, commit_p99 = self._commit_latency()
+        return StreamsPhase(
+            offered_rate=rate, published=published, stored=stored, applied=applied,
+            latency_p50_ms=_percentile(latencies, 0.5), latency_p99_ms=_percentile(latencies, 0.99),
+            latency_max_ms=max(latencies, default=0.0), today_latency_p50_ms=_percentile(today, 0.5),
+            today_latency_p99_ms=_percentile(today, 0.99), commit_latency_p50_ms=commit_p50,
+            commit_latency_p99_ms=commit_p99, rebuilds=rebuilds,
+            catch_up_seconds=caught_up - handed_over,
+            engine_cpu_percent=100 * cpu / (caught_up - started), engine_peak_rss_mb=rss,
+            frames_per_second=watcher.frames / (caught_up - started),
+        )  # fmt: skip
+
+    def _environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "IOC_DATABASE_URL": self._bench.database_url,
+            "IOC_REDIS_URL": self._bench.stack.redis.url(),
+            "IOC_MQTT_PORT": str(self._bench.stack.settings.mqtt_port),
+        }
+
+    def _spawn(self, command: str, username: str, group: str) -> subprocess.Popen[bytes]:
+        port = bench_stack.free_port()
+        env = self._environment() | {
+            "IOC_MQTT_USERNAME": username,
+            "IOC_MQTT_PASSWORD": self._bench.passwords[username],
+            "IOC_INGEST_SHARED_GROUP": group,
+            "IOC_INGEST_HEALTH_PORT": str(port),
+        }
+        with open(self._bench.stack.paths.logs / f"{username}.log", "w") as log:
+            process = subprocess.Popen([sys.executable, "-m", "api.cli", command], env=env, stderr=log)
+        bench_stack.wait_healthy(port, timeout_seconds=30)
+        return process
+
+    def _spawn_engine(self) -> tuple[subprocess.Popen[bytes], int]:
+        port = bench_stack.free_port()
+        env = self._environment() | {"IOC_STREAMS_HEALTH_PORT": str(port)}
+        with open(self._bench.stack.paths.logs / "bench-streams.log", "w") as log:
+            process = subprocess.Popen([sys.executable, "-m", "api.cli", "streams"], env=env, stderr=log)
+        bench_stack.wait_healthy(port, timeout_seconds=60)
+        return process, port
+
+    def _wait_caught_up(self, published: int, timeout_seconds: float) -> int:
+        """Until every event is stored and the engine's province numbers for today equal the database's."""
+        deadline = time.monotonic() + timeout_seconds
+        stored = 0
+        current = redis.Redis.from_url(self._bench.stack.redis.url())
+        with psycopg.connect(self._bench.database_url, autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                row = conn.execute(_CAUGHT_UP).fetchone()
+                assert row is not None
+                succeeded, samples, stored = (int(v) for v in row)
+                frames = current.hmget(KPI_CURRENT, ["payments.tx_count|67|today", "coverage.usable_share|67|today"])
+                if stored >= published and None not in frames:
+                    tx, coverage = (json.loads(f) for f in frames)  # type: ignore[arg-type]
+                    if (tx["value"], coverage["denominator"]) == (succeeded, samples):
+                        break
+                time.sleep(0.05)
+        current.close()
+        return stored
+
+    def _commit_latency(self) -> tuple[float, float]:
+        with psycopg.connect(self._bench.database_url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY l), percentile_cont(0.99) WITHIN GROUP (ORDER BY l)"
+                " FROM (SELECT 1000 * extract(epoch FROM pg_xact_commit_timestamp(xmin) - occurred_at) AS l"
+                " FROM payment_transactions WHERE outcome = 'succeeded'"
+                " UNION ALL SELECT 1000 * extract(epoch FROM pg_xact_commit_timestamp(xmin) - occurred_at)"
+                " FROM coverage_samples) AS latencies"
+            ).fetchone()
+        assert row is not None
+        return float(row[0] or 0), float(row[1] or 0)
+
+    def _latencies(self, watcher: FrameWatcher, watched: dict[str, str]) -> list[float]:
+        latencies: list[float] = []
+        with psycopg.connect(self._bench.database_url, autocommit=True) as conn:
+            for key, events in watched.items():
+                frames = watcher.seen[key]
+                reached: list[int] = []  # the furthest event time any frame so far has reached
+                for _, last in frames:
+                    reached.append(max(last, reached[-1]) if reached else last)
+                for (occurred,) in conn.execute(events):
+                    assert isinstance(occurred, datetime)
+                    at = bisect.bisect_left(reached, to_micros(occurred))
+                    if at < len(frames):
+                        latencies.append(1000 * (frames[at][0] - to_micros(occurred) / MICROS))
+        return latencies
+
+
+def _metric(port: int, name: str) -> float:
+    """A metric of the engine, summed over its labels."""
+    total = 0.0
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith((name + " ", name + "{")):
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def render(config: StreamsBenchConfig, phases: list[StreamsPhase]) -> str:
+    lines = [
+        f"ioc bench streams: {config.publishers} publishers (mosquitto_pub, QoS 1) over the pilot communes and"
+        f" villages, {config.ingest_workers} ingest processes, 1 engine, {os.cpu_count()} cores"
+    ]
+    for p in phases:
+        lines.append(
+            f"offered {p.offered_rate:,.0f}/s: published {p.published}, stored {p.stored}, applied {p.applied};"
+            f" publish→frame (5m) p50 {p.latency_p50_ms:.0f} ms p99 {p.latency_p99_ms:.0f} ms"
+            f" max {p.latency_max_ms:.0f} ms,"
+            f" (today) p50 {p.today_latency_p50_ms:.0f} ms p99 {p.today_latency_p99_ms:.0f} ms; of which"
+            f" publish→commit p50 {p.commit_latency_p50_ms:.0f} ms p99 {p.commit_latency_p99_ms:.0f} ms;"
+            f" rebuilds {p.rebuilds};"
+            f" caught up {p.catch_up_seconds:.1f} s after the last event; engine CPU {p.engine_cpu_percent:.0f}% of"
+            f" a core, peak RSS {p.engine_peak_rss_mb:.0f} MB; {p.frames_per_second:,.0f} frames/s"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""Everything the engine keeps live, moved together: the windowed KPIs and the gauges.
+
+A gauge is a value at `now` kept by a structure of its own (published with window `now`); it
+tells which areas changed through `dirty` like the windowed state does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from streams.catalog import Catalog, KpiValue
+from streams.dossiers import OverdueDossiers
+from streams.hierarchy import AreaHierarchy
+from streams.records import DossierRecord, Record
+from streams.state import KpiState
+
+GAUGE_WINDOW = "now"
+
+
+class Gauge(Protocol):
+    kpi_id: str
+    dirty: set[str]
+
+    def value(self, area: str) -> KpiValue: ...
+
+    def last_event_at(self, area: str) -> int | None: ...
+
+    def advance(self, now_us: int) -> None: ...
+
+    def mark_all_dirty(self) -> None: ...
+
+
+class LiveKpis:
+    def __init__(self, catalog: Catalog, hierarchy: AreaHierarchy, *, dossier_horizon_us: int) -> None:
+        self.windows = KpiState(catalog, hierarchy)
+        self.overdue_dossiers = OverdueDossiers(hierarchy, dossier_horizon_us)
+        self.gauges: tuple[Gauge, ...] = (self.overdue_dossiers,)
+
+    @property
+    def now_us(self) -> int | None:
+        return self.windows.now_us
+
+    @property
+    def unknown_areas(self) -> set[str]:
+        return self.windows.unknown_areas
+
+    def advance(self, now_us: int) -> None:
+        self.windows.advance(now_us)
+        for gauge in self.gauges:
+            gauge.advance(now_us)
+
+    def apply(self, records: Iterable[Record]) -> None:
+        batch = list(records)
+        self.windows.apply(batch)
+        for r in batch:
+            if isinstance(r, DossierRecord):
+                self.overdue_dossiers.apply(r)
+
+    def mark_all_dirty(self) -> None:
+        self.windows.mark_all_dirty()
+        for gauge in self.gauges:
+            gauge.mark_all_dirty()
