@@ -53,7 +53,10 @@ class Settings(BaseSettings):
     streams_read_count: int = Field(default=200, ge=1, le=10_000)
     streams_frames_max_entries: int = Field(default=10_000, ge=100)
     streams_targets_file: Path | None = None  # None: the targets shipped in streams/targets.yaml
+    streams_alert_rules_file: Path | None = None  # None: the rules shipped in streams/alerts/rules.yaml
     streams_health_port: int = 58082
+    # How often the history writer stores the minute snapshot and re-rolls the minutes that changed.
+    streams_history_seconds: float = Field(default=10.0, gt=0, le=600)
     # portal.overdue_open counts dossiers with an event this recent (bounds the engine's memory).
     streams_dossier_horizon_days: float = Field(default=90, gt=0, le=400)
 

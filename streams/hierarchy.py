@@ -8,7 +8,7 @@ from all its events, never from an average of its children's values.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -29,9 +29,12 @@ class CyclicHierarchy(ValueError):
 class AreaHierarchy:
     # code -> (code, parent, grandparent, …, province): the areas an event in `code` counts in.
     lineage: dict[str, tuple[str, ...]]
+    levels: dict[str, str] = field(default_factory=dict)  # code -> province | district | commune | village
 
     @classmethod
-    def from_parents(cls, parents: Iterable[tuple[str, str | None]]) -> AreaHierarchy:
+    def from_parents(
+        cls, parents: Iterable[tuple[str, str | None]], levels: dict[str, str] | None = None
+    ) -> AreaHierarchy:
         parent_of = dict(parents)
         lineage: dict[str, tuple[str, ...]] = {}
         for code in parent_of:
@@ -45,7 +48,7 @@ class AreaHierarchy:
                 chain.append(parent)
                 parent = parent_of[parent]
             lineage[code] = tuple(chain)
-        return cls(lineage)
+        return cls(lineage, dict(levels or {}))
 
     def counted_in(self, area_code: str) -> tuple[str, ...]:
         """The areas whose KPIs an event in `area_code` contributes to (empty for an unknown code)."""
@@ -53,5 +56,8 @@ class AreaHierarchy:
 
 
 def load_hierarchy(conn: psycopg.Connection[tuple[object, ...]]) -> AreaHierarchy:
-    rows = conn.execute("SELECT code, parent_code FROM areas").fetchall()
-    return AreaHierarchy.from_parents((str(code), None if parent is None else str(parent)) for code, parent in rows)
+    rows = conn.execute("SELECT code, parent_code, level FROM areas").fetchall()
+    return AreaHierarchy.from_parents(
+        ((str(code), None if parent is None else str(parent)) for code, parent, _ in rows),
+        {str(code): str(level) for code, _, level in rows},
+    )

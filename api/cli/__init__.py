@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from api.cli import (
+    alert_commands,
     bench_commands,
     db_commands,
     dead_letter_commands,
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         ingest_commands,
         streams_commands,
         dead_letter_commands,
+        alert_commands,
         bench_commands,
         services_commands,
     ):

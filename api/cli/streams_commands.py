@@ -12,8 +12,10 @@ import redis
 from api.cli._context import service_connector, stop_on_signals, with_connections
 from deploy.settings import Settings
 from ingest.service.health import HealthServer
+from streams.alerts.rules import DEFAULT_RULES_FILE, load_rules
 from streams.catalog import CATALOG
 from streams.engine.frame_sink import FrameSink
+from streams.engine.history_writer import HistoryWriter
 from streams.engine.runner import EngineConfig, KpiEngine
 from streams.engine.source import StoredEventsSource
 from streams.targets import DEFAULT_TARGETS_FILE, Targets
@@ -29,11 +31,14 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     settings = with_connections(settings)
     assert settings.redis_url is not None
-    targets = Targets.load(settings.streams_targets_file or DEFAULT_TARGETS_FILE, (k.id for k in CATALOG.kpis))
+    kpi_ids = [k.id for k in CATALOG.kpis]
+    targets = Targets.load(settings.streams_targets_file or DEFAULT_TARGETS_FILE, kpi_ids)
+    rules = load_rules(settings.streams_alert_rules_file or DEFAULT_RULES_FILE, kpi_ids)
     # Reads block for at most the coalescing interval; a longer socket timeout means Redis is gone.
     client = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=5, socket_connect_timeout=2)
+    connect = service_connector(settings)
     engine = KpiEngine(
-        service_connector(settings),
+        connect,
         StoredEventsSource(client, settings.streams_consumer),
         FrameSink(client, max_stream_entries=settings.streams_frames_max_entries),
         CATALOG,
@@ -44,6 +49,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             read_count=settings.streams_read_count,
             dossier_horizon_days=settings.streams_dossier_horizon_days,
         ),
+        history=lambda metrics: HistoryWriter(connect, metrics, interval_seconds=settings.streams_history_seconds),
+        alert_rules=rules,
     )
     health = HealthServer(settings.streams_health_port, engine.health, engine.metrics.registry, name="streams-health")
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from streams.catalog import Catalog, KpiDefinition, KpiValue
-from streams.frames import KpiFrame, frame_key
+from streams.engine.history_writer import SnapshotRow
+from streams.frames import KpiFrame
 from streams.live import GAUGE_WINDOW, LiveKpis
 from streams.records import MICROS
 from streams.state import DirtyKey
@@ -33,7 +34,7 @@ class FrameBuilder:
         self._targets = targets
         self.epoch = epoch
         self._seq = 0
-        self._published: dict[str, _Signature] = {}
+        self._published: dict[tuple[str, str, str], _Signature] = {}
         self._published_keys: set[DirtyKey] = set()
         self._round = _Round("", date.min, [])
 
@@ -43,6 +44,10 @@ class FrameBuilder:
         self._seq = 0
         self._published.clear()
         self._published_keys.clear()
+
+    def snapshot_rows(self) -> list[SnapshotRow]:
+        """Every value published in this epoch as it stands (kpi, area, window, value, num, den, target)."""
+        return [(*key, *signature) for key, signature in self._published.items()]
 
     def published_keys(self) -> set[DirtyKey]:
         """Every (event type, area, window) published in this epoch, so that a rebuild re-checks them all."""
@@ -83,7 +88,7 @@ class FrameBuilder:
             r.targets[kpi.id] = None if target is None else target.value
         target_value = r.targets[kpi.id]
         signature = (value.value, value.numerator, value.denominator, target_value)
-        key = frame_key(kpi.id, area, window)
+        key = (kpi.id, area, window)
         if self._published.get(key) == signature:
             return
         self._published[key] = signature

@@ -25,4 +25,16 @@ class EngineMetrics:
         )  # fmt: skip
         self.window_tallies = Gauge("ioc_streams_window_tallies", "Window tallies held (KPI state size)", registry=r)
         self.slots = Gauge("ioc_streams_slots", "Slots held (KPI state size)", registry=r)
+        self.snapshot_rows = Counter("ioc_streams_snapshot_rows", "KPI snapshot rows written", registry=r)
+        self.snapshots_skipped = Counter(
+            "ioc_streams_snapshots_skipped", "Minute snapshots replaced before the writer got to them", registry=r
+        )
+        self.rollup_minutes = Counter("ioc_streams_rollup_minutes", "Minutes of rollups computed", registry=r)
+        self.history_failures = Counter(
+            "ioc_streams_history_failures", "Rounds of the history writer that failed (retried)", registry=r
+        )
+        self.alert_actions = Counter("ioc_streams_alert_changes", "Alerts opened or resolved", ["change"], registry=r)
+        self.alert_actions_dropped = Counter(
+            "ioc_streams_alert_changes_dropped", "Alert changes dropped because the writer queue was full", registry=r
+        )
         self.dossiers = Gauge("ioc_streams_dossiers", "Dossiers whose latest state is held (overdue gauge)", registry=r)

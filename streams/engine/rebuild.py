@@ -30,6 +30,7 @@ Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
 class Rebuilt:
     state: LiveKpis
     snapshot: Snapshot
+    since_us: int  # the earliest event time it read (the start of the longest window)
     events: int
     seconds: float
 
@@ -53,7 +54,7 @@ def rebuild_state(connect: Connect, catalog: Catalog, now_us: int, *, dossier_ho
         conn.execute("COMMIT")
     took = time.perf_counter() - started
     log.info("rebuilt the KPI state from %d stored events in %.2f s", events, took)
-    return Rebuilt(state, snapshot, events, took)
+    return Rebuilt(state, snapshot, earliest, events, took)
 
 
 def _time(us: int) -> datetime:

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -23,18 +23,25 @@ import redis
 
 from ingest.service.health import HealthState
 from ingest.stored_events import StoredEventsBatch
+from streams.alerts.evaluator import AlertEvaluator, AlertOpened
+from streams.alerts.rules import AlertRule
+from streams.alerts.store import AlertStore
 from streams.catalog import Catalog
 from streams.engine.frame_sink import FrameSink
 from streams.engine.frames_out import FrameBuilder
+from streams.engine.history_writer import HistoryWriter
 from streams.engine.metrics import EngineMetrics
 from streams.engine.positions import Position, ProducerPositions
 from streams.engine.rebuild import Connect, rebuild_state
 from streams.engine.source import StoredEventsSource
+from streams.frames import KpiFrame
+from streams.hierarchy import AreaHierarchy
 from streams.history import Snapshot
 from streams.live import LiveKpis
-from streams.records import MICROS, to_records
+from streams.records import MICROS, StatusRecord, to_records
 from streams.state import DirtyKey
 from streams.targets import Targets
+from streams.windows import MINUTE_US
 
 log = logging.getLogger(__name__)
 SHORT_WINDOWS = frozenset({"5m", "1h"})
@@ -75,6 +82,8 @@ class KpiEngine:
         *,
         config: EngineConfig | None = None,
         metrics: EngineMetrics | None = None,
+        history: Callable[[EngineMetrics], HistoryWriter] | None = None,
+        alert_rules: Sequence[AlertRule] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._connect = connect
@@ -83,6 +92,11 @@ class KpiEngine:
         self._catalog = catalog
         self._config = config or EngineConfig()
         self.metrics = metrics or EngineMetrics()
+        self.history = None if history is None else history(self.metrics)
+        self._snapshot_minute = 0
+        self._alerts = AlertEvaluator(alert_rules, AreaHierarchy({}))
+        self._alerts_restored = not alert_rules or self.history is None
+        self._next_alert_tick = 0.0
         self._clock = clock
         self._stopping = threading.Event()
         self._builder = FrameBuilder(catalog, targets, new_epoch())
@@ -125,6 +139,20 @@ class KpiEngine:
         self._stopping.set()
 
     def run(self) -> None:
+        if self.history is not None:
+            self.history.start()
+        try:
+            self._loop()
+        finally:
+            if self.history is not None:
+                if self._state is not None and self._state.now_us is not None:
+                    # The values as they stand at the stop, for the minute under way.
+                    minute = self._state.now_us // MINUTE_US
+                    self.history.offer_snapshot(minute * MINUTE_US, self._builder.snapshot_rows())
+                self.history.stop()
+        log.info("streams engine stopped")
+
+    def _loop(self) -> None:
         backoff = 0.2
         while not self._stopping.is_set():
             try:
@@ -142,7 +170,6 @@ class KpiEngine:
                 continue
             self._stopping.wait(backoff)
             backoff = min(backoff * 2, self._config.max_backoff_seconds)
-        log.info("streams engine stopped")
 
     def _now_us(self) -> int:
         return int(self._clock() * MICROS)
@@ -167,6 +194,14 @@ class KpiEngine:
         self._redis_run_id = checkpoint.redis_run_id
         self._state, self._snapshot, self._positions = rebuilt.state, rebuilt.snapshot, checkpoint.positions
         self._unknown_at_rebuild = set(rebuilt.state.unknown_areas)
+        self._alerts.set_hierarchy(rebuilt.state.windows.hierarchy)
+        if not self._alerts_restored:
+            with self._connect() as conn:
+                self._alerts.restore_open(AlertStore(conn).unresolved_keys())
+            self._alerts_restored = True
+        if self.history is not None:
+            # Events the stream did not tell us about may be anywhere in the rebuilt range.
+            self.history.mark_range(rebuilt.since_us, self._now_us())
         # Re-check every value held and every value published: the builder sends only real changes,
         # including a value that the rebuild found empty.
         self._state.mark_all_dirty()
@@ -215,7 +250,25 @@ class KpiEngine:
             records = to_records(event_type, rows)
             self._state.apply(records)
             self.metrics.events_applied.inc(len(records))
+            if self.history is not None:
+                self.history.mark_minutes(
+                    {r.occurred_us // MINUTE_US for r in records if not isinstance(r, StatusRecord)}
+                )
         return None
+
+    def _judge_alerts(self, frames: list[KpiFrame], now: float) -> None:
+        if self.history is None:
+            return
+        now_us = self._now_us()
+        actions = self._alerts.observe(frames, now_us)
+        if now >= self._next_alert_tick:  # for-durations and staleness: once a second is enough
+            self._next_alert_tick = now + 1.0
+            actions += self._alerts.tick(now_us)
+        if actions:
+            for action in actions:
+                self.metrics.alert_actions.labels("opened" if isinstance(action, AlertOpened) else "resolved").inc()
+                log.info("alert %s", action)
+            self.history.offer_alerts(actions)
 
     def _due_now(self) -> Callable[[DirtyKey], bool]:
         """5m and 1h keys at every flush; the long windows' keys spread over the flushes of their
@@ -249,6 +302,11 @@ class KpiEngine:
             self._state.mark_all_dirty()
             raise
         self._epoch_to_announce = None
+        self._judge_alerts(frames, now)
+        minute = self._state.now_us // MINUTE_US if self._state.now_us is not None else 0
+        if self.history is not None and minute != self._snapshot_minute:
+            self._snapshot_minute = minute
+            self.history.offer_snapshot(minute * MINUTE_US, self._builder.snapshot_rows())
         self.metrics.frames.inc(len(frames))
         self.metrics.flush_seconds.observe(time.perf_counter() - started)
         self.metrics.window_tallies.set(self._state.windows.tally_count())

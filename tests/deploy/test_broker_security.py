@@ -33,7 +33,7 @@ def test_publisher_writes_only_under_its_own_id(
     reader = open_client(stack, INGEST_USERNAMES[-1], stack.secrets.mqtt_service_password)
     mqtt_clients.append(reader)
     assert reader.wait_connected() == ReasonCode(2, identifier=0)  # CONNACK success
-    reader.client.subscribe("ioc/v1/#", qos=1)
+    reader.subscribe("ioc/v1/#", qos=1)
     publisher = open_client(stack, broker_account.username, broker_account.password)
     mqtt_clients.append(publisher)
     assert not publisher.wait_connected().is_failure

@@ -11,7 +11,10 @@ import psycopg
 import pytest
 
 from ingest.service.stored_events_publisher import StoredEventsPublisher
+from streams.alerts.rules import AlertRule
+from streams.alerts.store import AlertNotFound, AlertStore
 from streams.catalog import CATALOG, Gauge, Quantile
+from streams.engine.history_writer import ROLLUPS
 from streams.frames import KpiFrame
 from streams.hierarchy import load_hierarchy
 from streams.records import MICROS, to_micros
@@ -21,6 +24,7 @@ from tests.fixtures.ingest import Publisher, RunningIngest, count_rows, wait_for
 from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.stack import IsolatedDatabase
 from tests.fixtures.streams import RunningEngine, current_frames
+from tests.streams.test_history import fresh_rollups, rollup_rows
 
 pytestmark = pytest.mark.integration
 AREAS = ("24611", "24615", "24667", "663")
@@ -117,13 +121,23 @@ def test_live_frames_equal_the_sql_definitions_and_survive_an_engine_restart(
     assert wait_for(lambda: _province_tx_count(redis_url) == succeeded)
     assert wait_for(lambda: count_rows(database, "coverage_samples") == 50)
     assert wait_for(first.engine.settled)
-    assert metric(first, "ioc_streams_events_applied_total") == 150  # live, from the stream, not rebuilt
+    statuses = count_rows(database, "publisher_status")  # publishers may announce themselves online
+    assert metric(first, "ioc_streams_events_applied_total") == 150 + statuses  # live, from the stream
     before = current_frames(redis_url)
     assert frames_match_sql(db, before) == len(before)
     assert {f.area for f in before.values()} >= {"67", "660", "663", "24611", "24615", "24667"}
     assert sorted(f.seq for f in before.values()) == sorted(set(f.seq for f in before.values()))
 
     first.stop()
+    # Its history: rollups equal to the raw events aggregated afresh, and the last values as a snapshot.
+    assert {table: rollup_rows(db, table) for table, _ in ROLLUPS} == fresh_rollups(db)
+    snapshot = db.execute(
+        "SELECT kpi, area_code, window_name, value, numerator, denominator, target FROM kpi_snapshots"
+        " WHERE at = (SELECT max(at) FROM kpi_snapshots)"
+    ).fetchall()
+    assert {f"{k}|{a}|{w}": tuple(rest) for k, a, w, *rest in snapshot} == {
+        key: (f.value, f.numerator, f.denominator, f.target) for key, f in before.items()
+    }
     second = start_engine()
     assert wait_for(lambda: current_frames(redis_url) and next(iter(current_frames(redis_url).values())).epoch
                     != next(iter(before.values())).epoch)  # fmt: skip
@@ -175,3 +189,43 @@ def test_a_gap_in_the_stream_makes_the_engine_rebuild_and_stay_exact(
         assert frames_match_sql(db, frames) == len(frames)
     finally:
         proxy.close()
+
+
+def test_an_alert_opens_is_acknowledged_and_resolves_itself(
+    db: psycopg.Connection[tuple[object, ...]],
+    redis_url: str,
+    start_ingest: Callable[..., RunningIngest],
+    start_engine: Callable[..., RunningEngine],
+    publishers: dict[str, Publisher],
+) -> None:
+    rule = AlertRule(id="cash-heavy", kpi="payments.cashless_share", window="5m", levels=("province",), below=50)
+    start_ingest(stored_events=StoredEventsPublisher(redis_url, producer="ingest-under-test"))
+    start_engine(rules=[rule])
+    payments = publishers["payments"]
+
+    def pay(method: str, count: int) -> None:
+        for _ in range(count):
+            body = factories.transaction(area_code="24611", method=method, amount_vnd=100_000)
+            payments.client.publish(payments.topic("transaction"), factories.encode(body))
+
+    def states() -> list[tuple[object, ...]]:
+        return db.execute("SELECT id, state, area_code, severity, message FROM alerts ORDER BY id").fetchall()
+
+    pay("cash", 3)
+    assert wait_for(lambda: len(states()) == 1)
+    [(alert_id, state, area, severity, message)] = states()
+    assert (state, area, severity) == ("open", "67", "warning")
+    assert message == "payments.cashless_share (5m) in 67 is 0, below 50"
+    AlertStore(db).acknowledge(int(str(alert_id)), "on-call", datetime.now(UTC))
+    with pytest.raises(AlertNotFound):
+        AlertStore(db).acknowledge(int(str(alert_id)), "on-call", datetime.now(UTC))  # not open any more
+
+    pay("qr", 4)  # 4 of 7 payments without cash: 57 %
+    assert wait_for(lambda: states()[0][1] == "resolved")
+    history = AlertStore(db).history(int(str(alert_id)))
+    assert [(state, actor) for _, state, actor, _ in history] == [
+        ("open", "engine"),
+        ("acknowledged", "on-call"),
+        ("resolved", "engine"),
+    ]
+    assert len(states()) == 1

@@ -1,0 +1,106 @@
+"""When alerts open and resolve: rules judged on the engine's frames and clock (pure logic, time passed in).
+
+A condition must hold for the rule's `for_seconds` before its alert opens; it resolves as soon as
+a frame shows the condition cleared. A value that cannot be judged (no value, too few events, no
+target) neither opens nor resolves anything. Staleness rules are judged by `tick`, from the last
+frame seen for the area. At most one alert is open per rule and area.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from streams.alerts.rules import AlertRule
+from streams.frames import KpiFrame
+from streams.hierarchy import AreaHierarchy
+from streams.records import MICROS, to_micros
+
+AlertKey = tuple[str, str]  # (rule id, area)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertOpened:
+    rule: AlertRule
+    area: str
+    value: float | None
+    message: str
+    at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertResolved:
+    rule_id: str
+    area: str
+    detail: str
+    at_us: int
+
+
+AlertAction = AlertOpened | AlertResolved
+
+
+class AlertEvaluator:
+    def __init__(self, rules: Iterable[AlertRule], hierarchy: AreaHierarchy) -> None:
+        self._hierarchy = hierarchy
+        self._rules: dict[tuple[str, str], list[AlertRule]] = {}
+        for rule in rules:
+            self._rules.setdefault((rule.kpi, rule.window), []).append(rule)
+        self._pending: dict[AlertKey, int] = {}  # condition holding since (µs)
+        self._open: set[AlertKey] = set()
+        self._last: dict[AlertKey, tuple[AlertRule, KpiFrame]] = {}
+
+    def restore_open(self, keys: Iterable[AlertKey]) -> None:
+        """Alerts still unresolved in the database (after a restart), so that they can resolve."""
+        self._open.update(keys)
+
+    def set_hierarchy(self, hierarchy: AreaHierarchy) -> None:
+        self._hierarchy = hierarchy
+
+    def observe(self, frames: Iterable[KpiFrame], now_us: int) -> list[AlertAction]:
+        actions: list[AlertAction] = []
+        for frame in frames:
+            for rule in self._rules.get((frame.kpi, frame.window), ()):
+                if not rule.covers(frame.area, self._hierarchy):
+                    continue
+                key = (rule.id, frame.area)
+                self._last[key] = (rule, frame)
+                if rule.stale_after_seconds is None:
+                    self._judge(rule, key, rule.value_condition(frame), frame, now_us, actions)
+        return actions
+
+    def tick(self, now_us: int) -> list[AlertAction]:
+        actions: list[AlertAction] = []
+        for key, (rule, frame) in list(self._last.items()):
+            if rule.stale_after_seconds is not None:
+                last = None if frame.last_event_at is None else to_micros(frame.last_event_at)
+                stale = last is None or now_us - last >= rule.stale_after_seconds * MICROS
+                self._judge(rule, key, stale, frame, now_us, actions)
+            elif key in self._pending:
+                self._judge(rule, key, True, frame, now_us, actions)  # still holding: maybe long enough now
+        return actions
+
+    def _judge(
+        self,
+        rule: AlertRule,
+        key: AlertKey,
+        holds: bool | None,
+        frame: KpiFrame,
+        now_us: int,
+        actions: list[AlertAction],
+    ) -> None:
+        if holds is None:
+            return
+        if not holds:
+            self._pending.pop(key, None)
+            if key in self._open:
+                self._open.discard(key)
+                detail = f"{frame.kpi} ({frame.window}) is {frame.value}" if frame.value is not None else "cleared"
+                actions.append(AlertResolved(rule.id, key[1], detail, now_us))
+            return
+        if key in self._open:
+            return
+        since = self._pending.setdefault(key, now_us)
+        if now_us - since >= rule.for_seconds * MICROS:
+            del self._pending[key]
+            self._open.add(key)
+            actions.append(AlertOpened(rule, key[1], frame.value, rule.describe(frame), now_us))

@@ -1,0 +1,210 @@
+"""Writes the KPI history in a thread of its own: alerts, minute snapshots and the 1-minute rollups.
+
+The engine only hands work over (a snapshot replaces one not yet written; rolled-up minutes are a
+set), so a slow database never holds up a frame. Every `interval` the writer stores the pending
+snapshot and re-rolls the dirty minutes that have ended, each run of consecutive minutes in one
+transaction: delete the run's rollup rows, aggregate the raw events again. A late event dirties its
+own minute again; a failure leaves the minutes dirty for the next round.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+import psycopg
+from psycopg import sql
+
+from streams.alerts.evaluator import AlertAction
+from streams.alerts.store import AlertStore
+from streams.engine.metrics import EngineMetrics
+from streams.records import MICROS
+from streams.windows import MINUTE_US
+
+log = logging.getLogger(__name__)
+Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
+SnapshotRow = tuple[str, str, str, float | None, float | None, float | None, float | None]
+
+# Each rollup: the raw events of [start, end) aggregated per minute; the column lists match 0003.
+ROLLUPS: tuple[tuple[str, str], ...] = (
+    (
+        "payment_rollup_1m",
+        "INSERT INTO payment_rollup_1m (bucket, area_code, sector, method, outcome, transactions, amount_vnd)"
+        " SELECT time_bucket('1 minute', occurred_at), area_code, sector, method, outcome, count(*), sum(amount_vnd)"
+        " FROM payment_transactions WHERE occurred_at >= %(start)s AND occurred_at < %(end)s"
+        " GROUP BY 1, 2, 3, 4, 5",
+    ),
+    (
+        "coverage_rollup_1m",
+        "INSERT INTO coverage_rollup_1m (bucket, area_code, operator, technology, samples, usable,"
+        " download_mbps_sum, latency_ms_sum)"
+        " SELECT time_bucket('1 minute', occurred_at), area_code, operator, technology, count(*),"
+        " count(*) FILTER (WHERE download_mbps >= 5 AND latency_ms <= 150 AND packet_loss_pct <= 2),"
+        " sum(download_mbps), sum(latency_ms)"
+        " FROM coverage_samples WHERE occurred_at >= %(start)s AND occurred_at < %(end)s GROUP BY 1, 2, 3, 4",
+    ),
+    (
+        "dossier_rollup_1m",
+        "INSERT INTO dossier_rollup_1m (bucket, area_code, status, channel, e_certified, deadline, events)"
+        " SELECT time_bucket('1 minute', occurred_at), area_code, status, channel, e_certified,"
+        " CASE WHEN due_at IS NULL THEN 'none' WHEN occurred_at <= due_at THEN 'on_time' ELSE 'late' END, count(*)"
+        " FROM portal_dossier_events WHERE occurred_at >= %(start)s AND occurred_at < %(end)s"
+        " GROUP BY 1, 2, 3, 4, 5, 6",
+    ),
+)
+_MAX_ALERT_ACTIONS = 10_000  # alert changes are rare; this many waiting means the database is gone
+_DELETE = sql.SQL("DELETE FROM {} WHERE bucket >= %(start)s AND bucket < %(end)s")
+_STAGE_SNAPSHOTS = "CREATE TEMP TABLE IF NOT EXISTS staging_kpi_snapshots (LIKE kpi_snapshots) ON COMMIT DELETE ROWS"
+_COPY_SNAPSHOTS = (
+    "COPY staging_kpi_snapshots (at, kpi, area_code, window_name, value, numerator, denominator, target) FROM STDIN"
+)
+_INSERT_SNAPSHOTS = (
+    "INSERT INTO kpi_snapshots (at, kpi, area_code, window_name, value, numerator, denominator, target)"
+    " SELECT at, kpi, area_code, window_name, value, numerator, denominator, target FROM staging_kpi_snapshots"
+    " ON CONFLICT (kpi, area_code, window_name, at) DO UPDATE SET value = excluded.value,"
+    " numerator = excluded.numerator, denominator = excluded.denominator, target = excluded.target"
+)
+
+
+class HistoryWriter:
+    def __init__(
+        self,
+        connect: Connect,
+        metrics: EngineMetrics,
+        *,
+        interval_seconds: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._connect = connect
+        self._metrics = metrics
+        self._interval = interval_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._dirty_minutes: set[int] = set()
+        self._snapshot: tuple[int, list[SnapshotRow]] | None = None
+        self._alerts: deque[AlertAction] = deque()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kpi-history", daemon=True)
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_seconds: float = 30.0) -> None:
+        """Write what is pending once more, then end the thread."""
+        self._stopping.set()
+        self._thread.join(timeout_seconds)
+
+    def mark_minutes(self, minutes: Iterable[int]) -> None:
+        """Minutes (event time, as µs // MINUTE_US) whose rollups must be computed again."""
+        with self._lock:
+            self._dirty_minutes.update(minutes)
+
+    def mark_range(self, start_us: int, end_us: int) -> None:
+        self.mark_minutes(range(start_us // MINUTE_US, end_us // MINUTE_US + 1))
+
+    def offer_snapshot(self, at_us: int, rows: list[SnapshotRow]) -> None:
+        with self._lock:
+            if self._snapshot is not None:
+                self._metrics.snapshots_skipped.inc()  # the writer is behind: the newer one wins
+            self._snapshot = (at_us, rows)
+
+    def offer_alerts(self, actions: list[AlertAction]) -> None:
+        with self._lock:
+            room = _MAX_ALERT_ACTIONS - len(self._alerts)
+            if len(actions) > room:
+                self._metrics.alert_actions_dropped.inc(len(actions) - room)
+                log.error("alert queue full: %d alert changes dropped", len(actions) - room)
+            self._alerts.extend(actions[: max(room, 0)])
+
+    def pending_minutes(self) -> int:
+        with self._lock:
+            return len(self._dirty_minutes)
+
+    def _run(self) -> None:
+        while True:
+            stopping = self._stopping.wait(self._interval)
+            try:
+                self.write_pending(final=stopping)
+            except psycopg.Error as exc:
+                self._metrics.history_failures.inc()
+                log.warning("KPI history not written (%s); retrying in %.0f s", type(exc).__name__, self._interval)
+                self.close()
+            if stopping:
+                self.close()
+                return
+
+    def write_pending(self, final: bool = False) -> None:
+        """Store the pending snapshot and re-roll the dirty minutes that have ended (all of them if final)."""
+        now_minute = int(self._clock() * MICROS) // MINUTE_US
+        with self._lock:
+            snapshot, self._snapshot = self._snapshot, None
+            ready = sorted(m for m in self._dirty_minutes if final or m < now_minute)
+            self._dirty_minutes.difference_update(ready)
+            alerts = list(self._alerts)
+            self._alerts.clear()
+        try:
+            conn = self._connection()
+            if alerts:
+                AlertStore(conn).apply(alerts)
+                alerts = []
+            if snapshot is not None:
+                self._write_snapshot(conn, *snapshot)
+            for start, end in _runs(ready):
+                self._roll_up(conn, start, end)
+                ready = [m for m in ready if m >= end]
+        except BaseException:
+            self.mark_minutes(ready)  # not done: next round
+            with self._lock:
+                self._alerts.extendleft(reversed(alerts))
+            raise
+
+    def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+        return self._conn
+
+    def close(self) -> None:
+        """Close the writer's connection (the thread does it itself when it stops)."""
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+    def _write_snapshot(
+        self, conn: psycopg.Connection[tuple[object, ...]], at_us: int, rows: list[SnapshotRow]
+    ) -> None:
+        at = datetime.fromtimestamp(at_us // MICROS, UTC)
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(_STAGE_SNAPSHOTS)
+            with cur.copy(_COPY_SNAPSHOTS) as copy:
+                for row in rows:
+                    copy.write_row((at, *row))
+            cur.execute(_INSERT_SNAPSHOTS)
+        self._metrics.snapshot_rows.inc(len(rows))
+
+    def _roll_up(self, conn: psycopg.Connection[tuple[object, ...]], start: int, end: int) -> None:
+        params = {"start": _time(start * MINUTE_US), "end": _time(end * MINUTE_US)}
+        with conn.transaction():
+            for table, insert in ROLLUPS:
+                conn.execute(_DELETE.format(sql.Identifier(table)), params)
+                conn.execute(insert, params)
+        self._metrics.rollup_minutes.inc(end - start)
+
+
+def _runs(minutes: list[int]) -> list[tuple[int, int]]:
+    """Sorted minutes as [start, end) runs of consecutive minutes."""
+    runs: list[tuple[int, int]] = []
+    for m in minutes:
+        if runs and runs[-1][1] == m:
+            runs[-1] = (runs[-1][0], m + 1)
+        else:
+            runs.append((m, m + 1))
+    return runs
+
+
+def _time(us: int) -> datetime:
+    return datetime.fromtimestamp(us // MICROS, UTC).replace(microsecond=us % MICROS)

@@ -1,0 +1,99 @@
+"""Alert rules and their lifecycle: for-durations, clearing, staleness, one alert per rule and area (pure logic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams.alerts.evaluator import AlertEvaluator, AlertOpened, AlertResolved
+from streams.alerts.rules import DEFAULT_RULES_FILE, AlertRule, InvalidRules, load_rules
+from streams.catalog import CATALOG
+from streams.engine.frames_out import iso_utc
+from streams.frames import KpiFrame
+from streams.hierarchy import AreaHierarchy
+from streams.records import MICROS
+from tests.streams.kpi_data import NOW_US, PARENTS
+
+LEVELS = {"67": "province", "660": "district", "663": "district", "24611": "commune", "24615": "commune",
+          "24667": "commune", "24615-01": "village", "24667-03": "village"}  # fmt: skip
+HIERARCHY = AreaHierarchy.from_parents(PARENTS.items(), LEVELS)
+COVERAGE_DROP = AlertRule(
+    id="coverage-drop", kpi="coverage.usable_share", window="1h", levels=("commune",), below=50,
+    min_denominator=20, for_seconds=600, severity="major",
+)  # fmt: skip
+
+
+def frame(area: str, value: float | None, denominator: float = 100, *, kpi: str = "coverage.usable_share",
+          window: str = "1h", target: float | None = None, last_event_us: int | None = NOW_US) -> KpiFrame:  # fmt: skip
+    return KpiFrame(
+        kpi=kpi, area=area, window=window, value=value, numerator=None, denominator=denominator, unit="%",
+        target=target, last_event_at=None if last_event_us is None else iso_utc(last_event_us), as_of=iso_utc(NOW_US),
+        epoch="e", seq=1,
+    )  # fmt: skip
+
+
+def at(minutes: float) -> int:
+    return NOW_US + int(minutes * 60 * MICROS)
+
+
+def test_an_alert_opens_after_its_for_duration_once_and_resolves_when_clear() -> None:
+    evaluator = AlertEvaluator([COVERAGE_DROP], HIERARCHY)
+    assert evaluator.observe([frame("24615", 40)], at(0)) == []
+    assert evaluator.tick(at(9)) == []  # not yet ten minutes
+    opened = evaluator.tick(at(10))
+    assert [(type(a), a.area) for a in opened] == [(AlertOpened, "24615")]
+    assert isinstance(opened[0], AlertOpened)
+    assert opened[0].message == "coverage.usable_share (1h) in 24615 is 40, below 50"
+    assert evaluator.observe([frame("24615", 30)], at(11)) == []  # still the same alert
+    assert evaluator.tick(at(20)) == []
+    resolved = evaluator.observe([frame("24615", 60)], at(21))
+    assert resolved == [AlertResolved("coverage-drop", "24615", "coverage.usable_share (1h) is 60", at(21))]
+
+
+def test_out_of_scope_thin_or_interrupted_conditions_raise_nothing() -> None:
+    evaluator = AlertEvaluator([COVERAGE_DROP], HIERARCHY)
+    evaluator.observe([frame("660", 10), frame("24615-01", 10)], at(0))  # a district and a village: not in scope
+    evaluator.observe([frame("24611", 10, denominator=5)], at(0))  # five samples prove nothing
+    evaluator.observe([frame("24667", 10)], at(0))
+    evaluator.observe([frame("24667", 70)], at(5))  # recovered before the ten minutes
+    evaluator.observe([frame("24667", 10)], at(6))
+    assert evaluator.tick(at(15)) == []  # the clock started again at 6
+    assert [a.area for a in evaluator.tick(at(16))] == ["24667"]
+
+
+def test_staleness_and_target_rules() -> None:
+    silent = AlertRule(id="probe-silent", kpi="coverage.usable_share", window="24h", levels=("village",),
+                       stale_after_seconds=7200)  # fmt: skip
+    below_target = AlertRule(id="cashless", kpi="payments.cashless_share", window="today", levels=("province",),
+                             below_target=True)  # fmt: skip
+    evaluator = AlertEvaluator([silent, below_target], HIERARCHY)
+    evaluator.observe([frame("24615-01", 80, window="24h", last_event_us=at(-60))], at(0))
+    assert evaluator.tick(at(59)) == []
+    assert [a.area for a in evaluator.tick(at(60))] == ["24615-01"]
+    evaluator.observe([frame("24615-01", 80, window="24h", last_event_us=at(61))], at(61))
+    assert [type(a) for a in evaluator.tick(at(62))] == [AlertResolved]
+    cashless = frame("67", 45, kpi="payments.cashless_share", window="today", target=50)
+    assert [a.area for a in evaluator.observe([cashless], at(0))] == ["67"]
+    assert evaluator.observe([frame("67", 45, kpi="payments.cashless_share", window="today")], at(1)) == []
+
+
+def test_restored_alerts_resolve_without_opening_twice() -> None:
+    evaluator = AlertEvaluator([COVERAGE_DROP], HIERARCHY)
+    evaluator.restore_open([("coverage-drop", "24615")])
+    assert evaluator.tick(at(30)) == []
+    assert evaluator.observe([frame("24615", 10)], at(31)) == []
+    assert [type(a) for a in evaluator.observe([frame("24615", 90)], at(32))] == [AlertResolved]
+
+
+def test_the_shipped_rules_load_and_bad_rules_are_refused(tmp_path: Path) -> None:
+    rules = load_rules(DEFAULT_RULES_FILE, [k.id for k in CATALOG.kpis])
+    assert {r.id for r in rules} >= {"coverage-drop", "cashless-below-target", "coverage-probes-silent"}
+    two = tmp_path / "two.yaml"
+    two.write_text("rules:\n  - {id: x, kpi: coverage.usable_share, window: 1h, below: 5, above: 9}\n")
+    with pytest.raises(InvalidRules, match="exactly one of"):
+        load_rules(two, [k.id for k in CATALOG.kpis])
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("rules:\n  - {id: x, kpi: portal.nope, window: 1h, below: 5}\n")
+    with pytest.raises(InvalidRules, match="do not exist"):
+        load_rules(unknown, [k.id for k in CATALOG.kpis])
