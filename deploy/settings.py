@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     streams_history_seconds: float = Field(default=10.0, gt=0, le=600)
     # portal.overdue_open counts dossiers with an event this recent (bounds the engine's memory).
     streams_dossier_horizon_days: float = Field(default=90, gt=0, le=400)
+    # ops.publishers_silent: a publisher with no event nor status for this long (event time) is silent.
+    streams_silent_after_seconds: float = Field(default=900, gt=0)
 
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()

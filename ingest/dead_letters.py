@@ -7,9 +7,9 @@ stored, the dead letter is resolved; refused again, it stays open with the new o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import psycopg
 from psycopg.rows import class_row
@@ -41,6 +41,9 @@ class ReplayOutcome:
     dead_letter_id: int
     status: ReplayStatus
     detail: str
+    # What a replay stored, for the stored-events stream (as ingest's BatchOutcome carries it).
+    records: dict[str, list[list[Any]]] = field(default_factory=dict)
+    transaction_ids: tuple[int, ...] = ()
 
 
 class DeadLetterNotFound(Exception):
@@ -138,4 +141,5 @@ def replay_dead_letter(
         written = writer.write([result], [])
         status: ReplayStatus = "stored" if sum(written.stored.values()) == 1 else "duplicate"
         repository.record_replay(dead_letter_id, status, resolved=True)
-        return ReplayOutcome(dead_letter_id, status, f"{result.event_type.value} from {result.publisher_id}")
+        detail = f"{result.event_type.value} from {result.publisher_id}"
+        return ReplayOutcome(dead_letter_id, status, detail, written.records, written.transaction_ids)

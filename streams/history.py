@@ -19,7 +19,7 @@ from psycopg import sql
 from ingest.contract import EventType
 from ingest.storage.event_tables import EVENT_TABLES
 from ingest.stored_events import RECORD_COLUMNS
-from streams.records import Record, to_records
+from streams.records import Record, to_micros, to_records
 
 _FETCH_ROWS = 20_000
 
@@ -83,3 +83,32 @@ def read_latest_dossiers(
         cur.execute(_LATEST_DOSSIERS, (since, list(status_order)))
         while rows := cur.fetchmany(_FETCH_ROWS):
             yield to_records("dossier", rows)
+
+
+def read_publishers(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, str]:
+    """Every enabled publisher and the area it is registered in."""
+    rows = conn.execute("SELECT id, area_code FROM publishers WHERE disabled_at IS NULL").fetchall()
+    return {str(publisher): str(area) for publisher, area in rows}
+
+
+def read_latest_statuses(conn: psycopg.Connection[tuple[object, ...]]) -> list[Record]:
+    """Each publisher's latest status (on a tie, `offline` wins, as in streams.publishers)."""
+    rows = conn.execute(
+        "SELECT DISTINCT ON (publisher_id) publisher_id, at, state FROM publisher_status"
+        " ORDER BY publisher_id, at DESC, state ASC"
+    ).fetchall()
+    return to_records("status", rows)
+
+
+def read_last_events(conn: psycopg.Connection[tuple[object, ...]], since: datetime) -> dict[str, int]:
+    """Each publisher's latest event time (µs) at or after `since`, over every event table."""
+    latest: dict[str, int] = {}
+    for event_type in ("dossier", "transaction", "sample"):
+        table = EVENT_TABLES[EventType(event_type)]
+        query = sql.SQL("SELECT publisher_id, max(occurred_at) FROM {} WHERE occurred_at >= %s GROUP BY 1").format(
+            sql.Identifier(table.name)
+        )
+        for publisher, at in conn.execute(query, (since,)).fetchall():
+            assert isinstance(at, datetime)
+            latest[str(publisher)] = max(latest.get(str(publisher), 0), to_micros(at))
+    return latest

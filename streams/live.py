@@ -12,6 +12,7 @@ from typing import Protocol
 from streams.catalog import Catalog, KpiValue
 from streams.dossiers import OverdueDossiers
 from streams.hierarchy import AreaHierarchy
+from streams.publishers import PublisherActivity
 from streams.records import DossierRecord, Record
 from streams.state import KpiState
 
@@ -32,10 +33,13 @@ class Gauge(Protocol):
 
 
 class LiveKpis:
-    def __init__(self, catalog: Catalog, hierarchy: AreaHierarchy, *, dossier_horizon_us: int) -> None:
+    def __init__(
+        self, catalog: Catalog, hierarchy: AreaHierarchy, *, dossier_horizon_us: int, silent_after_us: int
+    ) -> None:
         self.windows = KpiState(catalog, hierarchy)
         self.overdue_dossiers = OverdueDossiers(hierarchy, dossier_horizon_us)
-        self.gauges: tuple[Gauge, ...] = (self.overdue_dossiers,)
+        self.publishers = PublisherActivity(hierarchy, silent_after_us)
+        self.gauges: tuple[Gauge, ...] = (self.overdue_dossiers, self.publishers.online, self.publishers.silent)
 
     @property
     def now_us(self) -> int | None:
@@ -49,10 +53,12 @@ class LiveKpis:
         self.windows.advance(now_us)
         for gauge in self.gauges:
             gauge.advance(now_us)
+        self.publishers.advance(now_us)
 
     def apply(self, records: Iterable[Record]) -> None:
         batch = list(records)
         self.windows.apply(batch)
+        self.publishers.apply(batch)
         for r in batch:
             if isinstance(r, DossierRecord):
                 self.overdue_dossiers.apply(r)

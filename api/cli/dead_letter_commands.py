@@ -9,9 +9,13 @@ from typing import Any
 
 import psycopg
 
-from api.cli._context import connect
+from api.cli._context import connect, with_connections
 from deploy.settings import Settings
 from ingest.dead_letters import DeadLetterNotFound, DeadLetterRepository, replay_dead_letter
+from ingest.service.stored_events_publisher import StoredEventsPublisher
+
+# The stored-events producer name of replays (`ioc-` names are reserved for the system).
+REPLAY_PRODUCER = "ioc-replay"
 
 
 def register(commands: Any) -> None:
@@ -42,6 +46,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         ids = args.ids or repository.open_ids(args.reason)
         failures = 0
+        # What a replay stores goes on the stored-events stream like ingest's batches, so that the
+        # KPI engine counts it (a session of its own, ended cleanly; if Redis is away the engine
+        # sees the gap and rebuilds).
+        stream = StoredEventsPublisher(_redis_url(settings), producer=REPLAY_PRODUCER)
         for dead_letter_id in ids:
             try:
                 outcome = replay_dead_letter(
@@ -60,4 +68,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 continue
             failures += outcome.status == "rejected"
             print(f"{dead_letter_id}: {outcome.status} ({outcome.detail})")
+            if outcome.records:
+                stream.publish(outcome.records, outcome.transaction_ids)
+        stream.close()
     return 1 if failures else 0
+
+
+def _redis_url(settings: Settings) -> str:
+    url = with_connections(settings).redis_url
+    assert url is not None
+    return url.get_secret_value()

@@ -48,6 +48,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             long_window_coalesce_seconds=settings.streams_long_window_coalesce_seconds,
             read_count=settings.streams_read_count,
             dossier_horizon_days=settings.streams_dossier_horizon_days,
+            silent_after_seconds=settings.streams_silent_after_seconds,
         ),
         history=lambda metrics: HistoryWriter(connect, metrics, interval_seconds=settings.streams_history_seconds),
         alert_rules=rules,

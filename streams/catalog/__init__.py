@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from streams.catalog import coverage, payments, portal
+from streams.catalog import coverage, ops, payments, portal
 from streams.catalog.kpi import Gauge, KpiDefinition, KpiValue, Quantile, Ratio, Total
 from streams.measures import Measure
 
@@ -58,7 +58,7 @@ class Catalog:
 
 
 CATALOG = Catalog(
-    kpis=portal.KPIS + payments.KPIS + coverage.KPIS,
+    kpis=portal.KPIS + payments.KPIS + coverage.KPIS + ops.KPIS,
     measures={
         portal.EVENT_TYPE: portal.MEASURES,
         payments.EVENT_TYPE: payments.MEASURES,

@@ -18,7 +18,15 @@ import psycopg
 from streams.catalog import Catalog
 from streams.dossiers import STATUS_ORDER
 from streams.hierarchy import load_hierarchy
-from streams.history import Snapshot, begin_snapshot, read_latest_dossiers, read_stored_events
+from streams.history import (
+    Snapshot,
+    begin_snapshot,
+    read_last_events,
+    read_latest_dossiers,
+    read_latest_statuses,
+    read_publishers,
+    read_stored_events,
+)
 from streams.live import LiveKpis
 from streams.records import MICROS, DossierRecord
 
@@ -35,10 +43,15 @@ class Rebuilt:
     seconds: float
 
 
-def rebuild_state(connect: Connect, catalog: Catalog, now_us: int, *, dossier_horizon_us: int) -> Rebuilt:
+def rebuild_state(
+    connect: Connect, catalog: Catalog, now_us: int, *, dossier_horizon_us: int, silent_after_us: int
+) -> Rebuilt:
     started = time.perf_counter()
     with connect() as conn:
-        state = LiveKpis(catalog, load_hierarchy(conn), dossier_horizon_us=dossier_horizon_us)
+        state = LiveKpis(
+            catalog, load_hierarchy(conn), dossier_horizon_us=dossier_horizon_us, silent_after_us=silent_after_us
+        )
+        state.publishers.set_publishers(read_publishers(conn))
         state.advance(now_us)
         windows = state.windows
         earliest = min(start for start, _ in (windows.bounds(w) for w in windows.window_names))
@@ -51,7 +64,10 @@ def rebuild_state(connect: Connect, catalog: Catalog, now_us: int, *, dossier_ho
             for r in records:
                 if isinstance(r, DossierRecord):
                     state.overdue_dossiers.apply(r)
+        state.publishers.apply(read_latest_statuses(conn))
+        state.publishers.seen(read_last_events(conn, _time(now_us - silent_after_us)))
         conn.execute("COMMIT")
+        state.publishers.recount()  # with what was just read
     took = time.perf_counter() - started
     log.info("rebuilt the KPI state from %d stored events in %.2f s", events, took)
     return Rebuilt(state, snapshot, earliest, events, took)

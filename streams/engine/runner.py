@@ -36,7 +36,7 @@ from streams.engine.rebuild import Connect, rebuild_state
 from streams.engine.source import StoredEventsSource
 from streams.frames import KpiFrame
 from streams.hierarchy import AreaHierarchy
-from streams.history import Snapshot
+from streams.history import Snapshot, read_publishers
 from streams.live import LiveKpis
 from streams.records import MICROS, StatusRecord, to_records
 from streams.state import DirtyKey
@@ -45,6 +45,8 @@ from streams.windows import MINUTE_US
 
 log = logging.getLogger(__name__)
 SHORT_WINDOWS = frozenset({"5m", "1h"})
+# A publisher the engine has not loaded sends events: read the registry again, but not more often.
+_UNKNOWN_PUBLISHER_REFRESH_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,8 @@ class EngineConfig:
     read_count: int = 200
     max_backoff_seconds: float = 5.0
     dossier_horizon_days: float = 90
+    silent_after_seconds: float = 900
+    publishers_refresh_seconds: float = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,8 @@ class KpiEngine:
         self._alerts = AlertEvaluator(alert_rules, AreaHierarchy({}))
         self._alerts_restored = not alert_rules or self.history is None
         self._next_alert_tick = 0.0
+        self._next_publishers_refresh = 0.0
+        self._last_publishers_refresh = 0.0
         self._clock = clock
         self._stopping = threading.Event()
         self._builder = FrameBuilder(catalog, targets, new_epoch())
@@ -185,7 +191,11 @@ class KpiEngine:
         reason = self._rebuild_reason
         checkpoint = self._source.checkpoint()
         horizon_us = int(self._config.dossier_horizon_days * 86_400 * MICROS)
-        rebuilt = rebuild_state(self._connect, self._catalog, self._now_us(), dossier_horizon_us=horizon_us)
+        rebuilt = rebuild_state(
+            self._connect, self._catalog, self._now_us(), dossier_horizon_us=horizon_us,
+            silent_after_us=int(self._config.silent_after_seconds * MICROS),
+        )  # fmt: skip
+        self._next_publishers_refresh = time.monotonic() + self._config.publishers_refresh_seconds
         self._source.start_after(checkpoint.last_id)
         if self._redis_run_id is not None and checkpoint.redis_run_id != self._redis_run_id:
             # Redis lost the frames and the current values: clients must resynchronise.
@@ -282,10 +292,25 @@ class KpiEngine:
 
         return due
 
+    def _refresh_publishers(self, now: float) -> None:
+        """Publishers registered, enabled or disabled since the rebuild: a short query, not a rebuild."""
+        assert self._state is not None
+        activity = self._state.publishers
+        unknown_due = (
+            bool(activity.unknown) and now >= self._last_publishers_refresh + _UNKNOWN_PUBLISHER_REFRESH_SECONDS
+        )
+        if now < self._next_publishers_refresh and not unknown_due:
+            return
+        self._last_publishers_refresh = now
+        self._next_publishers_refresh = now + self._config.publishers_refresh_seconds
+        with self._connect() as conn:
+            activity.set_publishers(read_publishers(conn))
+
     def _tick(self) -> None:
         assert self._state is not None
-        self._state.advance(self._now_us())
         now = time.monotonic()
+        self._refresh_publishers(now)
+        self._state.advance(self._now_us())
         if now < self._next_flush:
             return
         self._next_flush = now + self._config.coalesce_seconds

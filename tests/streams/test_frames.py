@@ -27,7 +27,7 @@ def payment(amount: int, method: str = "qr", seconds_ago: int = 10) -> PaymentRe
 
 
 def test_only_changed_values_become_frames_numbered_one_by_one() -> None:
-    state = LiveKpis(CATALOG, HIERARCHY, dossier_horizon_us=90 * 86_400 * MICROS)
+    state = LiveKpis(CATALOG, HIERARCHY, dossier_horizon_us=90 * 86_400 * MICROS, silent_after_us=900 * MICROS)
     state.advance(NOW_US)
     builder = FrameBuilder(CATALOG, Targets.load(DEFAULT_TARGETS_FILE, KPI_IDS), "e1")
     state.apply([payment(100_000), payment(300_000, method="cash")])
@@ -62,7 +62,7 @@ def test_only_changed_values_become_frames_numbered_one_by_one() -> None:
 
 
 def test_a_new_epoch_restarts_the_sequence_and_sends_every_value() -> None:
-    state = LiveKpis(CATALOG, HIERARCHY, dossier_horizon_us=90 * 86_400 * MICROS)
+    state = LiveKpis(CATALOG, HIERARCHY, dossier_horizon_us=90 * 86_400 * MICROS, silent_after_us=900 * MICROS)
     state.advance(NOW_US)
     builder = FrameBuilder(CATALOG, Targets([]), "e1")
     state.apply([payment(100_000)])

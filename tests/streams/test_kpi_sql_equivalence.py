@@ -14,7 +14,7 @@ from streams.catalog import CATALOG, KpiDefinition, KpiValue, Quantile
 from streams.engine.rebuild import rebuild_state
 from streams.hierarchy import AreaHierarchy, load_hierarchy
 from streams.history import begin_snapshot, read_stored_events
-from streams.records import MICROS, DossierRecord, PaymentRecord, Record, SampleRecord
+from streams.records import MICROS, DossierRecord, PaymentRecord, Record, SampleRecord, StatusRecord
 from streams.state import KpiState
 from streams.windows import MINUTE_US, WINDOWS
 from tests.fixtures.stack import IsolatedDatabase
@@ -113,7 +113,9 @@ def test_the_rebuilt_overdue_gauge_equals_its_sql_definition(
 ) -> None:
     horizon_us = 120 * MINUTE_US
     store(db, dossier_events(random.Random(4), 1_200))
-    rebuilt = rebuild_state(database.connect, CATALOG, NOW_US, dossier_horizon_us=horizon_us)
+    rebuilt = rebuild_state(
+        database.connect, CATALOG, NOW_US, dossier_horizon_us=horizon_us, silent_after_us=900 * 1_000_000
+    )
     gauge = rebuilt.state.overdue_dossiers
     kpi = CATALOG.by_id("portal.overdue_open")
     hierarchy = load_hierarchy(db)
@@ -126,3 +128,39 @@ def test_the_rebuilt_overdue_gauge_equals_its_sql_definition(
         assert gauge.value(area).value == row[0], area
         nonzero += row[0] > 0
     assert nonzero >= len(PARENTS) // 2  # most areas have overdue dossiers: the comparison is not trivial
+
+
+def test_the_rebuilt_publisher_gauges_equal_their_sql_definitions(
+    database: IsolatedDatabase, db: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    rng = random.Random(9)
+    records = generated_records(rng, 600)  # events from pub-0 … pub-3
+    store(db, records)
+    leaves = sorted({r.area_code for r in records if not isinstance(r, StatusRecord)})  # type: ignore[union-attr]
+    for n in range(12):  # pub-4 … pub-11 never send an event; two are disabled
+        db.execute(
+            "INSERT INTO publishers (id, source, area_code, disabled_at) VALUES (%s, 'payments', %s, %s)",
+            (f"pub-{n}", leaves[n % len(leaves)], datetime.now(UTC) if n in (5, 9) else None),
+        )
+    for n in range(0, 12, 2):
+        for state, seconds_ago in (("offline", rng.randrange(0, 3000)), ("online", rng.randrange(0, 3000))):
+            db.execute(
+                "INSERT INTO publisher_status (at, publisher_id, state, received_at) VALUES (%s, %s, %s, now())",
+                (_time(NOW_US - seconds_ago * MICROS), f"pub-{n}", state),
+            )
+    silent_after = 20 * MINUTE_US
+    rebuilt = rebuild_state(
+        database.connect, CATALOG, NOW_US, dossier_horizon_us=MINUTE_US, silent_after_us=silent_after
+    )
+    hierarchy = load_hierarchy(db)
+    for kpi, gauge in (
+        (CATALOG.by_id("ops.publishers_online"), rebuilt.state.publishers.online),
+        (CATALOG.by_id("ops.publishers_silent"), rebuilt.state.publishers.silent),
+    ):
+        for area in PARENTS:
+            subtree = [code for code, lineage in hierarchy.lineage.items() if area in lineage]
+            params = {"now": _time(NOW_US), "silent_after": timedelta(microseconds=silent_after), "areas": subtree}
+            row = db.execute(kpi.sql, params).fetchone()
+            assert row is not None
+            assert gauge.value(area).value == row[0], (kpi.id, area)
+        assert gauge.value("67").value > 0, kpi.id

@@ -1,0 +1,50 @@
+"""Publishers online and silent per area, against the clock (pure logic)."""
+
+from __future__ import annotations
+
+from streams.hierarchy import AreaHierarchy
+from streams.publishers import PublisherActivity
+from streams.records import MICROS, PaymentRecord, StatusRecord
+from tests.streams.kpi_data import NOW_US, PARENTS
+
+HIERARCHY = AreaHierarchy.from_parents(PARENTS.items())
+SILENT_AFTER = 900 * MICROS
+
+
+def counts(activity: PublisherActivity) -> tuple[dict[str, int], dict[str, int]]:
+    return activity.online.counts, activity.silent.counts
+
+
+def test_online_follows_the_latest_status_and_silence_follows_the_clock() -> None:
+    activity = PublisherActivity(HIERARCHY, SILENT_AFTER)
+    activity.set_publishers({"counter-1": "24615-01", "counter-2": "24667", "probe-9": "24667-03"})
+    activity.apply([
+        StatusRecord("counter-1", NOW_US - 100 * MICROS, "online"),
+        StatusRecord("counter-1", NOW_US - 200 * MICROS, "offline"),  # older: does not count
+        PaymentRecord("counter-2", "24667", NOW_US - 800 * MICROS, 1, "water", "qr", 1000, "succeeded"),
+        StatusRecord("probe-9", NOW_US - 50 * MICROS, "online"),
+        StatusRecord("probe-9", NOW_US - 50 * MICROS, "offline"),  # a tie: offline wins
+    ])  # fmt: skip
+    activity.advance(NOW_US)
+    online, silent = counts(activity)
+    assert online == {"24615-01": 1, "24615": 1, "660": 1, "67": 1}
+    assert silent == {}
+    assert activity.online.last_event_at("67") == NOW_US - 50 * MICROS
+    assert activity.silent.dirty >= {"24667", "663", "67"}
+
+    activity.advance(NOW_US + 101 * MICROS)  # counter-2's last event is now 901 s old
+    assert counts(activity)[1] == {"24667": 1, "663": 1, "67": 1}
+    activity.advance(NOW_US + 1000 * MICROS)
+    assert counts(activity)[1] == {"24667": 2, "663": 2, "67": 3, "24615-01": 1, "24615": 1, "660": 1,
+                                   "24667-03": 1}  # fmt: skip
+
+
+def test_unregistered_publishers_are_noted_and_never_counted() -> None:
+    activity = PublisherActivity(HIERARCHY, SILENT_AFTER)
+    activity.set_publishers({"counter-1": "24611"})
+    activity.apply([StatusRecord("stranger", NOW_US, "online")])
+    activity.advance(NOW_US)
+    assert activity.unknown == {"stranger"}
+    assert counts(activity) == ({}, {"24611": 1, "660": 1, "67": 1})  # counter-1 never heard from
+    activity.set_publishers({"counter-1": "24611", "stranger": "24611"})
+    assert activity.unknown == set()
