@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     streams_health_port: int = 58082
     # How often the history writer stores the minute snapshot and re-rolls the minutes that changed.
     streams_history_seconds: float = Field(default=10.0, gt=0, le=600)
+    # Minute snapshots (every value, every minute) are kept this long; rollups follow ingest's retention.
+    streams_snapshot_retention_days: float = Field(default=90, gt=0)
     # portal.overdue_open counts dossiers with an event this recent (bounds the engine's memory).
     streams_dossier_horizon_days: float = Field(default=90, gt=0, le=400)
     # ops.publishers_silent: a publisher with no event nor status for this long (event time) is silent.

@@ -45,6 +45,9 @@ class Snapshot:
 def begin_snapshot(conn: psycopg.Connection[tuple[object, ...]]) -> Snapshot:
     """Start a repeatable-read, read-only transaction on `conn`; every later read in it sees this snapshot."""
     conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    # A rebuild reads a day of events and sorts months of dossiers: no statement timeout for it
+    # (the connection's TCP keepalives still end a read from a server that vanished).
+    conn.execute("SET LOCAL statement_timeout = 0")
     row = conn.execute("SELECT pg_current_snapshot()::text").fetchone()
     assert row is not None
     return Snapshot.parse(str(row[0]))

@@ -64,7 +64,7 @@ class PublisherActivity:
     def set_publishers(self, enabled: dict[str, str]) -> None:
         """The registry: every enabled publisher and the area it is registered in."""
         self._area = dict(enabled)
-        self.unknown -= set(enabled)
+        self.unknown.clear()  # a publisher still unknown shows up again with its next event
         self._next_recount = 0
 
     def seen(self, latest_events: dict[str, int]) -> None:

@@ -71,6 +71,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if outcome.records:
                 stream.publish(outcome.records, outcome.transaction_ids)
         stream.close()
+    if stream.skipped or not stream.reached_at_close:
+        print(
+            "ioc dead-letters replay: Redis was unreachable; the KPI engine counts the replayed events after its"
+            " next rebuild (restart it: ioc services stop && ioc services start)",
+            file=sys.stderr,
+        )
+        return 1
     return 1 if failures else 0
 
 

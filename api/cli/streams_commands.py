@@ -14,9 +14,10 @@ from deploy.settings import Settings
 from ingest.service.health import HealthServer
 from streams.alerts.rules import DEFAULT_RULES_FILE, load_rules
 from streams.catalog import CATALOG
+from streams.engine.config import EngineConfig
 from streams.engine.frame_sink import FrameSink
 from streams.engine.history_writer import HistoryWriter
-from streams.engine.runner import EngineConfig, KpiEngine
+from streams.engine.runner import KpiEngine
 from streams.engine.source import StoredEventsSource
 from streams.targets import DEFAULT_TARGETS_FILE, Targets
 
@@ -35,7 +36,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     targets = Targets.load(settings.streams_targets_file or DEFAULT_TARGETS_FILE, kpi_ids)
     rules = load_rules(settings.streams_alert_rules_file or DEFAULT_RULES_FILE, kpi_ids)
     # Reads block for at most the coalescing interval; a longer socket timeout means Redis is gone.
-    client = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=5, socket_connect_timeout=2)
+    # No retries inside the client: a read or a frame transaction sent twice would lose or repeat
+    # entries, while an error makes the engine rebuild and start a new epoch.
+    client = redis.Redis.from_url(
+        settings.redis_url.get_secret_value(), socket_timeout=5, socket_connect_timeout=2, retry=None
+    )
     connect = service_connector(settings)
     engine = KpiEngine(
         connect,
@@ -50,7 +55,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             dossier_horizon_days=settings.streams_dossier_horizon_days,
             silent_after_seconds=settings.streams_silent_after_seconds,
         ),
-        history=lambda metrics: HistoryWriter(connect, metrics, interval_seconds=settings.streams_history_seconds),
+        history=lambda metrics: HistoryWriter(
+            connect,
+            metrics,
+            interval_seconds=settings.streams_history_seconds,
+            snapshot_retention_days=settings.streams_snapshot_retention_days,
+        ),
         alert_rules=rules,
     )
     health = HealthServer(settings.streams_health_port, engine.health, engine.metrics.registry, name="streams-health")

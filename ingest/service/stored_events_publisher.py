@@ -43,14 +43,15 @@ class StoredEventsPublisher:
         self._clock = clock
         self._paused_until = 0.0
         self.skipped = 0
+        self.reached_at_close = False
 
     def publish(self, records: dict[str, list[list[Any]]], transaction_ids: tuple[int, ...]) -> bool:
         """True when the batch reached the stream."""
         self._pseq += 1
         return self._append(StoredEventsBatch(self._producer, self._session, self._pseq, records, transaction_ids))
 
-    def _append(self, batch: StoredEventsBatch) -> bool:
-        if self._clock() < self._paused_until:
+    def _append(self, batch: StoredEventsBatch, *, even_if_paused: bool = False) -> bool:
+        if self._clock() < self._paused_until and not even_if_paused:
             self.skipped += 1
             return False
         try:
@@ -73,7 +74,10 @@ class StoredEventsPublisher:
         self.skipped += 1
 
     def close(self) -> None:
-        """Tell the consumer this session ended cleanly (nothing stored goes unpublished after it)."""
+        """Tell the consumer this session ended (one attempt even while paused: without this entry, or
+        with a jump before it, the consumer rebuilds when the producer's next session starts)."""
         self._pseq += 1
-        self._append(StoredEventsBatch(self._producer, self._session, self._pseq, {}, final=True))
+        self.reached_at_close = self._append(
+            StoredEventsBatch(self._producer, self._session, self._pseq, {}, final=True), even_if_paused=True
+        )
         self._redis.close()

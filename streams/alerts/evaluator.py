@@ -8,7 +8,7 @@ frame seen for the area. At most one alert is open per rule and area.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from streams.alerts.rules import AlertRule
@@ -17,6 +17,7 @@ from streams.hierarchy import AreaHierarchy
 from streams.records import MICROS, to_micros
 
 AlertKey = tuple[str, str]  # (rule id, area)
+LastEvent = Callable[[str, str, str], int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +50,17 @@ class AlertEvaluator:
         self._open: set[AlertKey] = set()
         self._last: dict[AlertKey, tuple[AlertRule, KpiFrame]] = {}
 
-    def restore_open(self, keys: Iterable[AlertKey]) -> None:
-        """Alerts still unresolved in the database (after a restart), so that they can resolve."""
-        self._open.update(keys)
+    def restore_open(self, keys: Iterable[AlertKey], now_us: int) -> list[AlertAction]:
+        """Alerts still unresolved in the database (after a restart), so that they can resolve; those
+        whose rule is gone from the rules are resolved now (returned)."""
+        rule_ids = {rule.id for rules in self._rules.values() for rule in rules}
+        orphans: list[AlertAction] = []
+        for rule_id, area in keys:
+            if rule_id in rule_ids:
+                self._open.add((rule_id, area))
+            else:
+                orphans.append(AlertResolved(rule_id, area, "the rule was removed", now_us))
+        return orphans
 
     def set_hierarchy(self, hierarchy: AreaHierarchy) -> None:
         self._hierarchy = hierarchy
@@ -68,11 +77,16 @@ class AlertEvaluator:
                     self._judge(rule, key, rule.value_condition(frame), frame, now_us, actions)
         return actions
 
-    def tick(self, now_us: int) -> list[AlertAction]:
+    def tick(self, now_us: int, last_event_us: LastEvent | None = None) -> list[AlertAction]:
+        """`last_event_us(kpi, window, area)`, when given, is the live latest event time for staleness
+        rules (a frame's `last_event_at` is only as recent as the last change of its numbers)."""
         actions: list[AlertAction] = []
         for key, (rule, frame) in list(self._last.items()):
             if rule.stale_after_seconds is not None:
-                last = None if frame.last_event_at is None else to_micros(frame.last_event_at)
+                if last_event_us is not None:
+                    last = last_event_us(rule.kpi, rule.window, key[1])
+                else:
+                    last = None if frame.last_event_at is None else to_micros(frame.last_event_at)
                 stale = last is None or now_us - last >= rule.stale_after_seconds * MICROS
                 self._judge(rule, key, stale, frame, now_us, actions)
             elif key in self._pending:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from psycopg import sql
@@ -22,6 +22,7 @@ from psycopg import sql
 from streams.alerts.evaluator import AlertAction
 from streams.alerts.store import AlertStore
 from streams.engine.metrics import EngineMetrics
+from streams.history import read_publishers
 from streams.records import MICROS
 from streams.windows import MINUTE_US
 
@@ -56,6 +57,7 @@ ROLLUPS: tuple[tuple[str, str], ...] = (
         " GROUP BY 1, 2, 3, 4, 5, 6",
     ),
 )
+_MAX_RUN_MINUTES = 60
 _MAX_ALERT_ACTIONS = 10_000  # alert changes are rare; this many waiting means the database is gone
 _DELETE = sql.SQL("DELETE FROM {} WHERE bucket >= %(start)s AND bucket < %(end)s")
 _STAGE_SNAPSHOTS = "CREATE TEMP TABLE IF NOT EXISTS staging_kpi_snapshots (LIKE kpi_snapshots) ON COMMIT DELETE ROWS"
@@ -77,6 +79,8 @@ class HistoryWriter:
         metrics: EngineMetrics,
         *,
         interval_seconds: float = 10.0,
+        snapshot_retention_days: float = 90,
+        publishers_refresh_seconds: float = 60,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._connect = connect
@@ -90,6 +94,12 @@ class HistoryWriter:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kpi-history", daemon=True)
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._snapshot_retention = timedelta(days=snapshot_retention_days)
+        self._next_retention = 0.0
+        # The publisher registry, read here so that the engine thread never waits on the database.
+        self._publishers_refresh = publishers_refresh_seconds
+        self._next_publishers = 0.0
+        self._publishers: dict[str, str] | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -121,6 +131,17 @@ class HistoryWriter:
                 log.error("alert queue full: %d alert changes dropped", len(actions) - room)
             self._alerts.extend(actions[: max(room, 0)])
 
+    def request_publishers(self) -> None:
+        """Read the publisher registry at the next round (a publisher the engine does not know sent events)."""
+        with self._lock:
+            self._next_publishers = 0.0
+
+    def take_publishers(self) -> dict[str, str] | None:
+        """The registry read since the last call, if any: enabled publisher -> registered area."""
+        with self._lock:
+            publishers, self._publishers = self._publishers, None
+            return publishers
+
     def pending_minutes(self) -> int:
         with self._lock:
             return len(self._dirty_minutes)
@@ -130,9 +151,14 @@ class HistoryWriter:
             stopping = self._stopping.wait(self._interval)
             try:
                 self.write_pending(final=stopping)
-            except psycopg.Error as exc:
+                if not stopping:
+                    self._housekeeping()
+            except Exception as exc:
                 self._metrics.history_failures.inc()
-                log.warning("KPI history not written (%s); retrying in %.0f s", type(exc).__name__, self._interval)
+                if stopping:
+                    log.error("KPI history not written at stop (%s): the next start re-rolls its range", exc)
+                else:
+                    log.warning("KPI history not written (%s); retrying in %.0f s", type(exc).__name__, self._interval)
                 self.close()
             if stopping:
                 self.close()
@@ -154,6 +180,7 @@ class HistoryWriter:
                 alerts = []
             if snapshot is not None:
                 self._write_snapshot(conn, *snapshot)
+            snapshot = None
             for start, end in _runs(ready):
                 self._roll_up(conn, start, end)
                 ready = [m for m in ready if m >= end]
@@ -161,7 +188,23 @@ class HistoryWriter:
             self.mark_minutes(ready)  # not done: next round
             with self._lock:
                 self._alerts.extendleft(reversed(alerts))
+                if snapshot is not None and self._snapshot is None:
+                    self._snapshot = snapshot
             raise
+
+    def _housekeeping(self) -> None:
+        now = time.monotonic()
+        conn = self._connection()
+        if now >= self._next_publishers:
+            publishers = read_publishers(conn)
+            with self._lock:
+                self._publishers = publishers
+                self._next_publishers = now + self._publishers_refresh
+        if now >= self._next_retention:
+            # Snapshots are the bulk of the history (every value, every minute): kept for a while;
+            # the rollups and the raw events follow ingest's retention.
+            self._next_retention = now + 3600
+            conn.execute("SELECT drop_chunks('kpi_snapshots', older_than => %s)", (self._snapshot_retention,))
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
@@ -196,10 +239,11 @@ class HistoryWriter:
 
 
 def _runs(minutes: list[int]) -> list[tuple[int, int]]:
-    """Sorted minutes as [start, end) runs of consecutive minutes."""
+    """Sorted minutes as [start, end) runs of consecutive minutes, an hour at most each (one transaction
+    and one aggregation per run, so that a day to re-roll after a rebuild never becomes one huge statement)."""
     runs: list[tuple[int, int]] = []
     for m in minutes:
-        if runs and runs[-1][1] == m:
+        if runs and runs[-1][1] == m and m - runs[-1][0] < _MAX_RUN_MINUTES:
             runs[-1] = (runs[-1][0], m + 1)
         else:
             runs.append((m, m + 1))

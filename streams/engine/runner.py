@@ -12,21 +12,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 
 import psycopg
 import redis
 
-from ingest.service.health import HealthState
 from ingest.stored_events import StoredEventsBatch
-from streams.alerts.evaluator import AlertEvaluator, AlertOpened
 from streams.alerts.rules import AlertRule
-from streams.alerts.store import AlertStore
 from streams.catalog import Catalog
+from streams.engine.alerting import AlertJudge
+from streams.engine.config import EngineConfig, StreamsHealth, new_epoch
 from streams.engine.frame_sink import FrameSink
 from streams.engine.frames_out import FrameBuilder
 from streams.engine.history_writer import HistoryWriter
@@ -34,9 +30,7 @@ from streams.engine.metrics import EngineMetrics
 from streams.engine.positions import Position, ProducerPositions
 from streams.engine.rebuild import Connect, rebuild_state
 from streams.engine.source import StoredEventsSource
-from streams.frames import KpiFrame
-from streams.hierarchy import AreaHierarchy
-from streams.history import Snapshot, read_publishers
+from streams.history import Snapshot
 from streams.live import LiveKpis
 from streams.records import MICROS, StatusRecord, to_records
 from streams.state import DirtyKey
@@ -45,34 +39,8 @@ from streams.windows import MINUTE_US
 
 log = logging.getLogger(__name__)
 SHORT_WINDOWS = frozenset({"5m", "1h"})
-# A publisher the engine has not loaded sends events: read the registry again, but not more often.
-_UNKNOWN_PUBLISHER_REFRESH_SECONDS = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class EngineConfig:
-    coalesce_seconds: float = 0.1  # 5m, 1h and the gauges
-    # 24h and today move slowly: once a second is live enough for them, and it halves the frames.
-    long_window_coalesce_seconds: float = 1.0
-    read_count: int = 200
-    max_backoff_seconds: float = 5.0
-    dossier_horizon_days: float = 90
-    silent_after_seconds: float = 900
-    publishers_refresh_seconds: float = 60
-
-
-@dataclass(frozen=True, slots=True)
-class StreamsHealth:
-    status: HealthState
-    epoch: str
-    reasons: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        return asdict(self)
-
-
-def new_epoch() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+# Ingest accepts events this far ahead of its clock (IOC_INGEST_MAX_FUTURE_SKEW_SECONDS, at most).
+_MAX_FUTURE_US = 300 * MICROS
 
 
 class KpiEngine:
@@ -98,11 +66,7 @@ class KpiEngine:
         self.metrics = metrics or EngineMetrics()
         self.history = None if history is None else history(self.metrics)
         self._snapshot_minute = 0
-        self._alerts = AlertEvaluator(alert_rules, AreaHierarchy({}))
-        self._alerts_restored = not alert_rules or self.history is None
-        self._next_alert_tick = 0.0
-        self._next_publishers_refresh = 0.0
-        self._last_publishers_refresh = 0.0
+        self._alerts = None if self.history is None else AlertJudge(alert_rules, self.history, self.metrics)
         self._clock = clock
         self._stopping = threading.Event()
         self._builder = FrameBuilder(catalog, targets, new_epoch())
@@ -195,7 +159,6 @@ class KpiEngine:
             self._connect, self._catalog, self._now_us(), dossier_horizon_us=horizon_us,
             silent_after_us=int(self._config.silent_after_seconds * MICROS),
         )  # fmt: skip
-        self._next_publishers_refresh = time.monotonic() + self._config.publishers_refresh_seconds
         self._source.start_after(checkpoint.last_id)
         if self._redis_run_id is not None and checkpoint.redis_run_id != self._redis_run_id:
             # Redis lost the frames and the current values: clients must resynchronise.
@@ -204,14 +167,12 @@ class KpiEngine:
         self._redis_run_id = checkpoint.redis_run_id
         self._state, self._snapshot, self._positions = rebuilt.state, rebuilt.snapshot, checkpoint.positions
         self._unknown_at_rebuild = set(rebuilt.state.unknown_areas)
-        self._alerts.set_hierarchy(rebuilt.state.windows.hierarchy)
-        if not self._alerts_restored:
-            with self._connect() as conn:
-                self._alerts.restore_open(AlertStore(conn).unresolved_keys())
-            self._alerts_restored = True
+        if self._alerts is not None:
+            self._alerts.after_rebuild(rebuilt.state.windows.hierarchy, self._connect, self._now_us())
         if self.history is not None:
-            # Events the stream did not tell us about may be anywhere in the rebuilt range.
-            self.history.mark_range(rebuilt.since_us, self._now_us())
+            # Events the stream did not tell us about may be anywhere in the rebuilt range, including
+            # the few minutes ahead that ingest accepts.
+            self.history.mark_range(rebuilt.since_us, self._now_us() + _MAX_FUTURE_US)
         # Re-check every value held and every value published: the builder sends only real changes,
         # including a value that the rebuild found empty.
         self._state.mark_all_dirty()
@@ -251,34 +212,28 @@ class KpiEngine:
         if not batch.transaction_ids:
             return "entry without transaction ids"
         seen = [self._snapshot.sees(xid) for xid in batch.transaction_ids]
-        if all(seen):
-            self.metrics.entries_in_rebuild.inc()
-            return None
-        if any(seen):
+        if any(seen) and not all(seen):
             return "entry partly in the rebuild"
         for event_type, rows in batch.records.items():
             records = to_records(event_type, rows)
-            self._state.apply(records)
-            self.metrics.events_applied.inc(len(records))
-            if self.history is not None:
+            if self.history is not None:  # late events too: their minute's rollup changes
                 self.history.mark_minutes(
                     {r.occurred_us // MINUTE_US for r in records if not isinstance(r, StatusRecord)}
                 )
+            if all(seen):
+                continue  # the rebuild counted them already
+            self._state.apply(records)
+            self.metrics.events_applied.inc(len(records))
+        if all(seen):
+            self.metrics.entries_in_rebuild.inc()
         return None
 
-    def _judge_alerts(self, frames: list[KpiFrame], now: float) -> None:
-        if self.history is None:
-            return
-        now_us = self._now_us()
-        actions = self._alerts.observe(frames, now_us)
-        if now >= self._next_alert_tick:  # for-durations and staleness: once a second is enough
-            self._next_alert_tick = now + 1.0
-            actions += self._alerts.tick(now_us)
-        if actions:
-            for action in actions:
-                self.metrics.alert_actions.labels("opened" if isinstance(action, AlertOpened) else "resolved").inc()
-                log.info("alert %s", action)
-            self.history.offer_alerts(actions)
+    def _last_event_us(self, kpi_id: str, window: str, area: str) -> int | None:
+        """The live state's latest event time for a KPI's source (staleness rules read it, not the last
+        frame: a frame goes out when the numbers change, not when only that time does)."""
+        assert self._state is not None
+        wt = self._state.windows.window_tally(self._catalog.by_id(kpi_id).event_type, window, area)
+        return None if wt is None else wt.last_event_us()
 
     def _due_now(self) -> Callable[[DirtyKey], bool]:
         """5m and 1h keys at every flush; the long windows' keys spread over the flushes of their
@@ -292,24 +247,23 @@ class KpiEngine:
 
         return due
 
-    def _refresh_publishers(self, now: float) -> None:
-        """Publishers registered, enabled or disabled since the rebuild: a short query, not a rebuild."""
+    def _refresh_publishers(self) -> None:
+        """Publishers registered, enabled or disabled since the rebuild, as the history thread read them
+        (the engine thread never waits on the database for this)."""
         assert self._state is not None
-        activity = self._state.publishers
-        unknown_due = (
-            bool(activity.unknown) and now >= self._last_publishers_refresh + _UNKNOWN_PUBLISHER_REFRESH_SECONDS
-        )
-        if now < self._next_publishers_refresh and not unknown_due:
+        if self.history is None:
             return
-        self._last_publishers_refresh = now
-        self._next_publishers_refresh = now + self._config.publishers_refresh_seconds
-        with self._connect() as conn:
-            activity.set_publishers(read_publishers(conn))
+        activity = self._state.publishers
+        fresh = self.history.take_publishers()
+        if fresh is not None:
+            activity.set_publishers(fresh)
+        elif activity.unknown:
+            self.history.request_publishers()
 
     def _tick(self) -> None:
         assert self._state is not None
         now = time.monotonic()
-        self._refresh_publishers(now)
+        self._refresh_publishers()
         self._state.advance(self._now_us())
         if now < self._next_flush:
             return
@@ -327,7 +281,8 @@ class KpiEngine:
             self._state.mark_all_dirty()
             raise
         self._epoch_to_announce = None
-        self._judge_alerts(frames, now)
+        if self._alerts is not None:
+            self._alerts.judge(frames, now, self._now_us(), self._last_event_us)
         minute = self._state.now_us // MINUTE_US if self._state.now_us is not None else 0
         if self.history is not None and minute != self._snapshot_minute:
             self._snapshot_minute = minute

@@ -73,6 +73,9 @@ def test_staleness_and_target_rules() -> None:
     assert [a.area for a in evaluator.tick(at(60))] == ["24615-01"]
     evaluator.observe([frame("24615-01", 80, window="24h", last_event_us=at(61))], at(61))
     assert [type(a) for a in evaluator.tick(at(62))] == [AlertResolved]
+    # The live latest event time wins over the frame's (which only moves with the numbers).
+    evaluator.observe([frame("24615-01", 80, window="24h", last_event_us=at(-200))], at(63))
+    assert evaluator.tick(at(64), lambda kpi, window, area: at(63)) == []
     cashless = frame("67", 45, kpi="payments.cashless_share", window="today", target=50)
     assert [a.area for a in evaluator.observe([cashless], at(0))] == ["67"]
     assert evaluator.observe([frame("67", 45, kpi="payments.cashless_share", window="today")], at(1)) == []
@@ -80,7 +83,8 @@ def test_staleness_and_target_rules() -> None:
 
 def test_restored_alerts_resolve_without_opening_twice() -> None:
     evaluator = AlertEvaluator([COVERAGE_DROP], HIERARCHY)
-    evaluator.restore_open([("coverage-drop", "24615")])
+    orphans = evaluator.restore_open([("coverage-drop", "24615"), ("gone", "24611")], at(0))
+    assert orphans == [AlertResolved("gone", "24611", "the rule was removed", at(0))]
     assert evaluator.tick(at(30)) == []
     assert evaluator.observe([frame("24615", 10)], at(31)) == []
     assert [type(a) for a in evaluator.observe([frame("24615", 90)], at(32))] == [AlertResolved]

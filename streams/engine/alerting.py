@@ -1,0 +1,49 @@
+"""The engine's side of alerts: judge each round of frames and the clock, hand the changes to the history writer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from streams.alerts.evaluator import AlertEvaluator, AlertOpened, LastEvent
+from streams.alerts.rules import AlertRule
+from streams.alerts.store import AlertStore
+from streams.engine.history_writer import HistoryWriter
+from streams.engine.metrics import EngineMetrics
+from streams.engine.rebuild import Connect
+from streams.frames import KpiFrame
+from streams.hierarchy import AreaHierarchy
+
+log = logging.getLogger(__name__)
+_TICK_SECONDS = 1.0  # for-durations and staleness: once a second is enough
+
+
+class AlertJudge:
+    def __init__(self, rules: Sequence[AlertRule], history: HistoryWriter, metrics: EngineMetrics) -> None:
+        self._evaluator = AlertEvaluator(rules, AreaHierarchy({}))
+        self._history = history
+        self._metrics = metrics
+        self._restored = not rules
+        self._next_tick = 0.0
+
+    def after_rebuild(self, hierarchy: AreaHierarchy, connect: Connect, now_us: int) -> None:
+        """The areas as rebuilt; at the first rebuild, the alerts left unresolved by the last run."""
+        self._evaluator.set_hierarchy(hierarchy)
+        if self._restored:
+            return
+        with connect() as conn:
+            orphans = self._evaluator.restore_open(AlertStore(conn).unresolved_keys(), now_us)
+        self._history.offer_alerts(orphans)  # alerts of rules taken out of the rules file
+        self._restored = True
+
+    def judge(self, frames: list[KpiFrame], monotonic_now: float, now_us: int, last_event_us: LastEvent) -> None:
+        actions = self._evaluator.observe(frames, now_us)
+        if monotonic_now >= self._next_tick:
+            self._next_tick = monotonic_now + _TICK_SECONDS
+            actions += self._evaluator.tick(now_us, last_event_us)
+        if not actions:
+            return
+        for action in actions:
+            self._metrics.alert_actions.labels("opened" if isinstance(action, AlertOpened) else "resolved").inc()
+            log.info("alert %s", action)
+        self._history.offer_alerts(actions)

@@ -1,0 +1,34 @@
+"""What the engine is told (its configuration) and what it tells (its health), and its epochs."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from ingest.service.health import HealthState
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    coalesce_seconds: float = 0.1  # 5m, 1h and the gauges
+    # 24h and today move slowly: once a second is live enough for them, and it halves the frames.
+    long_window_coalesce_seconds: float = 1.0
+    read_count: int = 200
+    max_backoff_seconds: float = 5.0
+    dossier_horizon_days: float = 90
+    silent_after_seconds: float = 900
+
+
+@dataclass(frozen=True, slots=True)
+class StreamsHealth:
+    status: HealthState
+    epoch: str
+    reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def new_epoch() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
