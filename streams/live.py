@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from streams.catalog import Catalog, KpiValue
+from streams.dead_letters import DeadLetterWindows
 from streams.dossiers import OverdueDossiers
 from streams.hierarchy import AreaHierarchy
 from streams.publishers import PublisherActivity
@@ -39,6 +40,8 @@ class LiveKpis:
         self.windows = KpiState(catalog, hierarchy)
         self.overdue_dossiers = OverdueDossiers(hierarchy, dossier_horizon_us)
         self.publishers = PublisherActivity(hierarchy, silent_after_us)
+        self.dead_letters = DeadLetterWindows()
+        self.roots = tuple(code for code, lineage in hierarchy.lineage.items() if len(lineage) == 1)
         self.gauges: tuple[Gauge, ...] = (self.overdue_dossiers, self.publishers.online, self.publishers.silent)
 
     @property
@@ -65,5 +68,6 @@ class LiveKpis:
 
     def mark_all_dirty(self) -> None:
         self.windows.mark_all_dirty()
+        self.dead_letters.mark_all_dirty()
         for gauge in self.gauges:
             gauge.mark_all_dirty()

@@ -9,13 +9,18 @@ comparison exact (a float epoch would round at this magnitude).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from ingest.stored_events import RECORD_COLUMNS
 
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 MICROS = 1_000_000
+
+
+def from_micros(us: int) -> datetime:
+    """The UTC datetime of a time in microseconds (exact, unlike a float timestamp)."""
+    return _EPOCH + timedelta(microseconds=us)
 
 
 def to_micros(value: datetime | str) -> int:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import psycopg
 
 from streams.alerts.evaluator import AlertAction, AlertKey, AlertOpened
-from streams.records import MICROS
+from streams.records import MICROS, from_micros
 
 ENGINE = "engine"
 
@@ -44,7 +44,7 @@ class AlertStore:
                     self._record(
                         "UPDATE alerts SET state = 'resolved', resolved_at = %s"
                         " WHERE rule_id = %s AND area_code = %s AND state <> 'resolved' RETURNING id",
-                        (_time(action.at_us), action.rule_id, action.area),
+                        (from_micros(action.at_us), action.rule_id, action.area),
                         "resolved", ENGINE, action.detail, action.at_us,
                     )  # fmt: skip
 
@@ -53,7 +53,7 @@ class AlertStore:
             "INSERT INTO alerts (rule_id, kpi, area_code, window_name, severity, state, message, value, opened_at)"
             " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s)"
             " ON CONFLICT (rule_id, area_code) WHERE state <> 'resolved' DO NOTHING RETURNING id",
-            (a.rule.id, a.rule.kpi, a.area, a.rule.window, a.rule.severity, a.message, a.value, _time(a.at_us)),
+            (a.rule.id, a.rule.kpi, a.area, a.rule.window, a.rule.severity, a.message, a.value, from_micros(a.at_us)),
             "open", ENGINE, a.message, a.at_us,
         )  # fmt: skip
 
@@ -66,7 +66,7 @@ class AlertStore:
         alert_id = int(str(row[0]))
         self._conn.execute(
             "INSERT INTO alert_history (alert_id, at, state, actor, detail) VALUES (%s, %s, %s, %s, %s)",
-            (alert_id, _time(at_us), state, actor, detail),
+            (alert_id, from_micros(at_us), state, actor, detail),
         )
         return alert_id
 
@@ -98,7 +98,3 @@ class AlertStore:
             "SELECT at, state, actor, detail FROM alert_history WHERE alert_id = %s ORDER BY at, state", (alert_id,)
         ).fetchall()
         return [(at, str(state), str(actor), str(detail)) for at, state, actor, detail in rows]  # type: ignore[misc]
-
-
-def _time(us: int) -> datetime:
-    return datetime.fromtimestamp(us // MICROS, UTC).replace(microsecond=us % MICROS)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from streams.catalog import coverage, ops, payments, portal
-from streams.catalog.kpi import Gauge, KpiDefinition, KpiValue, Quantile, Ratio, Total
+from streams.catalog.kpi import EventRate, Gauge, KpiDefinition, KpiValue, Quantile, Ratio, Total
 from streams.measures import Measure
 
-__all__ = ["CATALOG", "Catalog", "Gauge", "KpiDefinition", "KpiValue", "Quantile", "Ratio", "Total"]
+__all__ = ["CATALOG", "Catalog", "EventRate", "Gauge", "KpiDefinition", "KpiValue", "Quantile", "Ratio", "Total"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Catalog:
         for kpi in self.kpis:
             declared = {m.name for m in self.measures.get(kpi.event_type, ())}
             f = kpi.formula
-            if isinstance(f, Gauge):
+            if isinstance(f, (Gauge, EventRate)):
                 continue
             needed = {f.numerator, f.denominator} if isinstance(f, Ratio) else {f.measure}
             if not needed <= declared:
@@ -42,7 +42,12 @@ class Catalog:
 
     @property
     def windowed(self) -> tuple[KpiDefinition, ...]:
-        return tuple(k for k in self.kpis if not isinstance(k.formula, Gauge))
+        """The KPIs computed from one source's window tally."""
+        return tuple(k for k in self.kpis if isinstance(k.formula, (Ratio, Total, Quantile)))
+
+    @cached_property
+    def event_rate(self) -> KpiDefinition:
+        return next(k for k in self.kpis if isinstance(k.formula, EventRate))
 
     def for_event_type(self, event_type: str) -> tuple[KpiDefinition, ...]:
         """The windowed KPIs computed from this event type's tallies."""
@@ -52,7 +57,7 @@ class Catalog:
     def _windowed(self) -> dict[str, tuple[KpiDefinition, ...]]:
         by_type: dict[str, tuple[KpiDefinition, ...]] = {}
         for k in self.kpis:
-            if not isinstance(k.formula, Gauge):
+            if isinstance(k.formula, (Ratio, Total, Quantile)):
                 by_type[k.event_type] = (*by_type.get(k.event_type, ()), k)
         return by_type
 

@@ -57,7 +57,16 @@ class Gauge:
         raise TypeError("a gauge is not computed from a window tally")
 
 
-Formula = Ratio | Total | Quantile | Gauge
+@dataclass(frozen=True)
+class EventRate:
+    """Events of every source per second of the window: numerator events, denominator the window's
+    length in seconds (computed across the sources' tallies by the frame builder)."""
+
+    def evaluate(self, tally: Tally) -> KpiValue:
+        raise TypeError("an event rate is computed across the sources' tallies")
+
+
+Formula = Ratio | Total | Quantile | Gauge | EventRate
 
 
 @dataclass(frozen=True)

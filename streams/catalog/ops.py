@@ -1,12 +1,30 @@
-"""Operations of the system itself: publishers online and silent (gauges over the publisher registry)."""
+"""Operations of the system itself: event rate, publishers online and silent."""
 
 from __future__ import annotations
 
-from streams.catalog.kpi import Gauge, KpiDefinition
+from streams.catalog.kpi import EventRate, Gauge, KpiDefinition
 
 EVENT_TYPE = "status"
 
 KPIS: tuple[KpiDefinition, ...] = (
+    KpiDefinition(
+        id="ops.events_per_s",
+        event_type="all",
+        label_vi="Sự kiện mỗi giây",
+        label_en="Events per second",
+        unit="events/s",
+        definition="Stored dossier events, payments and coverage samples in the window ÷ the window's length in"
+        " seconds (5m: 300, 1h: 3600, 24h: 86400, today: from midnight to the end of the current ten minutes).",
+        formula=EventRate(),
+        sql="SELECT n / d, n, d FROM (SELECT"
+        " (SELECT count(*) FROM portal_dossier_events WHERE occurred_at >= %(start)s AND occurred_at < %(end)s"
+        " AND area_code = ANY(%(areas)s))"
+        " + (SELECT count(*) FROM payment_transactions WHERE occurred_at >= %(start)s AND occurred_at < %(end)s"
+        " AND area_code = ANY(%(areas)s))"
+        " + (SELECT count(*) FROM coverage_samples WHERE occurred_at >= %(start)s AND occurred_at < %(end)s"
+        " AND area_code = ANY(%(areas)s)) AS n,"
+        " extract(epoch FROM %(end)s::timestamptz - %(start)s::timestamptz) AS d) AS t",
+    ),
     KpiDefinition(
         id="ops.publishers_online",
         event_type=EVENT_TYPE,
@@ -39,5 +57,17 @@ KPIS: tuple[KpiDefinition, ...] = (
         " AND e.occurred_at >= %(now)s - %(silent_after)s)"
         " AND NOT EXISTS (SELECT 1 FROM publisher_status s WHERE s.publisher_id = p.id"
         " AND s.at >= %(now)s - %(silent_after)s)",
+    ),
+    KpiDefinition(
+        id="ops.dead_letters",
+        event_type="dead_letter",
+        label_vi="Bản tin lỗi",
+        label_en="Dead letters",
+        unit="dead letters",
+        definition="Invalid messages kept as dead letters, by arrival time (received_at) in the window's bounds;"
+        " for the province only (invalid input often has no valid area). Counted every"
+        " IOC_STREAMS_HISTORY_SECONDS (10 s).",
+        formula=Gauge(),
+        sql="SELECT count(*) FROM dead_letters WHERE received_at >= %(start)s AND received_at < %(end)s",
     ),
 )

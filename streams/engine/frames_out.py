@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from streams.catalog import Catalog, KpiDefinition, KpiValue
+from streams.dead_letters import KPI_ID as DEAD_LETTERS_KPI
 from streams.engine.history_writer import SnapshotRow
 from streams.frames import KpiFrame
 from streams.live import GAUGE_WINDOW, LiveKpis
-from streams.records import MICROS
+from streams.records import MICROS, from_micros
 from streams.state import DirtyKey
 from streams.targets import Targets
 from streams.windows import LOCAL_TIMEZONE
@@ -25,7 +26,7 @@ _Signature = tuple[float | None, float | None, float | None, float | None]
 
 
 def iso_utc(us: int) -> str:
-    return datetime.fromtimestamp(us // MICROS, UTC).replace(microsecond=us % MICROS).isoformat()
+    return from_micros(us).isoformat()
 
 
 class FrameBuilder:
@@ -73,12 +74,33 @@ class FrameBuilder:
             last_at = self._iso(None if wt is None else wt.last_event_us())
             for kpi in self._catalog.for_event_type(event_type):
                 self._offer(kpi, area, window, kpi.evaluate(None if wt is None else wt.tally), last_at)
+        for area, window in sorted({(area, window) for _, area, window in dirty}):
+            self._offer_event_rate(live, area, window)
+        dead_letters = self._catalog.by_id(DEAD_LETTERS_KPI)
+        windows, live.dead_letters.dirty = live.dead_letters.dirty, set()
+        for window in sorted(windows):
+            last_at = self._iso(live.dead_letters.last_event_at(window))
+            for root in live.roots:
+                self._offer(dead_letters, root, window, live.dead_letters.value(window), last_at)
         for gauge in live.gauges:
             kpi = self._catalog.by_id(gauge.kpi_id)
             areas, gauge.dirty = gauge.dirty, set()
             for area in sorted(areas):
                 self._offer(kpi, area, GAUGE_WINDOW, gauge.value(area), self._iso(gauge.last_event_at(area)))
         return self._round.frames
+
+    def _offer_event_rate(self, live: LiveKpis, area: str, window: str) -> None:
+        events, last = 0, None
+        for event_type in self._catalog.measures:
+            wt = live.windows.window_tally(event_type, window, area)
+            if wt is not None:
+                events += wt.tally.events
+                wt_last = wt.last_event_us()
+                last = wt_last if last is None or (wt_last is not None and wt_last > last) else last
+        start, end = live.windows.bounds(window)
+        seconds = (end - start) / MICROS
+        value = KpiValue(events / seconds, events, seconds)
+        self._offer(self._catalog.event_rate, area, window, value, self._iso(last))
 
     def _offer(self, kpi: KpiDefinition, area: str, window: str, value: KpiValue, last_at: str | None) -> None:
         """Make a frame of the value unless it is what this key last published."""

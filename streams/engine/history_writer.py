@@ -21,9 +21,10 @@ from psycopg import sql
 
 from streams.alerts.evaluator import AlertAction
 from streams.alerts.store import AlertStore
+from streams.dead_letters import DeadLetterCount, count_dead_letters
 from streams.engine.metrics import EngineMetrics
 from streams.history import read_publishers
-from streams.records import MICROS
+from streams.records import MICROS, from_micros
 from streams.windows import MINUTE_US
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class HistoryWriter:
         self._publishers_refresh = publishers_refresh_seconds
         self._next_publishers = 0.0
         self._publishers: dict[str, str] | None = None
+        self._dead_letters: dict[str, DeadLetterCount] | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -141,6 +143,12 @@ class HistoryWriter:
         with self._lock:
             publishers, self._publishers = self._publishers, None
             return publishers
+
+    def take_dead_letters(self) -> dict[str, DeadLetterCount] | None:
+        """Dead letters per window as last counted, if counted since the last call."""
+        with self._lock:
+            counts, self._dead_letters = self._dead_letters, None
+            return counts
 
     def pending_minutes(self) -> int:
         with self._lock:
@@ -195,6 +203,9 @@ class HistoryWriter:
     def _housekeeping(self) -> None:
         now = time.monotonic()
         conn = self._connection()
+        dead_letters = count_dead_letters(conn, int(self._clock() * MICROS))
+        with self._lock:
+            self._dead_letters = dead_letters
         if now >= self._next_publishers:
             publishers = read_publishers(conn)
             with self._lock:
@@ -230,7 +241,7 @@ class HistoryWriter:
         self._metrics.snapshot_rows.inc(len(rows))
 
     def _roll_up(self, conn: psycopg.Connection[tuple[object, ...]], start: int, end: int) -> None:
-        params = {"start": _time(start * MINUTE_US), "end": _time(end * MINUTE_US)}
+        params = {"start": from_micros(start * MINUTE_US), "end": from_micros(end * MINUTE_US)}
         with conn.transaction():
             for table, insert in ROLLUPS:
                 conn.execute(_DELETE.format(sql.Identifier(table)), params)
@@ -248,7 +259,3 @@ def _runs(minutes: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((m, m + 1))
     return runs
-
-
-def _time(us: int) -> datetime:
-    return datetime.fromtimestamp(us // MICROS, UTC).replace(microsecond=us % MICROS)

@@ -11,7 +11,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import psycopg
 
@@ -28,7 +27,7 @@ from streams.history import (
     read_stored_events,
 )
 from streams.live import LiveKpis
-from streams.records import MICROS, DossierRecord
+from streams.records import DossierRecord, from_micros
 
 log = logging.getLogger(__name__)
 Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
@@ -57,21 +56,17 @@ def rebuild_state(
         earliest = min(start for start, _ in (windows.bounds(w) for w in windows.window_names))
         snapshot = begin_snapshot(conn)
         events = 0
-        for records in read_stored_events(conn, _time(earliest), tuple(catalog.measures)):
+        for records in read_stored_events(conn, from_micros(earliest), tuple(catalog.measures)):
             state.apply(records)
             events += len(records)
-        for records in read_latest_dossiers(conn, _time(now_us - dossier_horizon_us), STATUS_ORDER):
+        for records in read_latest_dossiers(conn, from_micros(now_us - dossier_horizon_us), STATUS_ORDER):
             for r in records:
                 if isinstance(r, DossierRecord):
                     state.overdue_dossiers.apply(r)
         state.publishers.apply(read_latest_statuses(conn))
-        state.publishers.seen(read_last_events(conn, _time(now_us - silent_after_us)))
+        state.publishers.seen(read_last_events(conn, from_micros(now_us - silent_after_us)))
         conn.execute("COMMIT")
         state.publishers.recount()  # with what was just read
     took = time.perf_counter() - started
     log.info("rebuilt the KPI state from %d stored events in %.2f s", events, took)
     return Rebuilt(state, snapshot, earliest, events, took)
-
-
-def _time(us: int) -> datetime:
-    return datetime.fromtimestamp(us // MICROS, UTC).replace(microsecond=us % MICROS)

@@ -96,6 +96,8 @@ class KpiEngine:
             and self._idle
             and self._rebuild_reason is None
             and not live.windows.dirty
+            and not live.dead_letters.dirty
+            and (self.history is None or bool(live.dead_letters.counts))  # counted at least once
             and not any(g.dirty for g in live.gauges)
         )
 
@@ -248,8 +250,8 @@ class KpiEngine:
         return due
 
     def _refresh_publishers(self) -> None:
-        """Publishers registered, enabled or disabled since the rebuild, as the history thread read them
-        (the engine thread never waits on the database for this)."""
+        """Publishers registered, enabled or disabled since the rebuild, and dead letters per window, as
+        the history thread read them (the engine thread never waits on the database for these)."""
         assert self._state is not None
         if self.history is None:
             return
@@ -259,6 +261,9 @@ class KpiEngine:
             activity.set_publishers(fresh)
         elif activity.unknown:
             self.history.request_publishers()
+        dead_letters = self.history.take_dead_letters()
+        if dead_letters is not None:
+            self._state.dead_letters.update(dead_letters)
 
     def _tick(self) -> None:
         assert self._state is not None
@@ -268,7 +273,8 @@ class KpiEngine:
         if now < self._next_flush:
             return
         self._next_flush = now + self._config.coalesce_seconds
-        if self._state.windows.dirty or any(g.dirty for g in self._state.gauges):
+        live = self._state
+        if live.windows.dirty or live.dead_letters.dirty or any(g.dirty for g in live.gauges):
             self._idle = False  # until this flush is in Redis and a read finds nothing new
         started = time.perf_counter()
         frames = self._builder.changed_frames(self._state, None if self._epoch_to_announce else self._due_now())

@@ -16,11 +16,11 @@ from deploy.stack.manager import LocalStack
 from ingest.service.stored_events_publisher import StoredEventsPublisher
 from streams.alerts.rules import AlertRule
 from streams.alerts.store import AlertNotFound, AlertStore
-from streams.catalog import CATALOG, Gauge, Quantile
+from streams.catalog import CATALOG, Quantile
 from streams.engine.history_writer import ROLLUPS
 from streams.frames import KpiFrame
 from streams.hierarchy import load_hierarchy
-from streams.records import MICROS, to_micros
+from streams.records import from_micros, to_micros
 from streams.windows import WINDOWS_BY_NAME
 from tests import factories
 from tests.fixtures.ingest import Publisher, RunningIngest, count_rows, wait_for
@@ -70,14 +70,14 @@ def frames_match_sql(db: psycopg.Connection[tuple[object, ...]], frames: dict[st
     for frame in frames.values():
         kpi = CATALOG.by_id(frame.kpi)
         subtree = [code for code, lineage in hierarchy.lineage.items() if frame.area in lineage]
-        if isinstance(kpi.formula, Gauge):
+        if frame.window == "now":
             params: dict[str, object] = {
-                "now": _time(to_micros(frame.as_of)), "horizon": timedelta(days=90),
+                "now": from_micros(to_micros(frame.as_of)), "horizon": timedelta(days=90),
                 "silent_after": timedelta(seconds=900),
             }  # fmt: skip
         else:
             start, end = WINDOWS_BY_NAME[frame.window].bounds(to_micros(frame.as_of))
-            params = {**kpi.sql_params, "start": _time(start), "end": _time(end)}
+            params = {**kpi.sql_params, "start": from_micros(start), "end": from_micros(end)}
         params["areas"] = subtree
         row = db.execute(kpi.sql, params).fetchone()
         assert row is not None
@@ -98,13 +98,13 @@ def metric(running: RunningEngine, name: str, **labels: str) -> float | None:
     return running.engine.metrics.registry.get_sample_value(name, labels)
 
 
-def _time(us: int) -> datetime:
-    return datetime.fromtimestamp(us // MICROS, UTC).replace(microsecond=us % MICROS)
+def _value(url: str, key: str) -> float | None:
+    frame = current_frames(url).get(key)
+    return None if frame is None else frame.value
 
 
 def _province_tx_count(url: str) -> float | None:
-    frame = current_frames(url).get("payments.tx_count|67|today")
-    return None if frame is None else frame.value
+    return _value(url, "payments.tx_count|67|today")
 
 
 @pytest.fixture
@@ -252,6 +252,7 @@ def test_a_replayed_dead_letter_reaches_the_kpis_without_a_rebuild(
         conn.execute("UPDATE publishers SET disabled_at = now() WHERE id = %s", (payments.id,))
     payments.client.publish(payments.topic("transaction"), factories.encode(factories.transaction()))
     assert wait_for(lambda: count_rows(database, "dead_letters") == 1)
+    assert wait_for(lambda: _value(redis_url, "ops.dead_letters|67|5m") == 1)  # counted by arrival time
     with database.connect() as conn:
         conn.execute("UPDATE publishers SET disabled_at = NULL WHERE id = %s", (payments.id,))
 

@@ -12,7 +12,7 @@ from streams.engine.frame_sink import decode_batch
 from streams.engine.frames_out import FrameBuilder
 from streams.hierarchy import AreaHierarchy
 from streams.live import LiveKpis
-from streams.records import MICROS, PaymentRecord
+from streams.records import MICROS, PaymentRecord, SampleRecord
 from streams.targets import DEFAULT_TARGETS_FILE, InvalidTargets, Target, Targets
 from tests.streams.kpi_data import NOW_US, PARENTS
 
@@ -33,7 +33,7 @@ def test_only_changed_values_become_frames_numbered_one_by_one() -> None:
     state.apply([payment(100_000), payment(300_000, method="cash")])
     first = builder.changed_frames(state)
     lineage = ("24615-01", "24615", "660", "67")
-    payment_kpis = [k.id for k in CATALOG.for_event_type("transaction")]
+    payment_kpis = [k.id for k in CATALOG.for_event_type("transaction")] + ["ops.events_per_s"]
     assert {(f.kpi, f.area, f.window) for f in first} == {
         (kpi, area, window) for kpi in payment_kpis for area in lineage for window in ("5m", "1h", "24h", "today")
     }
@@ -56,6 +56,7 @@ def test_only_changed_values_become_frames_numbered_one_by_one() -> None:
         "payments.cashless_share.water",
         "payments.volume_vnd",
         "payments.tx_count",
+        "ops.events_per_s",
     }
     assert second[0].seq == len(first) + 1
     assert decode_batch("[" + ",".join(f.encode() for f in second) + "]") == second
@@ -100,3 +101,16 @@ def test_a_targets_file_with_an_unknown_kpi_or_field_is_refused(tmp_path: Path) 
     typo.write_text("targets:\n  - {kpi: portal.e_cert_rate, value: 1, direction: above}\n")
     with pytest.raises(InvalidTargets, match="direction"):
         Targets.load(typo, KPI_IDS)
+
+
+def test_the_event_rate_counts_every_source_over_the_window_length() -> None:
+    state = LiveKpis(CATALOG, HIERARCHY, dossier_horizon_us=90 * 86_400 * MICROS, silent_after_us=900 * MICROS)
+    state.advance(NOW_US)
+    sample = SampleRecord("probe-1", "24615-01", NOW_US - 20 * MICROS, None, 12.0, 40.0, 0.0)
+    state.apply([payment(100_000), payment(5_000, method="cash"), sample])
+    frames = {(f.kpi, f.area, f.window): f for f in FrameBuilder(CATALOG, Targets([]), "e1").changed_frames(state)}
+    five = frames[("ops.events_per_s", "67", "5m")]
+    assert (five.value, five.numerator, five.denominator) == (3 / 300, 3, 300.0)
+    today = frames[("ops.events_per_s", "24615", "today")]
+    assert (today.numerator, today.denominator) == (3, 34_800.0)  # 09:30 local: midnight to 09:40
+    assert ("ops.events_per_s", "24667", "5m") not in frames

@@ -14,7 +14,7 @@ from streams.catalog import CATALOG, KpiDefinition, KpiValue, Quantile
 from streams.engine.rebuild import rebuild_state
 from streams.hierarchy import AreaHierarchy, load_hierarchy
 from streams.history import begin_snapshot, read_stored_events
-from streams.records import MICROS, DossierRecord, PaymentRecord, Record, SampleRecord, StatusRecord
+from streams.records import MICROS, DossierRecord, PaymentRecord, Record, SampleRecord, StatusRecord, from_micros
 from streams.state import KpiState
 from streams.windows import MINUTE_US, WINDOWS
 from tests.fixtures.stack import IsolatedDatabase
@@ -23,10 +23,6 @@ from tests.streams.test_overdue import dossier_events
 
 pytestmark = pytest.mark.integration
 HIERARCHY = AreaHierarchy.from_parents(PARENTS.items())
-
-
-def _time(us: int | None) -> datetime | None:
-    return None if us is None else datetime.fromtimestamp(us / MICROS, UTC).replace(microsecond=us % MICROS)
 
 
 def store(conn: psycopg.Connection[tuple[object, ...]], records: list[Record]) -> None:
@@ -39,14 +35,14 @@ def store(conn: psycopg.Connection[tuple[object, ...]], records: list[Record]) -
                     " dossier_id, procedure_code, domain, status, channel, service_level, e_certified, due_at,"
                     " received_at)"
                     " VALUES (%s, %s, %s, %s, %s, %s, '1.0001', 'land', %s, %s, 'full_online', %s, %s, %s)",
-                    (_time(r.occurred_us), uuid.uuid4(), r.publisher_id, r.area_code, r.seq, r.dossier_id,
-                     r.status, r.channel, r.e_certified, _time(r.due_us), received),
+                    (from_micros(r.occurred_us), uuid.uuid4(), r.publisher_id, r.area_code, r.seq, r.dossier_id,
+                     r.status, r.channel, r.e_certified, None if r.due_us is None else from_micros(r.due_us), received),
                 )  # fmt: skip
             elif isinstance(r, PaymentRecord):
                 cur.execute(
                     "INSERT INTO payment_transactions (occurred_at, event_id, publisher_id, area_code, seq, sector,"
                     " method, amount_vnd, outcome, received_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (_time(r.occurred_us), uuid.uuid4(), r.publisher_id, r.area_code, r.seq, r.sector, r.method,
+                    (from_micros(r.occurred_us), uuid.uuid4(), r.publisher_id, r.area_code, r.seq, r.sector, r.method,
                      r.amount_vnd, r.outcome, received),
                 )  # fmt: skip
             elif isinstance(r, SampleRecord):
@@ -54,7 +50,7 @@ def store(conn: psycopg.Connection[tuple[object, ...]], records: list[Record]) -
                     "INSERT INTO coverage_samples (occurred_at, event_id, publisher_id, area_code, seq, operator,"
                     " technology, download_mbps, upload_mbps, latency_ms, packet_loss_pct, received_at)"
                     " VALUES (%s, %s, %s, %s, %s, 'viettel', '4g', %s, 1.0, %s, %s, %s)",
-                    (_time(r.occurred_us), uuid.uuid4(), r.publisher_id, r.area_code, r.seq, r.download_mbps,
+                    (from_micros(r.occurred_us), uuid.uuid4(), r.publisher_id, r.area_code, r.seq, r.download_mbps,
                      r.latency_ms, r.packet_loss_pct, received),
                 )  # fmt: skip
 
@@ -63,7 +59,7 @@ def by_sql(
     conn: psycopg.Connection[tuple[object, ...]], kpi: KpiDefinition, area: str, bounds: tuple[int, int]
 ) -> KpiValue:
     subtree = [code for code in PARENTS if area in HIERARCHY.counted_in(code)]
-    params = {**kpi.sql_params, "start": _time(bounds[0]), "end": _time(bounds[1]), "areas": subtree}
+    params = {**kpi.sql_params, "start": from_micros(bounds[0]), "end": from_micros(bounds[1]), "areas": subtree}
     row = conn.execute(kpi.sql, params).fetchone()
     assert row is not None
     values = [float(v) if isinstance(v, Decimal) else v for v in ([*list(row), None, None])[:3]]
@@ -86,7 +82,7 @@ def test_rebuilt_kpis_equal_their_sql_definitions_for_every_area_and_window(
     state.advance(NOW_US)
     earliest = min(state.bounds(w.name)[0] for w in WINDOWS)
     begin_snapshot(db)
-    for records in read_stored_events(db, _time(earliest), tuple(CATALOG.measures)):  # type: ignore[arg-type]
+    for records in read_stored_events(db, from_micros(earliest), tuple(CATALOG.measures)):  # type: ignore[arg-type]
         state.apply(records)
     db.execute("COMMIT")
 
@@ -122,7 +118,7 @@ def test_the_rebuilt_overdue_gauge_equals_its_sql_definition(
     nonzero = 0
     for area in PARENTS:
         subtree = [code for code, lineage in hierarchy.lineage.items() if area in lineage]
-        params = {"now": _time(NOW_US), "horizon": timedelta(microseconds=horizon_us), "areas": subtree}
+        params = {"now": from_micros(NOW_US), "horizon": timedelta(microseconds=horizon_us), "areas": subtree}
         row = db.execute(kpi.sql, params).fetchone()
         assert row is not None
         assert gauge.value(area).value == row[0], area
@@ -146,7 +142,7 @@ def test_the_rebuilt_publisher_gauges_equal_their_sql_definitions(
         for state, seconds_ago in (("offline", rng.randrange(0, 3000)), ("online", rng.randrange(0, 3000))):
             db.execute(
                 "INSERT INTO publisher_status (at, publisher_id, state, received_at) VALUES (%s, %s, %s, now())",
-                (_time(NOW_US - seconds_ago * MICROS), f"pub-{n}", state),
+                (from_micros(NOW_US - seconds_ago * MICROS), f"pub-{n}", state),
             )
     silent_after = 20 * MINUTE_US
     rebuilt = rebuild_state(
@@ -159,7 +155,11 @@ def test_the_rebuilt_publisher_gauges_equal_their_sql_definitions(
     ):
         for area in PARENTS:
             subtree = [code for code, lineage in hierarchy.lineage.items() if area in lineage]
-            params = {"now": _time(NOW_US), "silent_after": timedelta(microseconds=silent_after), "areas": subtree}
+            params = {
+                "now": from_micros(NOW_US),
+                "silent_after": timedelta(microseconds=silent_after),
+                "areas": subtree,
+            }
             row = db.execute(kpi.sql, params).fetchone()
             assert row is not None
             assert gauge.value(area).value == row[0], (kpi.id, area)
