@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from streams.catalog import Catalog, KpiValue
+from streams.completeness import Completeness
 from streams.dead_letters import DeadLetterWindows
 from streams.dossiers import OverdueDossiers
 from streams.hierarchy import AreaHierarchy
@@ -41,6 +42,7 @@ class LiveKpis:
         self.overdue_dossiers = OverdueDossiers(hierarchy, dossier_horizon_us)
         self.publishers = PublisherActivity(hierarchy, silent_after_us)
         self.dead_letters = DeadLetterWindows()
+        self.completeness = Completeness(hierarchy)
         self.roots = tuple(code for code, lineage in hierarchy.lineage.items() if len(lineage) == 1)
         self.gauges: tuple[Gauge, ...] = (self.overdue_dossiers, self.publishers.online, self.publishers.silent)
 
@@ -52,8 +54,14 @@ class LiveKpis:
     def unknown_areas(self) -> set[str]:
         return self.windows.unknown_areas
 
+    def set_publishers(self, enabled: dict[str, str]) -> None:
+        """The publisher registry (enabled publisher -> registered area), for the operations KPIs."""
+        self.publishers.set_publishers(enabled)
+        self.completeness.set_publishers(enabled)
+
     def advance(self, now_us: int) -> None:
         self.windows.advance(now_us)
+        self.completeness.advance(now_us)
         for gauge in self.gauges:
             gauge.advance(now_us)
         self.publishers.advance(now_us)
@@ -62,6 +70,7 @@ class LiveKpis:
         batch = list(records)
         self.windows.apply(batch)
         self.publishers.apply(batch)
+        self.completeness.apply(batch)
         for r in batch:
             if isinstance(r, DossierRecord):
                 self.overdue_dossiers.apply(r)
@@ -69,5 +78,6 @@ class LiveKpis:
     def mark_all_dirty(self) -> None:
         self.windows.mark_all_dirty()
         self.dead_letters.mark_all_dirty()
+        self.completeness.mark_all_dirty()
         for gauge in self.gauges:
             gauge.mark_all_dirty()

@@ -70,4 +70,25 @@ KPIS: tuple[KpiDefinition, ...] = (
         formula=Gauge(),
         sql="SELECT count(*) FROM dead_letters WHERE received_at >= %(start)s AND received_at < %(end)s",
     ),
+    KpiDefinition(
+        id="ops.completeness",
+        event_type="all",
+        label_vi="Độ đầy đủ dữ liệu",
+        label_en="Completeness",
+        unit="%",
+        definition="Per enabled publisher registered in the area (or below it): its stored events with a `seq` in"
+        " the window (received) and max seq − min seq + 1 over them (expected); the value is Σ received ÷"
+        " Σ expected. A `seq` re-sent under a new event id counts twice.",
+        formula=Gauge(),
+        sql="SELECT 100.0 * sum(n) / NULLIF(sum(e), 0), coalesce(sum(n), 0), coalesce(sum(e), 0) FROM ("
+        "SELECT count(*) AS n, max(seq) - min(seq) + 1 AS e FROM ("
+        "SELECT publisher_id, seq FROM portal_dossier_events WHERE seq IS NOT NULL"
+        " AND occurred_at >= %(start)s AND occurred_at < %(end)s"
+        " UNION ALL SELECT publisher_id, seq FROM payment_transactions WHERE seq IS NOT NULL"
+        " AND occurred_at >= %(start)s AND occurred_at < %(end)s"
+        " UNION ALL SELECT publisher_id, seq FROM coverage_samples WHERE seq IS NOT NULL"
+        " AND occurred_at >= %(start)s AND occurred_at < %(end)s) AS x"
+        " JOIN publishers p ON p.id = x.publisher_id"
+        " WHERE p.disabled_at IS NULL AND p.area_code = ANY(%(areas)s) GROUP BY x.publisher_id) AS t",
+    ),
 )

@@ -76,6 +76,14 @@ class FrameBuilder:
                 self._offer(kpi, area, window, kpi.evaluate(None if wt is None else wt.tally), last_at)
         for area, window in sorted({(area, window) for _, area, window in dirty}):
             self._offer_event_rate(live, area, window)
+        completeness = self._catalog.by_id(live.completeness.kpi_id)
+        if due is None:
+            pairs, live.completeness.dirty = live.completeness.dirty, set()
+        else:
+            pairs = {(area, window) for area, window in live.completeness.dirty if due(("", area, window))}
+            live.completeness.dirty -= pairs
+        for area, window in sorted(pairs):
+            self._offer(completeness, area, window, live.completeness.value(area, window), None)
         dead_letters = self._catalog.by_id(DEAD_LETTERS_KPI)
         windows, live.dead_letters.dirty = live.dead_letters.dirty, set()
         for window in sorted(windows):

@@ -50,7 +50,7 @@ def rebuild_state(
         state = LiveKpis(
             catalog, load_hierarchy(conn), dossier_horizon_us=dossier_horizon_us, silent_after_us=silent_after_us
         )
-        state.publishers.set_publishers(read_publishers(conn))
+        state.set_publishers(read_publishers(conn))
         state.advance(now_us)
         windows = state.windows
         earliest = min(start for start, _ in (windows.bounds(w) for w in windows.window_names))

@@ -97,6 +97,7 @@ class KpiEngine:
             and self._rebuild_reason is None
             and not live.windows.dirty
             and not live.dead_letters.dirty
+            and not live.completeness.dirty
             and (self.history is None or bool(live.dead_letters.counts))  # counted at least once
             and not any(g.dirty for g in live.gauges)
         )
@@ -258,7 +259,7 @@ class KpiEngine:
         activity = self._state.publishers
         fresh = self.history.take_publishers()
         if fresh is not None:
-            activity.set_publishers(fresh)
+            self._state.set_publishers(fresh)
         elif activity.unknown:
             self.history.request_publishers()
         dead_letters = self.history.take_dead_letters()
@@ -274,7 +275,12 @@ class KpiEngine:
             return
         self._next_flush = now + self._config.coalesce_seconds
         live = self._state
-        if live.windows.dirty or live.dead_letters.dirty or any(g.dirty for g in live.gauges):
+        if (
+            live.windows.dirty
+            or live.dead_letters.dirty
+            or live.completeness.dirty
+            or any(g.dirty for g in live.gauges)
+        ):
             self._idle = False  # until this flush is in Redis and a read finds nothing new
         started = time.perf_counter()
         frames = self._builder.changed_frames(self._state, None if self._epoch_to_announce else self._due_now())

@@ -62,8 +62,13 @@ def by_sql(
     params = {**kpi.sql_params, "start": from_micros(bounds[0]), "end": from_micros(bounds[1]), "areas": subtree}
     row = conn.execute(kpi.sql, params).fetchone()
     assert row is not None
-    values = [float(v) if isinstance(v, Decimal) else v for v in ([*list(row), None, None])[:3]]
-    return KpiValue(*values)
+    return by_row(row)
+
+
+def by_row(row: tuple[object, ...]) -> KpiValue:
+    """A KPI query's row (value[, numerator, denominator]) with numerics as floats."""
+    values = [float(v) if isinstance(v, Decimal) else v for v in [*row, None, None][:3]]
+    return KpiValue(*values)  # type: ignore[arg-type]
 
 
 def assert_close(actual: float | None, expected: float | None, rel: float, label: object) -> None:
@@ -164,3 +169,16 @@ def test_the_rebuilt_publisher_gauges_equal_their_sql_definitions(
             assert row is not None
             assert gauge.value(area).value == row[0], (kpi.id, area)
         assert gauge.value("67").value > 0, kpi.id
+    completeness = CATALOG.by_id("ops.completeness")
+    for area in PARENTS:
+        subtree = [code for code, lineage in hierarchy.lineage.items() if area in lineage]
+        for window in WINDOWS:
+            start, end = rebuilt.state.windows.bounds(window.name)
+            params = {"start": from_micros(start), "end": from_micros(end), "areas": subtree}
+            row = db.execute(completeness.sql, params).fetchone()
+            assert row is not None
+            expected = by_row(row)
+            actual = rebuilt.state.completeness.value(area, window.name)
+            assert (actual.numerator, actual.denominator) == (expected.numerator, expected.denominator), area
+            assert_close(actual.value, expected.value, rel=1e-12, label=(area, window.name))
+    assert rebuilt.state.completeness.value("67", "24h").denominator  # the data has numbered events
