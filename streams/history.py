@@ -88,10 +88,21 @@ def read_latest_dossiers(
             yield to_records("dossier", rows)
 
 
-def read_publishers(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, str]:
-    """Every enabled publisher and the area it is registered in."""
-    rows = conn.execute("SELECT id, area_code FROM publishers WHERE disabled_at IS NULL").fetchall()
-    return {str(publisher): str(area) for publisher, area in rows}
+@dataclass(frozen=True, slots=True)
+class PublisherRegistry:
+    areas: dict[str, str]  # enabled publisher -> the area it is registered in
+    silent_after_us: dict[str, int]  # publishers with a silence threshold of their own
+
+
+def read_publishers(conn: psycopg.Connection[tuple[object, ...]]) -> PublisherRegistry:
+    """Every enabled publisher, the area it is registered in and its own silence threshold, if any."""
+    rows = conn.execute(
+        "SELECT id, area_code, silent_after_seconds FROM publishers WHERE disabled_at IS NULL"
+    ).fetchall()
+    return PublisherRegistry(
+        {str(publisher): str(area) for publisher, area, _ in rows},
+        {str(publisher): int(str(seconds)) * 1_000_000 for publisher, _, seconds in rows if seconds is not None},
+    )
 
 
 def read_latest_statuses(conn: psycopg.Connection[tuple[object, ...]]) -> list[Record]:

@@ -14,6 +14,7 @@ from streams.completeness import Completeness
 from streams.dead_letters import DeadLetterWindows
 from streams.dossiers import OverdueDossiers
 from streams.hierarchy import AreaHierarchy
+from streams.history import PublisherRegistry
 from streams.publishers import PublisherActivity
 from streams.records import DossierRecord, Record
 from streams.state import KpiState
@@ -54,10 +55,10 @@ class LiveKpis:
     def unknown_areas(self) -> set[str]:
         return self.windows.unknown_areas
 
-    def set_publishers(self, enabled: dict[str, str]) -> None:
-        """The publisher registry (enabled publisher -> registered area), for the operations KPIs."""
-        self.publishers.set_publishers(enabled)
-        self.completeness.set_publishers(enabled)
+    def set_publishers(self, registry: PublisherRegistry) -> None:
+        """The publisher registry, for the operations KPIs."""
+        self.publishers.set_publishers(registry.areas, registry.silent_after_us)
+        self.completeness.set_publishers(registry.areas)
 
     def advance(self, now_us: int) -> None:
         self.windows.advance(now_us)

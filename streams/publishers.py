@@ -2,9 +2,10 @@
 
 A publisher is online when its latest status (by `at`; on a tie, `offline` wins) is `online`, and
 silent when nothing of it — no event, no status — is at or after `now − silent_after` (by event
-time) or it never sent anything. Only enabled publishers count, in the area they are registered in
-(and every area above it). Counts are recomputed at most once a second: these are operations
-gauges, and a recount over every publisher is cheap and cannot drift.
+time; its own threshold when the registry gives one) or it never sent anything. Only enabled
+publishers count, in the area they are registered in (and every area above it). Counts are
+recomputed at most once a second: these are operations gauges, and a recount over every publisher
+is cheap and cannot drift.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class PublisherActivity:
         self._hierarchy = hierarchy
         self._silent_after_us = silent_after_us
         self._area: dict[str, str] = {}  # enabled publisher -> registered area
+        self._own_silent_after: dict[str, int] = {}
         self._last_seen: dict[str, int] = {}
         self._status: dict[str, tuple[int, bool]] = {}  # publisher -> (at, offline?) of its latest status
         self.online = CountGauge("ops.publishers_online")
@@ -61,9 +63,11 @@ class PublisherActivity:
         self._now_us = 0
         self._next_recount = 0
 
-    def set_publishers(self, enabled: dict[str, str]) -> None:
-        """The registry: every enabled publisher and the area it is registered in."""
+    def set_publishers(self, enabled: dict[str, str], silent_after_us: dict[str, int] | None = None) -> None:
+        """The registry: every enabled publisher, the area it is registered in, and the silence
+        thresholds of the publishers that have their own."""
         self._area = dict(enabled)
+        self._own_silent_after = dict(silent_after_us or {})
         self.unknown.clear()  # a publisher still unknown shows up again with its next event
         self._next_recount = 0
 
@@ -101,8 +105,8 @@ class PublisherActivity:
         silent: dict[str, int] = {}
         last: dict[str, int] = {}
         areas: set[str] = set()
-        cutoff = self._now_us - self._silent_after_us
         for publisher, area in self._area.items():
+            cutoff = self._now_us - self._own_silent_after.get(publisher, self._silent_after_us)
             lineage = self._hierarchy.counted_in(area)
             areas.update(lineage)
             seen = self._last_seen.get(publisher)

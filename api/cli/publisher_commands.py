@@ -1,20 +1,24 @@
-"""`ioc publishers add | disable | list`."""
+"""`ioc publishers add | disable | list | gaps | silent-after`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.cli._context import connect, local_broker_accounts
 from deploy.settings import Settings
 from ingest.registry.publishers import (
     SOURCES,
+    InvalidPublisher,
     PublisherError,
+    PublisherNotFound,
     PublisherRepository,
     add_publisher,
     disable_publisher,
 )
+from streams.seq_gaps import seq_gaps
 
 
 def register(commands: Any) -> None:
@@ -28,6 +32,12 @@ def register(commands: Any) -> None:
     disable = actions.add_parser("disable", help="revoke a publisher and its broker credentials")
     disable.add_argument("id")
     actions.add_parser("list", help="all publishers")
+    gaps = actions.add_parser("gaps", help="seq numbers a publisher skipped (what completeness misses)")
+    gaps.add_argument("id")
+    gaps.add_argument("--hours", type=float, default=24, help="look back this many hours of event time")
+    silence = actions.add_parser("silent-after", help="how long a publisher may stay quiet before it is silent")
+    silence.add_argument("id")
+    silence.add_argument("seconds", help="seconds, or 'default' for the engine's setting")
     publishers.set_defaults(handler=run)
 
 
@@ -42,6 +52,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"publisher {added.id} added ({added.source}, {added.area_code})")
                 print(f"MQTT username: {created.publisher.id}")
                 print(f"MQTT password: {created.password}   (shown once; store it now)")
+            elif args.action == "gaps":
+                end = datetime.now(UTC)
+                found = seq_gaps(conn, args.id, end - timedelta(hours=args.hours), end)
+                for gap in found:
+                    span = str(gap.first) if gap.missing == 1 else f"{gap.first}–{gap.last}"
+                    print(f"{span:<24} {gap.missing} missing")
+                print(f"{sum(g.missing for g in found)} seq missing in {len(found)} gaps in the last {args.hours:g} h")
+            elif args.action == "silent-after":
+                seconds = None if args.seconds == "default" else _positive_int(args.seconds)
+                if not PublisherRepository(conn).set_silent_after(args.id, seconds):
+                    raise PublisherNotFound(f"publisher {args.id} does not exist")
+                print(f"publisher {args.id}: silent after {'the default' if seconds is None else f'{seconds} s'}")
             elif args.action == "disable":
                 disabled = disable_publisher(conn, local_broker_accounts(settings), args.id)
                 print(f"publisher {disabled.id} disabled at {disabled.disabled_at:%Y-%m-%d %H:%M:%S%z}")
@@ -53,3 +75,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"ioc publishers {args.action}: {exc}", file=sys.stderr)
             return 1
     return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidPublisher(f"{text!r} is neither a number of seconds nor 'default'") from None

@@ -82,6 +82,15 @@ class PublisherRepository:
         assert row is not None
         return row
 
+    def set_silent_after(self, publisher_id: str, seconds: int | None) -> bool:
+        """How long the publisher may stay quiet before it counts as silent (None: the engine's default)."""
+        if seconds is not None and seconds <= 0:
+            raise InvalidPublisher("the silence threshold must be a positive number of seconds")
+        cur = self._conn.execute(
+            "UPDATE publishers SET silent_after_seconds = %s WHERE id = %s", (seconds, publisher_id)
+        )
+        return cur.rowcount == 1
+
     def disable(self, publisher_id: str) -> Publisher | None:
         cur = self._conn.cursor(row_factory=class_row(Publisher))
         return cur.execute(

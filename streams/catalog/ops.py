@@ -45,18 +45,18 @@ KPIS: tuple[KpiDefinition, ...] = (
         label_en="Publishers silent",
         unit="publishers",
         definition="Enabled publishers registered in the area (or below it) with no event and no status at or"
-        " after now − IOC_STREAMS_SILENT_AFTER_SECONDS (900 s), by event time, or never heard from. A gauge:"
-        " window `now`.",
+        " after now − their silence threshold (the publisher's own `silent_after_seconds`, else"
+        " IOC_STREAMS_SILENT_AFTER_SECONDS, 900 s), by event time, or never heard from. A gauge: window `now`.",
         formula=Gauge(),
         sql="SELECT count(*) FROM publishers p WHERE p.disabled_at IS NULL AND p.area_code = ANY(%(areas)s)"
         " AND NOT EXISTS (SELECT 1 FROM portal_dossier_events e WHERE e.publisher_id = p.id"
-        " AND e.occurred_at >= %(now)s - %(silent_after)s)"
+        " AND e.occurred_at >= %(now)s - coalesce(p.silent_after_seconds * interval '1 second', %(silent_after)s))"
         " AND NOT EXISTS (SELECT 1 FROM payment_transactions e WHERE e.publisher_id = p.id"
-        " AND e.occurred_at >= %(now)s - %(silent_after)s)"
+        " AND e.occurred_at >= %(now)s - coalesce(p.silent_after_seconds * interval '1 second', %(silent_after)s))"
         " AND NOT EXISTS (SELECT 1 FROM coverage_samples e WHERE e.publisher_id = p.id"
-        " AND e.occurred_at >= %(now)s - %(silent_after)s)"
+        " AND e.occurred_at >= %(now)s - coalesce(p.silent_after_seconds * interval '1 second', %(silent_after)s))"
         " AND NOT EXISTS (SELECT 1 FROM publisher_status s WHERE s.publisher_id = p.id"
-        " AND s.at >= %(now)s - %(silent_after)s)",
+        " AND s.at >= %(now)s - coalesce(p.silent_after_seconds * interval '1 second', %(silent_after)s))",
     ),
     KpiDefinition(
         id="ops.dead_letters",

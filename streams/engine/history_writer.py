@@ -23,7 +23,7 @@ from streams.alerts.evaluator import AlertAction
 from streams.alerts.store import AlertStore
 from streams.dead_letters import DeadLetterCount, count_dead_letters
 from streams.engine.metrics import EngineMetrics
-from streams.history import read_publishers
+from streams.history import PublisherRegistry, read_publishers
 from streams.records import MICROS, from_micros
 from streams.windows import MINUTE_US
 
@@ -100,7 +100,7 @@ class HistoryWriter:
         # The publisher registry, read here so that the engine thread never waits on the database.
         self._publishers_refresh = publishers_refresh_seconds
         self._next_publishers = 0.0
-        self._publishers: dict[str, str] | None = None
+        self._publishers: PublisherRegistry | None = None
         self._dead_letters: dict[str, DeadLetterCount] | None = None
 
     def start(self) -> None:
@@ -138,8 +138,8 @@ class HistoryWriter:
         with self._lock:
             self._next_publishers = 0.0
 
-    def take_publishers(self) -> dict[str, str] | None:
-        """The registry read since the last call, if any: enabled publisher -> registered area."""
+    def take_publishers(self) -> PublisherRegistry | None:
+        """The publisher registry read since the last call, if any."""
         with self._lock:
             publishers, self._publishers = self._publishers, None
             return publishers

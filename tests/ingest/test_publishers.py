@@ -72,3 +72,30 @@ def test_unknown_publisher_disable_is_a_clear_error(stack: LocalStack, database:
     result = _run(stack, database, "disable", "nobody-here")
     assert result.returncode == 1
     assert result.stderr == "ioc publishers disable: publisher nobody-here does not exist\n"
+
+
+def test_a_publisher_gets_its_own_silence_threshold_and_back_the_default(
+    stack: LocalStack, database: IsolatedDatabase
+) -> None:
+    probe = unique_publisher_id("probe")
+    added = _run(stack, database, "add", probe, "--source", "coverage", "--area", "24667")
+    assert added.returncode == 0, added.stderr
+
+    def threshold() -> object:
+        with database.connect() as conn:
+            row = conn.execute("SELECT silent_after_seconds FROM publishers WHERE id = %s", (probe,)).fetchone()
+        assert row is not None
+        return row[0]
+
+    assert _run(stack, database, "silent-after", probe, "3600").stdout == f"publisher {probe}: silent after 3600 s\n"
+    assert threshold() == 3600
+    assert _run(stack, database, "silent-after", probe, "default").returncode == 0
+    assert threshold() is None
+    for args, message in (
+        (("nobody", "60"), "publisher nobody does not exist"),
+        ((probe, "soon"), "'soon' is neither a number of seconds nor 'default'"),
+        ((probe, "0"), "the silence threshold must be a positive number of seconds"),
+    ):
+        refused = _run(stack, database, "silent-after", *args)
+        assert (refused.returncode, refused.stderr) == (1, f"ioc publishers silent-after: {message}\n")
+    assert _run(stack, database, "disable", probe).returncode == 0

@@ -10,6 +10,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from ingest.registry.publishers import PublisherRepository
 from streams.catalog import CATALOG, KpiDefinition, KpiValue, Quantile
 from streams.engine.rebuild import rebuild_state
 from streams.hierarchy import AreaHierarchy, load_hierarchy
@@ -149,6 +150,9 @@ def test_the_rebuilt_publisher_gauges_equal_their_sql_definitions(
                 "INSERT INTO publisher_status (at, publisher_id, state, received_at) VALUES (%s, %s, %s, now())",
                 (from_micros(NOW_US - seconds_ago * MICROS), f"pub-{n}", state),
             )
+    # Two publishers have a threshold of their own: one shorter, one longer than the default.
+    PublisherRepository(db).set_silent_after("pub-0", 60)
+    PublisherRepository(db).set_silent_after("pub-6", 24 * 3600)
     silent_after = 20 * MINUTE_US
     rebuilt = rebuild_state(
         database.connect, CATALOG, NOW_US, dossier_horizon_us=MINUTE_US, silent_after_us=silent_after

@@ -48,3 +48,14 @@ def test_unregistered_publishers_are_noted_and_never_counted() -> None:
     assert counts(activity) == ({}, {"24611": 1, "660": 1, "67": 1})  # counter-1 never heard from
     activity.set_publishers({"counter-1": "24611", "stranger": "24611"})
     assert activity.unknown == set()
+
+
+def test_a_publisher_with_its_own_threshold_is_silent_on_its_own_clock() -> None:
+    activity = PublisherActivity(HIERARCHY, SILENT_AFTER)
+    activity.set_publishers({"probe-1": "24611", "counter-1": "24611"}, {"probe-1": 3600 * MICROS})
+    activity.apply([
+        StatusRecord("probe-1", NOW_US - 1800 * MICROS, "online"),
+        StatusRecord("counter-1", NOW_US - 1800 * MICROS, "online"),
+    ])  # fmt: skip
+    activity.advance(NOW_US)
+    assert counts(activity)[1] == {"24611": 1, "660": 1, "67": 1}  # only counter-1: 30 min > 15 min
