@@ -15,3 +15,6 @@ KPI_FRAMES_CHANNEL = "ioc:kpi:frames"
 KPI_FRAMES_STREAM = "ioc:kpi:frames:log"
 KPI_CURRENT = "ioc:kpi:current"
 KPI_EPOCH = "ioc:kpi:epoch"
+
+# Notices of alerts opened or resolved (JSON list); the alerts themselves live in the database.
+ALERTS_CHANNEL = "ioc:alerts"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from streams.alerts.evaluator import AlertEvaluator, AlertOpened, LastEvent
+from streams.alerts.evaluator import AlertAction, AlertEvaluator, AlertOpened, LastEvent
 from streams.alerts.rules import AlertRule
 from streams.alerts.store import AlertStore
 from streams.engine.history_writer import HistoryWriter
@@ -36,14 +36,18 @@ class AlertJudge:
         self._history.offer_alerts(orphans)  # alerts of rules taken out of the rules file
         self._restored = True
 
-    def judge(self, frames: list[KpiFrame], monotonic_now: float, now_us: int, last_event_us: LastEvent) -> None:
+    def judge(
+        self, frames: list[KpiFrame], monotonic_now: float, now_us: int, last_event_us: LastEvent
+    ) -> list[AlertAction]:
+        """The alerts this round opens or resolves (already handed to the history writer)."""
         actions = self._evaluator.observe(frames, now_us)
         if monotonic_now >= self._next_tick:
             self._next_tick = monotonic_now + _TICK_SECONDS
             actions += self._evaluator.tick(now_us, last_event_us)
         if not actions:
-            return
+            return actions
         for action in actions:
             self._metrics.alert_actions.labels("opened" if isinstance(action, AlertOpened) else "resolved").inc()
             log.info("alert %s", action)
         self._history.offer_alerts(actions)
+        return actions

@@ -8,11 +8,14 @@ from Redis; the runner then starts a new epoch and publishes every value again.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import redis
 
-from deploy.redis_names import KPI_CURRENT, KPI_EPOCH, KPI_FRAMES_CHANNEL, KPI_FRAMES_STREAM
+from deploy.redis_names import ALERTS_CHANNEL, KPI_CURRENT, KPI_EPOCH, KPI_FRAMES_CHANNEL, KPI_FRAMES_STREAM
+from streams.alerts.evaluator import AlertAction, AlertOpened
 from streams.frames import KpiFrame
+from streams.records import from_micros
 
 
 class FrameSink:
@@ -20,9 +23,12 @@ class FrameSink:
         self._redis = client
         self._max_entries = max_stream_entries
 
-    def write(self, frames: list[KpiFrame], *, new_epoch: str | None = None) -> None:
-        """Raises redis.RedisError when Redis did not take them."""
-        if not frames and new_epoch is None:
+    def write(
+        self, frames: list[KpiFrame], *, new_epoch: str | None = None, alerts: Sequence[AlertAction] = ()
+    ) -> None:
+        """Raises redis.RedisError when Redis did not take them. Alert changes go out as notices on
+        `ALERTS_CHANNEL` (the alerts themselves, with their ids, are in the database)."""
+        if not frames and new_epoch is None and not alerts:
             return
         encoded = [f.encode() for f in frames]
         batch = "[" + ",".join(encoded) + "]"
@@ -36,9 +42,24 @@ class FrameSink:
                 fields = {"first_seq": str(frames[0].seq), "last_seq": str(frames[-1].seq), "frames": batch}
                 pipe.xadd(KPI_FRAMES_STREAM, fields, maxlen=self._max_entries, approximate=True)  # type: ignore[arg-type]
                 pipe.publish(KPI_FRAMES_CHANNEL, batch)
+            if alerts:
+                pipe.publish(ALERTS_CHANNEL, json.dumps([alert_notice(a) for a in alerts], ensure_ascii=False))
             pipe.execute()
 
 
 def decode_batch(data: str | bytes) -> list[KpiFrame]:
     """A channel message or a stream entry's `frames` field, back into frames."""
     return [KpiFrame(**item) for item in json.loads(data)]
+
+
+def alert_notice(action: AlertAction) -> dict[str, object]:
+    if isinstance(action, AlertOpened):
+        return {
+            "change": "opened", "rule": action.rule.id, "area": action.area, "kpi": action.rule.kpi,
+            "window": action.rule.window, "severity": action.rule.severity, "message": action.message,
+            "value": action.value, "at": from_micros(action.at_us).isoformat(),
+        }  # fmt: skip
+    return {
+        "change": "resolved", "rule": action.rule_id, "area": action.area, "message": action.detail,
+        "at": from_micros(action.at_us).isoformat(),
+    }  # fmt: skip

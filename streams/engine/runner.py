@@ -284,8 +284,9 @@ class KpiEngine:
             self._idle = False  # until this flush is in Redis and a read finds nothing new
         started = time.perf_counter()
         frames = self._builder.changed_frames(self._state, None if self._epoch_to_announce else self._due_now())
+        alerts = [] if self._alerts is None else self._alerts.judge(frames, now, self._now_us(), self._last_event_us)
         try:
-            self._sink.write(frames, new_epoch=self._epoch_to_announce)
+            self._sink.write(frames, new_epoch=self._epoch_to_announce, alerts=alerts)
         except redis.RedisError:
             # Those frames never reached Redis: start a new epoch that carries every value again.
             self._builder.new_epoch(new_epoch())
@@ -293,8 +294,6 @@ class KpiEngine:
             self._state.mark_all_dirty()
             raise
         self._epoch_to_announce = None
-        if self._alerts is not None:
-            self._alerts.judge(frames, now, self._now_us(), self._last_event_us)
         minute = self._state.now_us // MINUTE_US if self._state.now_us is not None else 0
         if self.history is not None and minute != self._snapshot_minute:
             self._snapshot_minute = minute

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
 import pytest
+import redis
 
+from deploy.redis_names import ALERTS_CHANNEL
 from deploy.stack.manager import LocalStack
 from ingest.service.stored_events_publisher import StoredEventsPublisher
 from streams.alerts.rules import AlertRule
@@ -217,11 +221,14 @@ def test_an_alert_opens_is_acknowledged_and_resolves_itself(
     def states() -> list[tuple[object, ...]]:
         return db.execute("SELECT id, state, area_code, severity, message FROM alerts ORDER BY id").fetchall()
 
+    notices = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+    notices.subscribe(ALERTS_CHANNEL)
     pay("cash", 3)
     assert wait_for(lambda: len(states()) == 1)
     [(alert_id, state, area, severity, message)] = states()
     assert (state, area, severity) == ("open", "67", "warning")
     assert message == "payments.cashless_share (5m) in 67 is 0, below 50"
+    message_opened = message
     AlertStore(db).acknowledge(int(str(alert_id)), "on-call", datetime.now(UTC))
     with pytest.raises(AlertNotFound):
         AlertStore(db).acknowledge(int(str(alert_id)), "on-call", datetime.now(UTC))  # not open any more
@@ -235,6 +242,18 @@ def test_an_alert_opens_is_acknowledged_and_resolves_itself(
         ("resolved", "engine"),
     ]
     assert len(states()) == 1
+    received: list[dict[str, object]] = []
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:  # the subscription's own reply reads as None: keep listening
+        message = notices.get_message(timeout=0.2)
+        if message is not None:
+            received.extend(json.loads(message["data"]))
+    notices.close()
+    assert [(n["change"], n["rule"], n["area"]) for n in received] == [
+        ("opened", "cash-heavy", "67"),
+        ("resolved", "cash-heavy", "67"),
+    ]
+    assert received[0]["message"] == message_opened
 
 
 def test_a_replayed_dead_letter_reaches_the_kpis_without_a_rebuild(
