@@ -18,3 +18,5 @@ KPI_EPOCH = "ioc:kpi:epoch"
 
 # Notices of alerts opened or resolved (JSON list); the alerts themselves live in the database.
 ALERTS_CHANNEL = "ioc:alerts"
+# The KPI engine's heartbeat: its clock (RFC 3339), refreshed every second while it runs (10 s TTL).
+KPI_HEARTBEAT = "ioc:kpi:heartbeat"

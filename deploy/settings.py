@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     mqtt_port: int = 51883
     redis_port: int = 56379
     api_port: int = 58080
+    api_host: str = "127.0.0.1"  # where `ioc api` listens; put a TLS reverse proxy in front in production
 
     # Connections. Empty means "the local stack in `home`" (resolved by deploy.stack.local_settings).
     database_url: SecretStr | None = None

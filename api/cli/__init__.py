@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from api.cli import (
     alert_commands,
+    api_commands,
     bench_commands,
     db_commands,
     dead_letter_commands,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         streams_commands,
         dead_letter_commands,
         alert_commands,
+        api_commands,
         bench_commands,
         services_commands,
     ):

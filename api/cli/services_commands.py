@@ -1,6 +1,6 @@
 """`ioc services start | stop | status`: the system's own processes in the background (for `make up`).
 
-Today those are the ingest service and the KPI engine (the API joins them with its issue). Each runs
+Today those are the ingest service, the KPI engine and the HTTP API. Each runs
 detached, logs to `$IOC_HOME/logs/<name>.log`, and is remembered by a pid file in `$IOC_HOME/run`.
 `stop` sends SIGTERM and waits for the clean shutdown (drain, commit, acknowledge).
 """
@@ -20,10 +20,12 @@ from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 from ingest.service.health import is_healthy
 
-# name -> its `ioc` sub-command and the setting holding its health port; started in this order.
-_SERVICES: dict[str, tuple[list[str], str]] = {
-    "ingest": (["ingest"], "ingest_health_port"),
-    "streams": (["streams"], "streams_health_port"),
+# name -> its `ioc` sub-command, the setting holding its health port and the health path; started in
+# this order (the API reports the engine's heartbeat, so it comes last).
+_SERVICES: dict[str, tuple[list[str], str, str]] = {
+    "ingest": (["ingest"], "ingest_health_port", "/health"),
+    "streams": (["streams"], "streams_health_port", "/health"),
+    "api": (["api"], "api_port", "/api/v1/health"),
 }
 
 
@@ -40,11 +42,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     home = LocalStack(settings).paths.home
     (home / "run").mkdir(exist_ok=True)
     failures = 0
-    for name, (command, port_setting) in _SERVICES.items():
+    for name, (command, port_setting, path) in _SERVICES.items():
         pid_file = home / "run" / f"{name}.pid"
         if args.action == "start":
             port = int(getattr(settings, port_setting))
-            failures += not _start(name, command, pid_file, home / "logs" / f"{name}.log", port)
+            failures += not _start(name, command, pid_file, home / "logs" / f"{name}.log", port, path)
         elif args.action == "stop":
             _stop(name, pid_file)
         else:
@@ -63,7 +65,7 @@ def _alive(pid_file: Path) -> int | None:
     return pid if b"api.cli" in cmdline else None
 
 
-def _start(name: str, command: list[str], pid_file: Path, log_file: Path, health_port: int) -> bool:
+def _start(name: str, command: list[str], pid_file: Path, log_file: Path, health_port: int, path: str) -> bool:
     if (pid := _alive(pid_file)) is not None:
         print(f"{name}: already running (pid {pid})")
         return True
@@ -77,8 +79,8 @@ def _start(name: str, command: list[str], pid_file: Path, log_file: Path, health
         if process.poll() is not None:
             print(f"{name}: exited with {process.returncode}; see {log_file}", file=sys.stderr)
             return False
-        if is_healthy(health_port):
-            print(f"{name}: running (pid {process.pid}), health http://127.0.0.1:{health_port}/health")
+        if is_healthy(health_port, path=path):
+            print(f"{name}: running (pid {process.pid}), health http://127.0.0.1:{health_port}{path}")
             return True
         time.sleep(0.2)
     print(f"{name}: not healthy after 30 s; see {log_file}", file=sys.stderr)

@@ -35,10 +35,10 @@ class HealthReport(Protocol):
     def to_json(self) -> dict[str, object]: ...
 
 
-def is_healthy(port: int, host: str = "127.0.0.1") -> bool:
-    """True when the service (ingest or streams) on `port` answers `/health` with status ok."""
+def is_healthy(port: int, host: str = "127.0.0.1", path: str = "/health") -> bool:
+    """True when the service (ingest, streams or the API) on `port` answers `path` with status ok."""
     try:
-        with urllib.request.urlopen(f"http://{host}:{port}/health", timeout=1) as response:
+        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=1) as response:
             return bool(json.load(response)["status"] == "ok")
     except OSError:
         return False

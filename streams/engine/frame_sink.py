@@ -12,7 +12,14 @@ from collections.abc import Sequence
 
 import redis
 
-from deploy.redis_names import ALERTS_CHANNEL, KPI_CURRENT, KPI_EPOCH, KPI_FRAMES_CHANNEL, KPI_FRAMES_STREAM
+from deploy.redis_names import (
+    ALERTS_CHANNEL,
+    KPI_CURRENT,
+    KPI_EPOCH,
+    KPI_FRAMES_CHANNEL,
+    KPI_FRAMES_STREAM,
+    KPI_HEARTBEAT,
+)
 from streams.alerts.evaluator import AlertAction, AlertOpened
 from streams.frames import KpiFrame
 from streams.records import from_micros
@@ -22,6 +29,10 @@ class FrameSink:
     def __init__(self, client: redis.Redis, *, max_stream_entries: int = 10_000) -> None:
         self._redis = client
         self._max_entries = max_stream_entries
+
+    def heartbeat(self, as_of: str) -> None:
+        """Tell the API the engine is alive (expires after 10 s)."""
+        self._redis.set(KPI_HEARTBEAT, as_of, ex=10)
 
     def write(
         self, frames: list[KpiFrame], *, new_epoch: str | None = None, alerts: Sequence[AlertAction] = ()

@@ -1,6 +1,8 @@
 """From changed KPI state to frames: evaluate what may have changed, keep only real changes, number them.
 
-The runner calls `changed_frames` at most once per coalescing interval (100 ms by default), so a
+The sources of values, each telling what changed: the window tallies (and the event rate across
+them), completeness, dead letters per window, and the gauges (window `now`). The runner calls
+`changed_frames` once per coalescing interval (100 ms by default) with the keys that are due, so a
 KPI/area/window gets at most one frame per interval however many events touched it.
 """
 

@@ -24,7 +24,7 @@ from streams.catalog import Catalog
 from streams.engine.alerting import AlertJudge
 from streams.engine.config import EngineConfig, StreamsHealth, new_epoch
 from streams.engine.frame_sink import FrameSink
-from streams.engine.frames_out import FrameBuilder
+from streams.engine.frames_out import FrameBuilder, iso_utc
 from streams.engine.history_writer import HistoryWriter
 from streams.engine.metrics import EngineMetrics
 from streams.engine.positions import Position, ProducerPositions
@@ -80,6 +80,7 @@ class KpiEngine:
         self._unknown_at_rebuild: set[str] = set()
         self._next_flush = 0.0
         self._flushes = 0
+        self._next_heartbeat = 0.0
         self._idle = False  # the last read found nothing new and no flush is under way
         self._problem = ""
         self.rebuilt = threading.Event()  # set after each successful rebuild (tests and the bench wait on it)
@@ -294,6 +295,9 @@ class KpiEngine:
             self._state.mark_all_dirty()
             raise
         self._epoch_to_announce = None
+        if now >= self._next_heartbeat:
+            self._next_heartbeat = now + 1.0
+            self._sink.heartbeat(iso_utc(self._now_us()))
         minute = self._state.now_us // MINUTE_US if self._state.now_us is not None else 0
         if self.history is not None and minute != self._snapshot_minute:
             self._snapshot_minute = minute

@@ -21,13 +21,14 @@ def _ioc(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_start_is_idempotent_and_stop_is_clean(
     stack: LocalStack, database: IsolatedDatabase, ingest_account: IngestAccount, redis_url: str
 ) -> None:
-    port, streams_port = free_port(), free_port()
+    port, streams_port, api_port = free_port(), free_port(), free_port()
     env = cli_environment(
         stack,
         IOC_DATABASE_URL=database.url,
         IOC_REDIS_URL=redis_url,
         IOC_INGEST_HEALTH_PORT=str(port),
         IOC_STREAMS_HEALTH_PORT=str(streams_port),
+        IOC_API_PORT=str(api_port),
         IOC_MQTT_USERNAME=ingest_account.username,
         IOC_MQTT_PASSWORD=ingest_account.password,
         IOC_INGEST_SHARED_GROUP=ingest_account.group,
@@ -35,20 +36,25 @@ def test_start_is_idempotent_and_stop_is_clean(
     try:
         started = _ioc(env, "services", "start")
         assert started.returncode == 0, started.stderr
-        pid, streams_pid = [part.split(")")[0] for part in started.stdout.split("(pid ")[1:]]
+        pid, streams_pid, api_pid = [part.split(")")[0] for part in started.stdout.split("(pid ")[1:]]
         assert started.stdout == (
             f"ingest: running (pid {pid}), health http://127.0.0.1:{port}/health\n"
             f"streams: running (pid {streams_pid}), health http://127.0.0.1:{streams_port}/health\n"
+            f"api: running (pid {api_pid}), health http://127.0.0.1:{api_port}/api/v1/health\n"
         )
         again = _ioc(env, "services", "start")
-        assert again.stdout == f"ingest: already running (pid {pid})\nstreams: already running (pid {streams_pid})\n"
+        assert again.stdout == (
+            f"ingest: already running (pid {pid})\nstreams: already running (pid {streams_pid})\n"
+            f"api: already running (pid {api_pid})\n"
+        )
         assert _ioc(env, "services", "status").stdout == (
             f"ingest     running (pid {pid})\nstreams    running (pid {streams_pid})\n"
+            f"api        running (pid {api_pid})\n"
         )
     finally:
         stopped = _ioc(env, "services", "stop")
-    assert stopped.stdout == "ingest: stopped\nstreams: stopped\n"
-    assert _ioc(env, "services", "status").stdout == "ingest     stopped\nstreams    stopped\n"
+    assert stopped.stdout == "ingest: stopped\nstreams: stopped\napi: stopped\n"
+    assert _ioc(env, "services", "status").stdout == "ingest     stopped\nstreams    stopped\napi        stopped\n"
     for name, last_words in (("ingest", "ingest stopped"), ("streams", "streams engine stopped")):
         log = (stack.paths.logs / f"{name}.log").read_text()
         assert last_words in log.splitlines()[-1]

@@ -1,0 +1,26 @@
+"""`create_app(settings)`: the FastAPI application, its routers, its error handling and its lifespan."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.http.areas.endpoints import router as areas
+from api.http.errors import install_error_handlers
+from api.http.kpis.endpoints import router as kpis
+from api.http.state import lifespan_for
+from api.http.system.health import router as health
+from deploy.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="Đắk Nông IOC API",
+        version="1",
+        description="History and operations of the province's digital-transformation indicators. Every route but"
+        " /api/v1/health needs 'Authorization: Bearer <API key>' (scopes read ⊂ operate ⊂ admin).",
+        lifespan=lifespan_for(settings),
+    )
+    install_error_handlers(app)
+    for router in (health, kpis, areas):
+        app.include_router(router)
+    return app

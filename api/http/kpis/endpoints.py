@@ -1,0 +1,81 @@
+"""`GET /api/v1/kpis` (the catalog) and `GET /api/v1/kpis/current` (the latest frame of each KPI, area, window)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import redis
+from fastapi import APIRouter, Depends, Query
+
+from api.http.auth.dependencies import require
+from api.http.auth.keys import ApiKey, Scope
+from api.http.errors import ERROR_RESPONSES, BadRequest, Unavailable
+from api.http.kpis.schemas import CatalogEntry, CurrentValues, Frame, TargetOut
+from api.http.state import AppState, app_state
+from deploy.redis_names import KPI_CURRENT, KPI_EPOCH
+from streams.catalog import CATALOG, Gauge
+from streams.frames import KpiFrame
+from streams.live import GAUGE_WINDOW
+from streams.targets import DEFAULT_TARGETS_FILE, Targets
+from streams.windows import LOCAL_TIMEZONE, WINDOWS_BY_NAME
+
+router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"], responses=ERROR_RESPONSES)
+_WINDOWED = (*WINDOWS_BY_NAME,)
+ReadKey = Annotated[ApiKey, Depends(require(Scope.READ))]
+State = Annotated[AppState, Depends(app_state)]
+
+
+def _targets(state: AppState) -> Targets:
+    path = state.settings.streams_targets_file or DEFAULT_TARGETS_FILE
+    return Targets.load(path, (k.id for k in CATALOG.kpis))
+
+
+@router.get("", response_model=list[CatalogEntry], summary="The KPI catalog")
+def catalog(key: ReadKey, state: State) -> list[CatalogEntry]:
+    targets = _targets(state)
+    today = datetime.now(LOCAL_TIMEZONE).date()
+    entries = []
+    for kpi in CATALOG.kpis:
+        gauge = isinstance(kpi.formula, Gauge) and kpi.id != "ops.dead_letters" and kpi.id != "ops.completeness"
+        in_force = targets.in_force(kpi.id, today)
+        entries.append(
+            CatalogEntry(
+                id=kpi.id, label_vi=kpi.label_vi, label_en=kpi.label_en, unit=kpi.unit, definition=kpi.definition,
+                windows=[GAUGE_WINDOW] if gauge else list(_WINDOWED),
+                target_in_force=None if in_force is None else TargetOut.of(in_force),
+                targets=[TargetOut.of(t) for t in targets.all() if t.kpi == kpi.id],
+            )
+        )  # fmt: skip
+    return entries
+
+
+@router.get("/current", response_model=CurrentValues, summary="Current values, as the engine last published them")
+def current(
+    key: ReadKey,
+    state: State,
+    kpi: Annotated[str | None, Query(description="a KPI id from the catalog")] = None,
+    area: Annotated[str | None, Query(max_length=32, description="an area code")] = None,
+    window: Annotated[str | None, Query(description="5m, 1h, 24h, today or now")] = None,
+) -> CurrentValues:
+    if kpi is not None and kpi not in {k.id for k in CATALOG.kpis}:
+        raise BadRequest(f"unknown KPI {kpi!r}; GET /api/v1/kpis lists them")
+    if window is not None and window not in (*_WINDOWED, GAUGE_WINDOW):
+        raise BadRequest(f"unknown window {window!r}; use one of 5m, 1h, 24h, today, now")
+    try:
+        with state.redis.pipeline(transaction=True) as pipe:
+            pipe.get(KPI_EPOCH)
+            pipe.hgetall(KPI_CURRENT)
+            epoch, stored = pipe.execute()
+    except redis.RedisError as exc:
+        raise Unavailable("Redis is unavailable; try again") from exc
+    frames = [KpiFrame.decode(value) for value in stored.values()]
+    wanted = [
+        Frame.of(f)
+        for f in frames
+        if (kpi is None or f.kpi == kpi) and (area is None or f.area == area) and (window is None or f.window == window)
+    ]
+    wanted.sort(key=lambda f: (f.kpi, f.area, f.window))
+    return CurrentValues(
+        epoch=None if epoch is None else epoch.decode(), at=datetime.now(UTC).isoformat(), values=wanted
+    )

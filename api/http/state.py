@@ -1,0 +1,55 @@
+"""What every request handler shares: settings, the database pool and Redis, opened and closed by the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import TypedDict
+
+import psycopg
+import redis
+from fastapi import FastAPI, Request
+from psycopg_pool import ConnectionPool
+
+from deploy.settings import Settings
+
+
+@dataclass(frozen=True)
+class AppState:
+    settings: Settings
+    pool: ConnectionPool[psycopg.Connection[tuple[object, ...]]]
+    redis: redis.Redis
+
+
+class LifespanState(TypedDict):
+    app: AppState
+
+
+def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[LifespanState]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
+        assert settings.database_url is not None
+        assert settings.redis_url is not None
+        pool: ConnectionPool[psycopg.Connection[tuple[object, ...]]] = ConnectionPool(
+            settings.database_url.get_secret_value(),
+            min_size=1,
+            max_size=8,
+            kwargs={"autocommit": True, "connect_timeout": 5},
+            open=False,
+            name="api",
+        )
+        pool.open(wait=False)  # the API starts (and says `down` on /health) even if the database is away
+        client = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=2, socket_connect_timeout=2)
+        try:
+            yield {"app": AppState(settings, pool, client)}
+        finally:
+            client.close()
+            pool.close()
+
+    return lifespan
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.state.app
+    return state
