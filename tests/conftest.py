@@ -1,1 +1,7 @@
-pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.mqtt", "tests.fixtures.ingest", "tests.fixtures.streams"]
+pytest_plugins = [
+    "tests.fixtures.stack",
+    "tests.fixtures.mqtt",
+    "tests.fixtures.ingest",
+    "tests.fixtures.streams",
+    "tests.fixtures.api",
+]

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import timedelta
 from typing import Any
 
 import psycopg
 
 from api.cli._context import connect, with_connections
+from api.replays import DeadLetterReplayer
 from deploy.settings import Settings
-from ingest.dead_letters import DeadLetterNotFound, DeadLetterRepository, replay_dead_letter
-from ingest.service.stored_events_publisher import StoredEventsPublisher
-
-# The stored-events producer name of replays (`ioc-` names are reserved for the system).
-REPLAY_PRODUCER = "ioc-replay"
+from ingest.dead_letters import DeadLetterNotFound, DeadLetterRepository
 
 
 def register(commands: Any) -> None:
@@ -46,18 +42,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         ids = args.ids or repository.open_ids(args.reason)
         failures = 0
-        # What a replay stores goes on the stored-events stream like ingest's batches, so that the
-        # KPI engine counts it (a session of its own, ended cleanly; if Redis is away the engine
-        # sees the gap and rebuilds).
-        stream = StoredEventsPublisher(_redis_url(settings), producer=REPLAY_PRODUCER)
+        replayer = DeadLetterReplayer(conn, with_connections(settings))
         for dead_letter_id in ids:
             try:
-                outcome = replay_dead_letter(
-                    conn,
-                    dead_letter_id,
-                    max_future_skew=timedelta(seconds=settings.ingest_max_future_skew_seconds),
-                    max_payload_bytes=settings.ingest_max_payload_bytes,
-                )
+                outcome = replayer.replay(dead_letter_id)
             except DeadLetterNotFound as exc:
                 print(f"ioc dead-letters replay: {exc}", file=sys.stderr)
                 failures += 1
@@ -68,20 +56,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 continue
             failures += outcome.status == "rejected"
             print(f"{dead_letter_id}: {outcome.status} ({outcome.detail})")
-            if outcome.records:
-                stream.publish(outcome.records, outcome.transaction_ids)
-        stream.close()
-    if stream.skipped or not stream.reached_at_close:
-        print(
-            "ioc dead-letters replay: Redis was unreachable; the KPI engine counts the replayed events after its"
-            " next rebuild (restart it: ioc services stop && ioc services start)",
-            file=sys.stderr,
-        )
-        return 1
+        if not replayer.close():
+            print(
+                "ioc dead-letters replay: Redis was unreachable; the KPI engine counts the replayed events after"
+                " its next rebuild (restart it: ioc services stop && ioc services start)",
+                file=sys.stderr,
+            )
+            return 1
     return 1 if failures else 0
-
-
-def _redis_url(settings: Settings) -> str:
-    url = with_connections(settings).redis_url
-    assert url is not None
-    return url.get_secret_value()

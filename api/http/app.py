@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.http.alerts.endpoints import router as alerts
 from api.http.areas.endpoints import router as areas
+from api.http.dead_letters.endpoints import router as dead_letters
 from api.http.errors import install_error_handlers
 from api.http.kpis.endpoints import router as kpis
 from api.http.state import lifespan_for
@@ -21,6 +23,6 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan_for(settings),
     )
     install_error_handlers(app)
-    for router in (health, kpis, areas):
+    for router in (health, kpis, areas, alerts, dead_letters):
         app.include_router(router)
     return app

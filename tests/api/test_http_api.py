@@ -2,51 +2,23 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-
 import httpx
 import psycopg
 import pytest
 import redis
-import uvicorn
 
-from api.http.app import create_app
 from api.http.auth.keys import ApiKeyRepository, Scope
-from deploy.settings import Settings
-from deploy.stack.manager import LocalStack
 from streams.engine.frame_sink import FrameSink
+from streams.engine.history_writer import HistoryWriter
+from streams.engine.metrics import EngineMetrics
 from streams.frames import KpiFrame
-from tests.fixtures.ingest import free_port
+from streams.records import from_micros
+from streams.windows import MINUTE_US
+from tests.fixtures.api import bearer
 from tests.fixtures.stack import IsolatedDatabase
+from tests.streams.kpi_data import NOW_US
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(stack: LocalStack, database: IsolatedDatabase, redis_url: str) -> Iterator[httpx.Client]:
-    """The app served by a real uvicorn on a free port, as `ioc api` serves it."""
-    settings = Settings.model_validate(
-        stack.settings.model_dump() | {"database_url": database.url, "redis_url": redis_url}
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="api-under-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "the API did not start"
-    with httpx.Client(base_url=f"http://127.0.0.1:{server.config.port}", timeout=10) as http:
-        yield http
-    server.should_exit = True
-    thread.join(10)
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 def test_health_names_each_dependency(client: httpx.Client, redis_url: str) -> None:
@@ -126,3 +98,34 @@ def test_catalog_current_values_and_areas(
     assert (province["code"], province["level"], len(province["children"])) == ("67", "province", 8)
     gia_nghia = next(d for d in province["children"] if d["code"] == "660")
     assert {c["code"] for c in gia_nghia["children"]} >= {"24611", "24615"}
+
+
+def test_history_buckets_the_minute_snapshots(
+    client: httpx.Client, database: IsolatedDatabase, db: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    writer = HistoryWriter(database.connect, EngineMetrics())
+    base = NOW_US // (60 * MINUTE_US) * (60 * MINUTE_US)  # 02:00 UTC, where an hour bucket starts
+    for minute, value in ((0, 50.0), (1, 55.0), (59, 60.0), (60, 70.0), (61, 72.0)):
+        writer.offer_snapshot(base + minute * MINUTE_US, [("portal.e_cert_rate", "67", "1h", value, None, None, 90.0)])
+        writer.write_pending()
+    writer.close()
+    key = bearer(ApiKeyRepository(db).create("analyst", Scope.READ))
+    start = from_micros(base).isoformat()
+    end = from_micros(base + 2 * 60 * MINUTE_US).isoformat()
+    params = {"kpi": "portal.e_cert_rate", "area": "67", "window": "1h", "from": start, "to": end, "bucket": "1h"}
+    answer = client.get("/api/v1/kpis/history", params=params, headers=key).json()
+    assert [(p["at"], p["value"], p["target"]) for p in answer["points"]] == [
+        (from_micros(base).isoformat().replace("+00:00", "Z"), 60.0, 90.0),  # the last snapshot of each hour
+        (from_micros(base + 60 * MINUTE_US).isoformat().replace("+00:00", "Z"), 72.0, 90.0),
+    ]
+    for bad, message in (
+        ({"bucket": "2h"}, "unknown bucket '2h'; use one of 1m, 5m, 15m, 1h, 6h, 1d"),
+        ({"from": end, "to": start}, "'from' must be before 'to'"),
+        (
+            {"from": "2026-01-01T00:00:00+00:00", "bucket": "1m"},
+            "at most 5000 buckets per query: widen the bucket or narrow the range",
+        ),
+        ({"from": "2026-11-26T00:00:00"}, "'from' needs a time zone offset (RFC 3339)"),
+    ):
+        refused = client.get("/api/v1/kpis/history", params=params | bad, headers=key)
+        assert (refused.status_code, refused.json()["error"]["message"]) == (400, message), bad

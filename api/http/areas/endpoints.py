@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import psycopg
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
-from api.http.errors import ERROR_RESPONSES, Unavailable
+from api.http.db import database
+from api.http.errors import ERROR_RESPONSES
 from api.http.state import AppState, app_state
 
 router = APIRouter(prefix="/api/v1/areas", tags=["areas"], responses=ERROR_RESPONSES)
@@ -29,13 +29,10 @@ class Area(BaseModel):
 def areas(
     key: Annotated[ApiKey, Depends(require(Scope.READ))], state: Annotated[AppState, Depends(app_state)]
 ) -> list[Area]:
-    try:
-        with state.pool.connection(timeout=5) as conn:
-            rows = conn.execute(
-                "SELECT code, parent_code, level, unit_type, name_vi, name_en FROM areas ORDER BY code"
-            ).fetchall()
-    except psycopg.Error as exc:
-        raise Unavailable("the database is unavailable; try again") from exc
+    with database(state) as conn:
+        rows = conn.execute(
+            "SELECT code, parent_code, level, unit_type, name_vi, name_en FROM areas ORDER BY code"
+        ).fetchall()
     nodes = {str(code): Area(code=str(code), level=str(level), unit_type=str(unit), name_vi=str(vi), name_en=str(en))
              for code, _, level, unit, vi, en in rows}  # fmt: skip
     roots: list[Area] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import redis
@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Query
 
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
+from api.http.db import database
 from api.http.errors import ERROR_RESPONSES, BadRequest, Unavailable
-from api.http.kpis.schemas import CatalogEntry, CurrentValues, Frame, TargetOut
+from api.http.kpis.schemas import CatalogEntry, CurrentValues, Frame, HistoryPoint, KpiHistory, TargetOut
 from api.http.state import AppState, app_state
 from deploy.redis_names import KPI_CURRENT, KPI_EPOCH
 from streams.catalog import CATALOG, Gauge
@@ -79,3 +80,49 @@ def current(
     return CurrentValues(
         epoch=None if epoch is None else epoch.decode(), at=datetime.now(UTC).isoformat(), values=wanted
     )
+
+
+# Bucket sizes a history can be asked for (allow-listed; nothing else reaches SQL).
+BUCKETS: dict[str, timedelta] = {
+    "1m": timedelta(minutes=1), "5m": timedelta(minutes=5), "15m": timedelta(minutes=15),
+    "1h": timedelta(hours=1), "6h": timedelta(hours=6), "1d": timedelta(days=1),
+}  # fmt: skip
+_MAX_BUCKETS = 5_000
+
+
+@router.get("/history", response_model=KpiHistory, summary="A KPI's values over time, from the minute snapshots")
+def history(
+    key: ReadKey,
+    state: State,
+    kpi: Annotated[str, Query(description="a KPI id from the catalog")],
+    area: Annotated[str, Query(max_length=32)],
+    window: Annotated[str, Query(description="5m, 1h, 24h, today or now")] = "1h",
+    start: Annotated[datetime | None, Query(alias="from", description="RFC 3339; default: `to` − 24 h")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="RFC 3339; default: now")] = None,
+    bucket: Annotated[str, Query(description="1m, 5m, 15m, 1h, 6h or 1d")] = "1h",
+) -> KpiHistory:
+    if kpi not in {k.id for k in CATALOG.kpis}:
+        raise BadRequest(f"unknown KPI {kpi!r}; GET /api/v1/kpis lists them")
+    if window not in (*_WINDOWED, GAUGE_WINDOW):
+        raise BadRequest(f"unknown window {window!r}; use one of 5m, 1h, 24h, today, now")
+    if bucket not in BUCKETS:
+        raise BadRequest(f"unknown bucket {bucket!r}; use one of {', '.join(BUCKETS)}")
+    for name, moment in (("from", start), ("to", end)):
+        if moment is not None and moment.tzinfo is None:
+            raise BadRequest(f"'{name}' needs a time zone offset (RFC 3339)")
+    end = end or datetime.now(UTC)
+    start = start or end - timedelta(hours=24)
+    if start >= end:
+        raise BadRequest("'from' must be before 'to'")
+    if (end - start) / BUCKETS[bucket] > _MAX_BUCKETS:
+        raise BadRequest(f"at most {_MAX_BUCKETS} buckets per query: widen the bucket or narrow the range")
+    with database(state) as conn:
+        rows = conn.execute(
+            "SELECT time_bucket(%s, at) AS bucket, last(value, at), last(numerator, at), last(denominator, at),"
+            " last(target, at) FROM kpi_snapshots"
+            " WHERE kpi = %s AND area_code = %s AND window_name = %s AND at >= %s AND at < %s"
+            " GROUP BY bucket ORDER BY bucket",
+            (BUCKETS[bucket], kpi, area, window, start, end),
+        ).fetchall()
+    points = [HistoryPoint(at=at, value=v, numerator=n, denominator=d, target=t) for at, v, n, d, t in rows]
+    return KpiHistory(kpi=kpi, area=area, window=window, bucket=bucket, points=points)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -58,3 +58,19 @@ class CurrentValues(BaseModel):
     epoch: str | None = Field(description="The engine's epoch; a new one means values were republished.")
     at: str
     values: list[Frame]
+
+
+class HistoryPoint(BaseModel):
+    at: datetime = Field(description="Start of the bucket; the values are the last snapshot in it.")
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    target: float | None
+
+
+class KpiHistory(BaseModel):
+    kpi: str
+    area: str
+    window: str
+    bucket: str
+    points: list[HistoryPoint]

@@ -1,0 +1,69 @@
+"""`GET /api/v1/alerts`, `GET /api/v1/alerts/{id}/history`, `POST /api/v1/alerts/{id}/ack` (scope operate)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from api.http.auth.dependencies import require
+from api.http.auth.keys import ApiKey, Scope
+from api.http.db import database
+from api.http.errors import ERROR_RESPONSES, NotFound
+from api.http.state import AppState, app_state
+from streams.alerts.store import AlertNotFound, AlertStore
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=ERROR_RESPONSES)
+State = Annotated[AppState, Depends(app_state)]
+AlertState = Literal["open", "acknowledged", "resolved"]
+
+
+class AlertOut(BaseModel):
+    id: int
+    rule_id: str
+    kpi: str
+    area_code: str
+    window: str
+    severity: str
+    state: AlertState
+    message: str
+    opened_at: datetime
+    acknowledged_by: str | None
+
+
+class HistoryEntry(BaseModel):
+    at: datetime
+    state: AlertState
+    actor: str
+    detail: str
+
+
+@router.get("", response_model=list[AlertOut], summary="Alerts, newest first")
+def alerts(
+    key: Annotated[ApiKey, Depends(require(Scope.READ))],
+    state: State,
+    states: Annotated[list[AlertState] | None, Query(alias="state", description="repeatable")] = None,
+) -> list[AlertOut]:
+    with database(state) as conn:
+        found = AlertStore(conn).in_states(tuple(states or ("open", "acknowledged")))
+    return [AlertOut.model_validate(a, from_attributes=True) for a in found]
+
+
+@router.get("/{alert_id}/history", response_model=list[HistoryEntry], summary="An alert's lifecycle")
+def history(alert_id: int, key: Annotated[ApiKey, Depends(require(Scope.READ))], state: State) -> list[HistoryEntry]:
+    with database(state) as conn:
+        entries = AlertStore(conn).history(alert_id)
+    if not entries:
+        raise NotFound(f"no alert {alert_id}")
+    return [HistoryEntry(at=at, state=s, actor=actor, detail=detail) for at, s, actor, detail in entries]
+
+
+@router.post("/{alert_id}/ack", status_code=204, summary="Acknowledge an open alert (scope operate)")
+def acknowledge(alert_id: int, key: Annotated[ApiKey, Depends(require(Scope.OPERATE))], state: State) -> None:
+    with database(state) as conn:
+        try:
+            AlertStore(conn).acknowledge(alert_id, key.name, datetime.now(UTC))
+        except AlertNotFound as exc:
+            raise NotFound(str(exc)) from None

@@ -1,0 +1,69 @@
+"""`GET /api/v1/dead-letters` and `POST /api/v1/dead-letters/{id}/replay` (scope operate)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from api.http.auth.dependencies import require
+from api.http.auth.keys import ApiKey, Scope
+from api.http.db import database
+from api.http.errors import ERROR_RESPONSES, NotFound
+from api.http.state import AppState, app_state
+from api.replays import DeadLetterReplayer
+from ingest.dead_letters import DeadLetterNotFound, DeadLetterRepository
+
+router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"], responses=ERROR_RESPONSES)
+State = Annotated[AppState, Depends(app_state)]
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    received_at: datetime
+    topic: str
+    publisher_id: str | None
+    reason: str
+    detail: str
+    payload_bytes: int
+    resolved_at: datetime | None
+    last_replay_at: datetime | None
+    last_replay_outcome: str | None
+
+
+class ReplayOut(BaseModel):
+    id: int
+    status: Literal["stored", "duplicate", "rejected", "already_resolved"]
+    detail: str
+
+
+@router.get("", response_model=list[DeadLetterOut], summary="Dead letters, newest first")
+def dead_letters(
+    key: Annotated[ApiKey, Depends(require(Scope.READ))],
+    state: State,
+    reason: Annotated[str | None, Query(max_length=64)] = None,
+    publisher: Annotated[str | None, Query(max_length=64)] = None,
+    include_resolved: bool = False,
+    before_id: Annotated[int | None, Query(description="the last id of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[DeadLetterOut]:
+    with database(state) as conn:
+        found = DeadLetterRepository(conn).find(
+            reason=reason, publisher_id=publisher, include_resolved=include_resolved, before_id=before_id, limit=limit
+        )
+    return [DeadLetterOut.model_validate(d, from_attributes=True) for d in found]
+
+
+@router.post("/{dead_letter_id}/replay", response_model=ReplayOut, summary="Validate and store again (scope operate)")
+def replay(dead_letter_id: int, key: Annotated[ApiKey, Depends(require(Scope.OPERATE))], state: State) -> ReplayOut:
+    with database(state) as conn:
+        replayer = DeadLetterReplayer(conn, state.settings)
+        try:
+            outcome = replayer.replay(dead_letter_id)
+        except DeadLetterNotFound as exc:
+            raise NotFound(str(exc)) from None
+        finally:
+            replayer.close()
+    return ReplayOut(id=outcome.dead_letter_id, status=outcome.status, detail=outcome.detail)
