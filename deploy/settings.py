@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     redis_port: int = 56379
     api_port: int = 58080
     api_host: str = "127.0.0.1"  # where `ioc api` listens; put a TLS reverse proxy in front in production
+    # Pages allowed to open the live websockets (the Origin header; JSON list in the environment).
+    api_allowed_origins: list[str] = ["http://127.0.0.1:58080", "http://localhost:58080"]
 
     # Connections. Empty means "the local stack in `home`" (resolved by deploy.stack.local_settings).
     database_url: SecretStr | None = None

@@ -12,6 +12,7 @@ import redis
 from fastapi import FastAPI, Request
 from psycopg_pool import ConnectionPool
 
+from api.http.live.hub import FrameHub
 from deploy.settings import Settings
 
 
@@ -20,6 +21,7 @@ class AppState:
     settings: Settings
     pool: ConnectionPool[psycopg.Connection[tuple[object, ...]]]
     redis: redis.Redis
+    hub: FrameHub
 
 
 class LifespanState(TypedDict):
@@ -41,9 +43,12 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
         )
         pool.open(wait=False)  # the API starts (and says `down` on /health) even if the database is away
         client = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=2, socket_connect_timeout=2)
+        hub = FrameHub(settings.redis_url.get_secret_value())
+        hub.start()
         try:
-            yield {"app": AppState(settings, pool, client)}
+            yield {"app": AppState(settings, pool, client, hub)}
         finally:
+            await hub.stop()
             client.close()
             pool.close()
 

@@ -1,0 +1,150 @@
+"""`POST /api/v1/ws-tickets` and the live KPI websocket `/ws/kpis` (protocol in docs/websocket.md).
+
+A browser cannot set headers on a websocket, so it trades its API key for a ticket over HTTPS and
+sends the ticket as its first message (never in the URL, which ends up in logs). The Origin check
+is ours: Starlette's CORS middleware does not apply to websockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+import redis
+from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel
+
+from api.http.auth.dependencies import require
+from api.http.auth.keys import ApiKey, Scope
+from api.http.errors import ERROR_RESPONSES, Unavailable
+from api.http.live.hub import Selection, Subscriber
+from api.http.live.tickets import TICKET_SECONDS, issue_ticket, redeem_ticket
+from api.http.state import AppState, app_state
+from deploy.redis_names import KPI_CURRENT, KPI_EPOCH
+from streams.frames import KpiFrame
+
+router = APIRouter(tags=["live"])
+AUTH_SECONDS = 5.0
+HEARTBEAT_SECONDS = 15.0
+# Close codes (4000–4999 are the application's): the client shows them to a person.
+CLOSE_ORIGIN = 4403
+CLOSE_AUTH = 4401
+CLOSE_PROTOCOL = 4400
+
+
+class Ticket(BaseModel):
+    ticket: str
+    expires_in: int
+
+
+@router.post("/api/v1/ws-tickets", response_model=Ticket, responses=ERROR_RESPONSES, summary="A websocket ticket")
+def ws_ticket(
+    key: Annotated[ApiKey, Depends(require(Scope.READ))], state: Annotated[AppState, Depends(app_state)]
+) -> Ticket:
+    try:
+        ticket = issue_ticket(state.redis, key.name, key.scope)
+    except redis.RedisError as exc:
+        raise Unavailable("Redis is unavailable; try again") from exc
+    return Ticket(ticket=ticket, expires_in=TICKET_SECONDS)
+
+
+@router.websocket("/ws/kpis")
+async def kpis_socket(websocket: WebSocket) -> None:
+    state: AppState = websocket.state.app
+    origin = websocket.headers.get("origin")
+    if origin is not None and origin not in state.settings.api_allowed_origins:
+        await websocket.close(code=CLOSE_ORIGIN, reason="origin not allowed")
+        return
+    await websocket.accept()
+    try:
+        first = await asyncio.wait_for(websocket.receive_json(), AUTH_SECONDS)
+        ticket = str(first.get("ticket", "")) if first.get("type") == "auth" else ""
+        who = await asyncio.to_thread(redeem_ticket, state.redis, ticket)
+        if who is None:
+            await websocket.close(code=CLOSE_AUTH, reason="a valid ticket first: POST /api/v1/ws-tickets")
+            return
+        await websocket.send_json({"type": "ready", "key": who[1]})
+        request = await websocket.receive_json()
+        if request.get("type") != "subscribe":
+            await websocket.close(code=CLOSE_PROTOCOL, reason="expected subscribe")
+            return
+        await _stream(websocket, state, _selection(request))
+    except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError):
+        return
+
+
+def _selection(request: dict[str, Any]) -> Selection:
+    def chosen(name: str) -> frozenset[str]:
+        value = request.get(name, "*")
+        return frozenset() if value == "*" else frozenset(str(v) for v in value)
+
+    return Selection(chosen("kpis"), chosen("areas"), chosen("windows"))
+
+
+async def _stream(websocket: WebSocket, state: AppState, selection: Selection) -> None:
+    subscriber = Subscriber(selection)
+    state.hub.add(subscriber)  # before the snapshot: nothing published after it is missed
+    # The client's side of the socket is read all along, so that a client that goes away is
+    # noticed at once, not at the next frame or heartbeat.
+    gone = asyncio.create_task(_until_disconnected(websocket))
+    try:
+        epoch, last_seq = await _send_snapshot(websocket, state, selection)
+        while True:
+            woken = asyncio.create_task(subscriber.wake.wait())
+            done, _ = await asyncio.wait({woken, gone}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+            if gone in done:
+                woken.cancel()
+                return
+            if not done:
+                woken.cancel()
+                await websocket.send_json({"type": "heartbeat"})
+                continue
+            subscriber.wake.clear()
+            frames = []
+            while not subscriber.queue.empty():
+                frames.append(subscriber.queue.get_nowait())
+            if subscriber.lagging or any(f.epoch != epoch for f in frames):
+                # Behind, or the engine started a new epoch: the latest value per key, afresh.
+                if subscriber.lagging:
+                    await websocket.send_json({"type": "lagging"})
+                subscriber.lagging = False
+                epoch, last_seq = await _send_snapshot(websocket, state, selection)
+                continue
+            fresh = [f for f in frames if f.seq > last_seq]  # the snapshot may already hold some
+            if fresh:
+                last_seq = fresh[-1].seq
+                await websocket.send_json({"type": "delta", "frames": [_frame_json(f) for f in fresh]})
+    finally:
+        gone.cancel()
+        state.hub.remove(subscriber)
+
+
+async def _until_disconnected(websocket: WebSocket) -> None:
+    """Returns when the client closes; what it sends meanwhile (e.g. its heartbeats) is read and dropped."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+
+
+async def _send_snapshot(websocket: WebSocket, state: AppState, selection: Selection) -> tuple[str | None, int]:
+    epoch, stored = await asyncio.to_thread(_read_current, state)
+    frames = sorted((f for f in map(KpiFrame.decode, stored.values()) if selection.wants(f)), key=lambda f: f.seq)
+    seq = max((f.seq for f in frames), default=0)
+    await websocket.send_json(
+        {"type": "snapshot", "epoch": epoch, "seq": seq, "frames": [_frame_json(f) for f in frames]}
+    )
+    return epoch, seq
+
+
+def _read_current(state: AppState) -> tuple[str | None, dict[bytes, bytes]]:
+    with state.redis.pipeline(transaction=True) as pipe:
+        pipe.get(KPI_EPOCH)
+        pipe.hgetall(KPI_CURRENT)
+        epoch, stored = pipe.execute()
+    return (None if epoch is None else epoch.decode()), stored
+
+
+def _frame_json(frame: KpiFrame) -> dict[str, object]:
+    return json.loads(frame.encode())  # type: ignore[no-any-return]

@@ -1,0 +1,87 @@
+"""The live KPI websocket against real Redis: tickets, Origin, snapshot then deltas, a new epoch."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import psycopg
+import pytest
+import redis
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from api.http.auth.keys import ApiKeyRepository, Scope
+from streams.engine.frame_sink import FrameSink
+from streams.frames import KpiFrame
+from tests.fixtures.api import bearer
+
+pytestmark = pytest.mark.integration
+ORIGIN = "http://127.0.0.1:58080"
+
+
+def frame(kpi: str, area: str, value: float, seq: int, epoch: str = "e1") -> KpiFrame:
+    return KpiFrame(kpi, area, "5m", value, None, None, "%", None, None, "2026-11-27T03:00:00+00:00", epoch, seq)
+
+
+def ticket(client: httpx.Client, key: str) -> str:
+    answer = client.post("/api/v1/ws-tickets", headers=bearer(key))
+    assert answer.status_code == 200
+    assert answer.json()["expires_in"] == 30
+    return str(answer.json()["ticket"])
+
+
+def open_socket(client: httpx.Client, origin: str | None = ORIGIN) -> ClientConnection:
+    url = str(client.base_url).replace("http://", "ws://") + "/ws/kpis"
+    return connect(url, origin=origin, open_timeout=5)  # type: ignore[arg-type]
+
+
+def receive(ws: ClientConnection) -> dict[str, object]:
+    message: dict[str, object] = json.loads(ws.recv(timeout=5))
+    return message
+
+
+def test_a_wall_gets_a_snapshot_then_only_its_deltas_and_a_new_epoch_resynchronises(
+    client: httpx.Client, db: psycopg.Connection[tuple[object, ...]], redis_url: str
+) -> None:
+    sink = FrameSink(redis.Redis.from_url(redis_url))
+    sink.write([frame("payments.tx_count", "67", 10, 1), frame("payments.tx_count", "660", 4, 2),
+                frame("coverage.usable_share", "67", 61.0, 3)], new_epoch="e1")  # fmt: skip
+    key = ApiKeyRepository(db).create("wall-1", Scope.READ)
+    with open_socket(client) as ws:
+        ws.send(json.dumps({"type": "auth", "ticket": ticket(client, key)}))
+        assert receive(ws) == {"type": "ready", "key": "wall-1"}
+        ws.send(json.dumps({"type": "subscribe", "kpis": ["payments.tx_count"], "areas": ["67"], "windows": "*"}))
+        snapshot = receive(ws)
+        assert (snapshot["type"], snapshot["epoch"], snapshot["seq"]) == ("snapshot", "e1", 1)
+        assert [(f["kpi"], f["area"], f["value"]) for f in snapshot["frames"]] == [("payments.tx_count", "67", 10)]  # type: ignore[union-attr]
+
+        sink.write([frame("payments.tx_count", "660", 5, 4), frame("payments.tx_count", "67", 11, 5)])
+        delta = receive(ws)
+        assert delta["type"] == "delta"
+        assert [(f["area"], f["value"], f["seq"]) for f in delta["frames"]] == [("67", 11, 5)]  # type: ignore[union-attr]
+
+        sink.write([frame("payments.tx_count", "67", 11, 1, epoch="e2")], new_epoch="e2")
+        again = receive(ws)
+        assert (again["type"], again["epoch"], again["seq"]) == ("snapshot", "e2", 1)
+
+
+def test_tickets_are_single_use_and_foreign_pages_are_refused(
+    client: httpx.Client, db: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    key = ApiKeyRepository(db).create("wall-2", Scope.READ)
+    used = ticket(client, key)
+    with open_socket(client) as ws:
+        ws.send(json.dumps({"type": "auth", "ticket": used}))
+        assert receive(ws)["type"] == "ready"
+    for attempt in (used, "made-up"):
+        with open_socket(client) as ws:
+            ws.send(json.dumps({"type": "auth", "ticket": attempt}))
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4401
+    with pytest.raises(InvalidStatus) as refused:
+        open_socket(client, origin="https://evil.example")
+    assert refused.value.response.status_code == 403
+    assert client.post("/api/v1/ws-tickets").status_code == 401
