@@ -10,6 +10,7 @@ from api.http.dead_letters.endpoints import router as dead_letters
 from api.http.errors import install_error_handlers
 from api.http.kpis.endpoints import router as kpis
 from api.http.live.endpoints import router as live
+from api.http.publishers.endpoints import router as publishers
 from api.http.state import lifespan_for
 from api.http.system.health import router as health
 from deploy.settings import Settings
@@ -24,6 +25,6 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan_for(settings),
     )
     install_error_handlers(app)
-    for router in (health, kpis, areas, alerts, dead_letters, live):
+    for router in (health, kpis, areas, alerts, dead_letters, publishers, live):
         app.include_router(router)
     return app

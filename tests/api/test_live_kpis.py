@@ -85,3 +85,30 @@ def test_tickets_are_single_use_and_foreign_pages_are_refused(
         open_socket(client, origin="https://evil.example")
     assert refused.value.response.status_code == 403
     assert client.post("/api/v1/ws-tickets").status_code == 401
+
+
+def test_a_client_that_resumes_gets_exactly_what_it_missed_or_else_a_snapshot(
+    client: httpx.Client, db: psycopg.Connection[tuple[object, ...]], redis_url: str
+) -> None:
+    r = redis.Redis.from_url(redis_url)
+    sink = FrameSink(r)
+    sink.write([frame("payments.tx_count", "67", 10, 1)], new_epoch="e1")
+    sink.write([frame("payments.tx_count", "67", 11, 2), frame("payments.tx_count", "660", 3, 3)])
+    sink.write([frame("payments.tx_count", "67", 12, 4)])
+    key = ApiKeyRepository(db).create("wall-3", Scope.READ)
+
+    def resume(epoch: str, seq: int) -> dict[str, object]:
+        with open_socket(client) as ws:
+            ws.send(json.dumps({"type": "auth", "ticket": ticket(client, key)}))
+            receive(ws)
+            ws.send(json.dumps({"type": "subscribe", "areas": ["67"], "resume": {"epoch": epoch, "seq": seq}}))
+            return receive(ws)
+
+    missed = resume("e1", 1)  # it saw seq 1: it gets 2 and 4 (3 is another area's)
+    assert (missed["type"], missed["epoch"], missed["seq"]) == ("resumed", "e1", 4)
+    assert [(f["seq"], f["value"]) for f in missed["frames"]] == [(2, 11), (4, 12)]  # type: ignore[union-attr]
+    assert resume("e1", 4) == {"type": "resumed", "epoch": "e1", "seq": 4, "frames": []}  # nothing missed
+    assert resume("e0", 2)["type"] == "snapshot"  # another epoch: start over
+    r.xtrim("ioc:kpi:frames:log", maxlen=1, approximate=False)  # the buffer no longer reaches back to seq 2
+    trimmed = resume("e1", 1)
+    assert (trimmed["type"], trimmed["seq"]) == ("snapshot", 4)

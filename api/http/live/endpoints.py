@@ -19,6 +19,7 @@ from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.errors import ERROR_RESPONSES, Unavailable
 from api.http.live.hub import Selection, Subscriber
+from api.http.live.replay import missed_frames
 from api.http.live.tickets import TICKET_SECONDS, issue_ticket, redeem_ticket
 from api.http.state import AppState, app_state
 from deploy.redis_names import KPI_CURRENT, KPI_EPOCH
@@ -69,7 +70,11 @@ async def kpis_socket(websocket: WebSocket) -> None:
         if request.get("type") != "subscribe":
             await websocket.close(code=CLOSE_PROTOCOL, reason="expected subscribe")
             return
-        await _stream(websocket, state, _selection(request))
+        resume = request.get("resume")
+        since = None
+        if isinstance(resume, dict) and isinstance(resume.get("epoch"), str) and isinstance(resume.get("seq"), int):
+            since = (resume["epoch"], resume["seq"])
+        await _stream(websocket, state, _selection(request), since)
     except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError):
         return
 
@@ -82,14 +87,20 @@ def _selection(request: dict[str, Any]) -> Selection:
     return Selection(chosen("kpis"), chosen("areas"), chosen("windows"))
 
 
-async def _stream(websocket: WebSocket, state: AppState, selection: Selection) -> None:
+async def _stream(websocket: WebSocket, state: AppState, selection: Selection, since: tuple[str, int] | None) -> None:
     subscriber = Subscriber(selection)
     state.hub.add(subscriber)  # before the snapshot: nothing published after it is missed
     # The client's side of the socket is read all along, so that a client that goes away is
     # noticed at once, not at the next frame or heartbeat.
     gone = asyncio.create_task(_until_disconnected(websocket))
     try:
-        epoch, last_seq = await _send_snapshot(websocket, state, selection)
+        resumed = None if since is None else await asyncio.to_thread(missed_frames, state.redis, *since)
+        if resumed is None:
+            epoch, last_seq = await _send_snapshot(websocket, state, selection)
+        else:
+            epoch, last_seq = since[0], resumed[-1].seq if resumed else since[1]  # type: ignore[index]
+            chosen = [_frame_json(f) for f in resumed if selection.wants(f)]
+            await websocket.send_json({"type": "resumed", "epoch": epoch, "seq": last_seq, "frames": chosen})
         while True:
             woken = asyncio.create_task(subscriber.wake.wait())
             done, _ = await asyncio.wait({woken, gone}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED)

@@ -1,0 +1,126 @@
+"""Publishers: list with their latest status and seq gaps (read); register and disable (admin)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from api.http.auth.dependencies import require
+from api.http.auth.keys import ApiKey, Scope
+from api.http.db import database
+from api.http.errors import ERROR_RESPONSES, BadRequest, NotFound
+from api.http.state import AppState, app_state
+from deploy.stack.broker_accounts import MosquittoAccounts
+from deploy.stack.manager import LocalStack
+from ingest.registry.publishers import (
+    InvalidPublisher,
+    Publisher,
+    PublisherExists,
+    PublisherNotFound,
+    PublisherRepository,
+    add_publisher,
+    disable_publisher,
+)
+from streams.history import read_latest_statuses
+from streams.records import StatusRecord, from_micros
+from streams.seq_gaps import seq_gaps
+
+router = APIRouter(prefix="/api/v1/publishers", tags=["publishers"], responses=ERROR_RESPONSES)
+State = Annotated[AppState, Depends(app_state)]
+
+
+class PublisherOut(BaseModel):
+    id: str
+    source: str
+    area_code: str
+    description: str
+    created_at: datetime
+    disabled_at: datetime | None
+    status: Literal["online", "offline"] | None = Field(description="Its latest status (last will), if any.")
+    status_at: datetime | None
+
+
+class NewPublisherIn(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    source: Literal["portal", "payments", "coverage"]
+    area_code: str = Field(max_length=32)
+    description: str = Field(default="", max_length=500)
+
+
+class NewPublisherOut(BaseModel):
+    publisher: PublisherOut
+    mqtt_username: str
+    mqtt_password: str = Field(description="Shown once: the broker keeps only its hash.")
+
+
+class GapOut(BaseModel):
+    first: int
+    last: int
+    missing: int
+
+
+@router.get("", response_model=list[PublisherOut], summary="Every publisher with its latest status")
+def publishers(key: Annotated[ApiKey, Depends(require(Scope.READ))], state: State) -> list[PublisherOut]:
+    with database(state) as conn:
+        registered = PublisherRepository(conn).list()
+        latest = {
+            r.publisher_id: (r.state, from_micros(r.at_us))
+            for r in read_latest_statuses(conn)
+            if isinstance(r, StatusRecord)
+        }
+    return [_out(p, latest.get(p.id)) for p in registered]
+
+
+@router.get("/{publisher_id}/gaps", response_model=list[GapOut], summary="The seq numbers it skipped")
+def gaps(
+    publisher_id: str,
+    key: Annotated[ApiKey, Depends(require(Scope.READ))],
+    state: State,
+    hours: Annotated[float, Query(gt=0, le=24 * 400)] = 24,
+) -> list[GapOut]:
+    end = datetime.now(UTC)
+    with database(state) as conn:
+        found = seq_gaps(conn, publisher_id, end - timedelta(hours=hours), end)
+    return [GapOut(first=g.first, last=g.last, missing=g.missing) for g in found]
+
+
+@router.post("", response_model=NewPublisherOut, status_code=201, summary="Register a publisher (scope admin)")
+def register(
+    body: NewPublisherIn, key: Annotated[ApiKey, Depends(require(Scope.ADMIN))], state: State
+) -> NewPublisherOut:
+    with database(state) as conn:
+        try:
+            created = add_publisher(
+                conn, _broker_accounts(state), body.id, body.source, body.area_code, body.description
+            )
+        except (InvalidPublisher, PublisherExists) as exc:
+            raise BadRequest(str(exc)) from None
+    return NewPublisherOut(
+        publisher=_out(created.publisher, None), mqtt_username=created.publisher.id, mqtt_password=created.password
+    )
+
+
+@router.post("/{publisher_id}/disable", response_model=PublisherOut, summary="Revoke a publisher (scope admin)")
+def disable(publisher_id: str, key: Annotated[ApiKey, Depends(require(Scope.ADMIN))], state: State) -> PublisherOut:
+    with database(state) as conn:
+        try:
+            disabled = disable_publisher(conn, _broker_accounts(state), publisher_id)
+        except PublisherNotFound as exc:
+            raise NotFound(str(exc)) from None
+    return _out(disabled, None)
+
+
+def _broker_accounts(state: AppState) -> MosquittoAccounts:
+    # The local stack's password file and ACL; a production broker (dynamic security) needs its
+    # own implementation of the registry's BrokerAccounts interface.
+    return LocalStack(state.settings).mosquitto.accounts
+
+
+def _out(p: Publisher, status: tuple[str, datetime] | None) -> PublisherOut:
+    return PublisherOut.model_validate(
+        {**{f: getattr(p, f) for f in ("id", "source", "area_code", "description", "created_at", "disabled_at")},
+         "status": None if status is None else status[0], "status_at": None if status is None else status[1]}
+    )  # fmt: skip
