@@ -11,7 +11,8 @@ up: install
 	$(IOC) stack up
 	$(IOC) db migrate
 	$(IOC) services start
-	@echo "Running. Connection settings: $(IOC) stack env   Logs: .ioc/logs/   Stop: make down"
+	@echo "Running. API: http://127.0.0.1:58080/docs (a key: $(IOC) apikeys create --name me --scope read)"
+	@echo "Connection settings: $(IOC) stack env   Logs: .ioc/logs/   Stop: make down"
 
 down:
 	@if [ -x $(IOC) ]; then $(IOC) services stop; $(IOC) stack down; fi

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.http.admin.endpoints import router as admin
 from api.http.alerts.endpoints import router as alerts
 from api.http.areas.endpoints import router as areas
 from api.http.dead_letters.endpoints import router as dead_letters
@@ -13,18 +14,21 @@ from api.http.live.endpoints import router as live
 from api.http.publishers.endpoints import router as publishers
 from api.http.state import lifespan_for
 from api.http.system.health import router as health
+from api.http.system.metrics import ApiMetrics, install_metrics
 from deploy.settings import Settings
 
 
 def create_app(settings: Settings) -> FastAPI:
+    metrics = ApiMetrics()
     app = FastAPI(
         title="Đắk Nông IOC API",
         version="1",
         description="History and operations of the province's digital-transformation indicators. Every route but"
         " /api/v1/health needs 'Authorization: Bearer <API key>' (scopes read ⊂ operate ⊂ admin).",
-        lifespan=lifespan_for(settings),
+        lifespan=lifespan_for(settings, metrics),
     )
     install_error_handlers(app)
-    for router in (health, kpis, areas, alerts, dead_letters, publishers, live):
+    install_metrics(app, metrics)
+    for router in (health, kpis, areas, alerts, dead_letters, publishers, admin, live):
         app.include_router(router)
     return app

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from psycopg_pool import ConnectionPool
 
 from api.http.live.hub import FrameHub
+from api.http.system.metrics import ApiMetrics
 from deploy.settings import Settings
 
 
@@ -22,13 +23,16 @@ class AppState:
     pool: ConnectionPool[psycopg.Connection[tuple[object, ...]]]
     redis: redis.Redis
     hub: FrameHub
+    metrics: ApiMetrics
 
 
 class LifespanState(TypedDict):
     app: AppState
 
 
-def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[LifespanState]]:
+def lifespan_for(
+    settings: Settings, metrics: ApiMetrics
+) -> Callable[[FastAPI], AbstractAsyncContextManager[LifespanState]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
         assert settings.database_url is not None
@@ -46,7 +50,7 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
         hub = FrameHub(settings.redis_url.get_secret_value())
         hub.start()
         try:
-            yield {"app": AppState(settings, pool, client, hub)}
+            yield {"app": AppState(settings, pool, client, hub, metrics)}
         finally:
             await hub.stop()
             client.close()

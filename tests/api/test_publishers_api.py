@@ -59,3 +59,29 @@ def test_admins_register_and_revoke_publishers_and_others_may_not(
     assert disabled.json()["disabled_at"] is not None
     missing = client.post("/api/v1/publishers/nobody-here/disable", headers=admin)
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")
+
+
+def test_keys_targets_rules_and_metrics(client: httpx.Client, db: psycopg.Connection[tuple[object, ...]]) -> None:
+    admin = bearer(ApiKeyRepository(db).create("ops-admin", Scope.ADMIN))
+    reader = bearer(ApiKeyRepository(db).create("wall-9", Scope.READ))
+    assert client.get("/api/v1/apikeys", headers=reader).status_code == 403
+    created = client.post("/api/v1/apikeys", json={"name": "wall-10", "scope": "read"}, headers=admin).json()
+    assert (created["name"], created["scope"]) == ("wall-10", "read")
+    assert client.get("/api/v1/kpis", headers=bearer(created["key"])).status_code == 200
+    names = {k["name"]: k["revoked_at"] for k in client.get("/api/v1/apikeys", headers=admin).json()}
+    assert names == {"ops-admin": None, "wall-9": None, "wall-10": None}
+    assert "key" not in client.get("/api/v1/apikeys", headers=admin).json()[0]  # secrets never come back
+    assert client.post("/api/v1/apikeys/wall-10/revoke", headers=admin).status_code == 204
+    assert client.get("/api/v1/kpis", headers=bearer(created["key"])).status_code == 401
+    taken = client.post("/api/v1/apikeys", json={"name": "wall-9", "scope": "admin"}, headers=admin)
+    assert (taken.status_code, taken.json()["error"]["message"]) == (400, "an API key named wall-9 exists already")
+
+    targets = client.get("/api/v1/targets", headers=reader).json()
+    assert [(t["kpi"], t["value"]) for t in targets if t["kpi"] == "portal.e_cert_rate"] == [
+        ("portal.e_cert_rate", 70.0),
+        ("portal.e_cert_rate", 90.0),
+    ]
+    rules = {r["id"]: r for r in client.get("/api/v1/alert-rules", headers=reader).json()}
+    assert rules["coverage-drop"]["below"] == 50
+    scraped = client.get("/metrics").text
+    assert 'ioc_api_requests_total{method="GET",route="/api/v1/apikeys",status="403"} 1.0' in scraped

@@ -90,6 +90,7 @@ def _selection(request: dict[str, Any]) -> Selection:
 async def _stream(websocket: WebSocket, state: AppState, selection: Selection, since: tuple[str, int] | None) -> None:
     subscriber = Subscriber(selection)
     state.hub.add(subscriber)  # before the snapshot: nothing published after it is missed
+    state.metrics.live_clients.inc()
     # The client's side of the socket is read all along, so that a client that goes away is
     # noticed at once, not at the next frame or heartbeat.
     gone = asyncio.create_task(_until_disconnected(websocket))
@@ -129,6 +130,7 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
     finally:
         gone.cancel()
         state.hub.remove(subscriber)
+        state.metrics.live_clients.dec()
 
 
 async def _until_disconnected(websocket: WebSocket) -> None:

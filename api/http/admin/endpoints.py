@@ -1,0 +1,75 @@
+"""API keys (admin) and the targets and alert rules in force (read)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from api.http.auth.dependencies import require
+from api.http.auth.keys import ApiKey, ApiKeyRepository, KeyNameTaken, Scope
+from api.http.db import database
+from api.http.errors import ERROR_RESPONSES, BadRequest, NotFound
+from api.http.state import AppState, app_state
+from streams.alerts.rules import DEFAULT_RULES_FILE, AlertRule, load_rules
+from streams.catalog import CATALOG
+from streams.targets import DEFAULT_TARGETS_FILE, Target, Targets
+
+router = APIRouter(tags=["administration"], responses=ERROR_RESPONSES)
+State = Annotated[AppState, Depends(app_state)]
+Admin = Annotated[ApiKey, Depends(require(Scope.ADMIN))]
+
+
+class KeyOut(BaseModel):
+    name: str
+    scope: Literal["read", "operate", "admin"]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewKeyIn(BaseModel):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$", examples=["wall-1"])
+    scope: Literal["read", "operate", "admin"]
+
+
+class NewKeyOut(BaseModel):
+    name: str
+    scope: str
+    key: str = Field(description="Shown once: only its hash is kept.")
+
+
+@router.get("/api/v1/apikeys", response_model=list[KeyOut], summary="Every API key, without secrets (admin)")
+def keys(key: Admin, state: State) -> list[KeyOut]:
+    with database(state) as conn:
+        found = ApiKeyRepository(conn).list()
+    return [KeyOut(name=k.name, scope=k.scope.label, created_at=k.created_at, revoked_at=k.revoked_at) for k in found]
+
+
+@router.post("/api/v1/apikeys", response_model=NewKeyOut, status_code=201, summary="Create an API key (admin)")
+def create_key(body: NewKeyIn, key: Admin, state: State) -> NewKeyOut:
+    with database(state) as conn:
+        try:
+            secret = ApiKeyRepository(conn).create(body.name, Scope.parse(body.scope))
+        except KeyNameTaken as exc:
+            raise BadRequest(str(exc)) from None
+    return NewKeyOut(name=body.name, scope=body.scope, key=secret)
+
+
+@router.post("/api/v1/apikeys/{name}/revoke", status_code=204, summary="Revoke an API key (admin)")
+def revoke_key(name: str, key: Admin, state: State) -> None:
+    with database(state) as conn:
+        if not ApiKeyRepository(conn).revoke(name):
+            raise NotFound(f"no active API key named {name}")
+
+
+@router.get("/api/v1/targets", response_model=list[Target], summary="Every target (read)")
+def targets(key: Annotated[ApiKey, Depends(require(Scope.READ))], state: State) -> list[Target]:
+    path = state.settings.streams_targets_file or DEFAULT_TARGETS_FILE
+    return Targets.load(path, (k.id for k in CATALOG.kpis)).all()
+
+
+@router.get("/api/v1/alert-rules", response_model=list[AlertRule], summary="The alert rules in force (read)")
+def alert_rules(key: Annotated[ApiKey, Depends(require(Scope.READ))], state: State) -> list[AlertRule]:
+    return load_rules(state.settings.streams_alert_rules_file or DEFAULT_RULES_FILE, (k.id for k in CATALOG.kpis))
