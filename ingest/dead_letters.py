@@ -84,6 +84,18 @@ class DeadLetterRepository:
              "limit": limit},
         ).fetchall()  # fmt: skip
 
+    def after(self, after_id: int, limit: int = 500) -> list[DeadLetterRecord]:
+        """Dead letters newer than `after_id`, oldest first (for a live tail)."""
+        cur = self._conn.cursor(row_factory=class_row(DeadLetterRecord))
+        return cur.execute(
+            f"SELECT {_COLUMNS} FROM dead_letters WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608 -- constant column list
+            (after_id, limit),
+        ).fetchall()
+
+    def latest_id(self) -> int:
+        row = self._conn.execute("SELECT coalesce(max(id), 0) FROM dead_letters").fetchone()
+        return int(str(row[0])) if row else 0
+
     def open_ids(self, reason: str | None = None) -> list[int]:
         rows = self._conn.execute(
             "SELECT id FROM dead_letters WHERE resolved_at IS NULL"

@@ -11,6 +11,7 @@ from api.http.dead_letters.endpoints import router as dead_letters
 from api.http.errors import install_error_handlers
 from api.http.kpis.endpoints import router as kpis
 from api.http.live.endpoints import router as live
+from api.http.live.events import router as events
 from api.http.publishers.endpoints import router as publishers
 from api.http.state import lifespan_for
 from api.http.system.health import router as health
@@ -29,6 +30,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_error_handlers(app)
     install_metrics(app, metrics)
-    for router in (health, kpis, areas, alerts, dead_letters, publishers, admin, live):
+    for router in (health, kpis, areas, alerts, dead_letters, publishers, admin, live, events):
         app.include_router(router)
     return app

@@ -12,6 +12,7 @@ import redis
 from fastapi import FastAPI, Request
 from psycopg_pool import ConnectionPool
 
+from api.http.live.events_tail import EventTail
 from api.http.live.hub import FrameHub
 from api.http.system.metrics import ApiMetrics
 from deploy.settings import Settings
@@ -24,6 +25,7 @@ class AppState:
     redis: redis.Redis
     hub: FrameHub
     metrics: ApiMetrics
+    tail: EventTail
 
 
 class LifespanState(TypedDict):
@@ -49,9 +51,12 @@ def lifespan_for(
         client = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=2, socket_connect_timeout=2)
         hub = FrameHub(settings.redis_url.get_secret_value())
         hub.start()
+        tail = EventTail(settings.redis_url.get_secret_value(), pool)
+        tail.start()
         try:
-            yield {"app": AppState(settings, pool, client, hub, metrics)}
+            yield {"app": AppState(settings, pool, client, hub, metrics, tail)}
         finally:
+            await tail.stop()
             await hub.stop()
             client.close()
             pool.close()

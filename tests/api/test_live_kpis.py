@@ -31,8 +31,8 @@ def ticket(client: httpx.Client, key: str) -> str:
     return str(answer.json()["ticket"])
 
 
-def open_socket(client: httpx.Client, origin: str | None = ORIGIN) -> ClientConnection:
-    url = str(client.base_url).replace("http://", "ws://") + "/ws/kpis"
+def open_socket(client: httpx.Client, origin: str | None = ORIGIN, path: str = "/ws/kpis") -> ClientConnection:
+    url = str(client.base_url).replace("http://", "ws://") + path
     return connect(url, origin=origin, open_timeout=5)  # type: ignore[arg-type]
 
 

@@ -20,18 +20,13 @@ from api.http.auth.keys import ApiKey, Scope
 from api.http.errors import ERROR_RESPONSES, Unavailable
 from api.http.live.hub import Selection, Subscriber
 from api.http.live.replay import missed_frames
-from api.http.live.tickets import TICKET_SECONDS, issue_ticket, redeem_ticket
+from api.http.live.session import chosen, open_session, until_disconnected, wait_for_work
+from api.http.live.tickets import TICKET_SECONDS, issue_ticket
 from api.http.state import AppState, app_state
 from deploy.redis_names import KPI_CURRENT, KPI_EPOCH
 from streams.frames import KpiFrame
 
 router = APIRouter(tags=["live"])
-AUTH_SECONDS = 5.0
-HEARTBEAT_SECONDS = 15.0
-# Close codes (4000–4999 are the application's): the client shows them to a person.
-CLOSE_ORIGIN = 4403
-CLOSE_AUTH = 4401
-CLOSE_PROTOCOL = 4400
 
 
 class Ticket(BaseModel):
@@ -53,38 +48,21 @@ def ws_ticket(
 @router.websocket("/ws/kpis")
 async def kpis_socket(websocket: WebSocket) -> None:
     state: AppState = websocket.state.app
-    origin = websocket.headers.get("origin")
-    if origin is not None and origin not in state.settings.api_allowed_origins:
-        await websocket.close(code=CLOSE_ORIGIN, reason="origin not allowed")
+    request = await open_session(websocket, state)
+    if request is None:
         return
-    await websocket.accept()
+    resume = request.get("resume")
+    since = None
+    if isinstance(resume, dict) and isinstance(resume.get("epoch"), str) and isinstance(resume.get("seq"), int):
+        since = (resume["epoch"], resume["seq"])
     try:
-        first = await asyncio.wait_for(websocket.receive_json(), AUTH_SECONDS)
-        ticket = str(first.get("ticket", "")) if first.get("type") == "auth" else ""
-        who = await asyncio.to_thread(redeem_ticket, state.redis, ticket)
-        if who is None:
-            await websocket.close(code=CLOSE_AUTH, reason="a valid ticket first: POST /api/v1/ws-tickets")
-            return
-        await websocket.send_json({"type": "ready", "key": who[1]})
-        request = await websocket.receive_json()
-        if request.get("type") != "subscribe":
-            await websocket.close(code=CLOSE_PROTOCOL, reason="expected subscribe")
-            return
-        resume = request.get("resume")
-        since = None
-        if isinstance(resume, dict) and isinstance(resume.get("epoch"), str) and isinstance(resume.get("seq"), int):
-            since = (resume["epoch"], resume["seq"])
         await _stream(websocket, state, _selection(request), since)
-    except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError):
+    except WebSocketDisconnect:
         return
 
 
 def _selection(request: dict[str, Any]) -> Selection:
-    def chosen(name: str) -> frozenset[str]:
-        value = request.get(name, "*")
-        return frozenset() if value == "*" else frozenset(str(v) for v in value)
-
-    return Selection(chosen("kpis"), chosen("areas"), chosen("windows"))
+    return Selection(chosen(request, "kpis"), chosen(request, "areas"), chosen(request, "windows"))
 
 
 async def _stream(websocket: WebSocket, state: AppState, selection: Selection, since: tuple[str, int] | None) -> None:
@@ -93,7 +71,7 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
     state.metrics.live_clients.inc()
     # The client's side of the socket is read all along, so that a client that goes away is
     # noticed at once, not at the next frame or heartbeat.
-    gone = asyncio.create_task(_until_disconnected(websocket))
+    gone = asyncio.create_task(until_disconnected(websocket))
     try:
         resumed = None if since is None else await asyncio.to_thread(missed_frames, state.redis, *since)
         if resumed is None:
@@ -103,16 +81,8 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
             chosen = [_frame_json(f) for f in resumed if selection.wants(f)]
             await websocket.send_json({"type": "resumed", "epoch": epoch, "seq": last_seq, "frames": chosen})
         while True:
-            woken = asyncio.create_task(subscriber.wake.wait())
-            done, _ = await asyncio.wait({woken, gone}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-            if gone in done:
-                woken.cancel()
+            if not await wait_for_work(websocket, subscriber.wake, gone):
                 return
-            if not done:
-                woken.cancel()
-                await websocket.send_json({"type": "heartbeat"})
-                continue
-            subscriber.wake.clear()
             frames = []
             while not subscriber.queue.empty():
                 frames.append(subscriber.queue.get_nowait())
@@ -131,14 +101,6 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
         gone.cancel()
         state.hub.remove(subscriber)
         state.metrics.live_clients.dec()
-
-
-async def _until_disconnected(websocket: WebSocket) -> None:
-    """Returns when the client closes; what it sends meanwhile (e.g. its heartbeats) is read and dropped."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
 
 
 async def _send_snapshot(websocket: WebSocket, state: AppState, selection: Selection) -> tuple[str | None, int]:

@@ -1,0 +1,74 @@
+"""What every live websocket does first: check the Origin, take a ticket as the first message, read `subscribe`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from fastapi import WebSocket, WebSocketDisconnect
+
+from api.http.live.tickets import redeem_ticket
+from api.http.state import AppState
+
+AUTH_SECONDS = 5.0
+HEARTBEAT_SECONDS = 15.0
+# Close codes (4000–4999 are the application's): the client shows them to a person.
+CLOSE_ORIGIN = 4403
+CLOSE_AUTH = 4401
+CLOSE_PROTOCOL = 4400
+
+
+async def open_session(websocket: WebSocket, state: AppState) -> dict[str, Any] | None:
+    """The client's `subscribe` message once it is allowed in; None after closing the socket on it."""
+    origin = websocket.headers.get("origin")
+    if origin is not None and origin not in state.settings.api_allowed_origins:
+        await websocket.close(code=CLOSE_ORIGIN, reason="origin not allowed")
+        return None
+    await websocket.accept()
+    try:
+        first = await asyncio.wait_for(websocket.receive_json(), AUTH_SECONDS)
+        ticket = str(first.get("ticket", "")) if isinstance(first, dict) and first.get("type") == "auth" else ""
+        who = await asyncio.to_thread(redeem_ticket, state.redis, ticket)
+        if who is None:
+            await websocket.close(code=CLOSE_AUTH, reason="a valid ticket first: POST /api/v1/ws-tickets")
+            return None
+        await websocket.send_json({"type": "ready", "key": who[1]})
+        request = await websocket.receive_json()
+    except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError):
+        return None
+    if not isinstance(request, dict) or request.get("type") != "subscribe":
+        await websocket.close(code=CLOSE_PROTOCOL, reason="expected subscribe")
+        return None
+    return request
+
+
+async def until_disconnected(websocket: WebSocket) -> None:
+    """Returns when the client closes; what it sends meanwhile (e.g. its heartbeats) is read and dropped."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+
+
+async def wait_for_work(websocket: WebSocket, wake: asyncio.Event, gone: asyncio.Task[None]) -> bool:
+    """True once `wake` is set (and cleared again); False when the client has gone. While idle, a
+    heartbeat goes out every HEARTBEAT_SECONDS."""
+    while True:
+        woken = asyncio.create_task(wake.wait())
+        done, _ = await asyncio.wait({woken, gone}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        if gone in done:
+            woken.cancel()
+            return False
+        if not done:
+            woken.cancel()
+            await websocket.send_json({"type": "heartbeat"})
+            continue
+        wake.clear()
+        return True
+
+
+def chosen(request: dict[str, Any], name: str) -> frozenset[str]:
+    """A subscription's list (empty set: everything, as `"*"` or when absent)."""
+    value = request.get(name, "*")
+    return frozenset() if value == "*" or not isinstance(value, list) else frozenset(str(v) for v in value)
