@@ -9,6 +9,7 @@ from api.http.alerts.endpoints import router as alerts
 from api.http.areas.endpoints import router as areas
 from api.http.dead_letters.endpoints import router as dead_letters
 from api.http.errors import install_error_handlers
+from api.http.events.endpoints import router as raw_events
 from api.http.kpis.endpoints import router as kpis
 from api.http.live.endpoints import router as live
 from api.http.live.events import router as events
@@ -30,6 +31,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_error_handlers(app)
     install_metrics(app, metrics)
-    for router in (health, kpis, areas, alerts, dead_letters, publishers, admin, live, events):
+    for router in (health, kpis, areas, alerts, dead_letters, publishers, admin, raw_events, live, events):
         app.include_router(router)
     return app
