@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import httpx
@@ -12,9 +13,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from api.http.auth.keys import ApiKeyRepository, Scope
+from deploy.stack.manager import LocalStack
 from streams.engine.frame_sink import FrameSink
 from streams.frames import KpiFrame
-from tests.fixtures.api import bearer
+from tests.fixtures.api import api_settings, bearer, serve_api
+from tests.fixtures.stack import IsolatedDatabase
 
 pytestmark = pytest.mark.integration
 ORIGIN = "http://127.0.0.1:58080"
@@ -112,3 +115,24 @@ def test_a_client_that_resumes_gets_exactly_what_it_missed_or_else_a_snapshot(
     r.xtrim("ioc:kpi:frames:log", maxlen=1, approximate=False)  # the buffer no longer reaches back to seq 2
     trimmed = resume("e1", 1)
     assert (trimmed["type"], trimmed["seq"]) == ("snapshot", 4)
+
+
+def test_two_api_replicas_give_their_clients_the_same_stream(
+    client: httpx.Client, stack: LocalStack, database: IsolatedDatabase,
+    db: psycopg.Connection[tuple[object, ...]], redis_url: str,
+) -> None:  # fmt: skip
+    sink = FrameSink(redis.Redis.from_url(redis_url))
+    sink.write([frame("payments.tx_count", "67", 10, 1)], new_epoch="e1")
+    key = ApiKeyRepository(db).create("wall-4", Scope.READ)
+    with serve_api(api_settings(stack, database, redis_url)) as replica, contextlib.ExitStack() as opened:
+        sockets = [opened.enter_context(open_socket(c)) for c in (client, replica)]
+        for ws, other in zip(sockets, (replica, client), strict=True):
+            ws.send(json.dumps({"type": "auth", "ticket": ticket(other, key)}))  # issued by the other replica
+            assert receive(ws)["type"] == "ready"
+            ws.send(json.dumps({"type": "subscribe"}))
+        snapshots = [receive(ws) for ws in sockets]
+        assert snapshots[0] == snapshots[1]
+        sink.write([frame("payments.tx_count", "67", 11, 2), frame("coverage.usable_share", "24611", 55.5, 3)])
+        deltas = [receive(ws) for ws in sockets]
+        assert deltas[0] == deltas[1]
+        assert [f["seq"] for f in deltas[0]["frames"]] == [2, 3]  # type: ignore[union-attr]

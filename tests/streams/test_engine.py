@@ -165,7 +165,6 @@ def test_live_frames_equal_the_sql_definitions_and_survive_an_engine_restart(
 
 
 def test_a_gap_in_the_stream_makes_the_engine_rebuild_and_stay_exact(
-    stack: object,
     database: IsolatedDatabase,
     db: psycopg.Connection[tuple[object, ...]],
     redis_url: str,
