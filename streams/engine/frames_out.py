@@ -24,6 +24,8 @@ from streams.windows import LOCAL_TIMEZONE
 
 # What makes a frame news: its numbers and its target. The time of the last event is carried along
 # but is not news by itself (it is per source, so it would wake every KPI of that source).
+# Whether an (area, window)'s changes go out in this round (the others stay dirty for a later one).
+Due = Callable[[str, str], bool]
 _Signature = tuple[float | None, float | None, float | None, float | None]
 
 
@@ -56,7 +58,7 @@ class FrameBuilder:
         """Every (event type, area, window) published in this epoch, so that a rebuild re-checks them all."""
         return set(self._published_keys)
 
-    def changed_frames(self, live: LiveKpis, due: Callable[[DirtyKey], bool] | None = None) -> list[KpiFrame]:
+    def changed_frames(self, live: LiveKpis, due: Due | None = None) -> list[KpiFrame]:
         """Frames of what changed among the keys that are `due` (all when None) and in the gauges;
         the other keys stay dirty for a later call."""
         now_us = live.now_us
@@ -68,7 +70,7 @@ class FrameBuilder:
         if due is None:
             dirty, state.dirty = state.dirty, set()
         else:
-            dirty = {key for key in state.dirty if due(key)}
+            dirty = {key for key in state.dirty if due(key[1], key[2])}
             state.dirty -= dirty
         self._published_keys |= dirty
         for event_type, area, window in sorted(dirty):
@@ -82,7 +84,7 @@ class FrameBuilder:
         if due is None:
             pairs, live.completeness.dirty = live.completeness.dirty, set()
         else:
-            pairs = {(area, window) for area, window in live.completeness.dirty if due(("", area, window))}
+            pairs = {(area, window) for area, window in live.completeness.dirty if due(area, window)}
             live.completeness.dirty -= pairs
         for area, window in sorted(pairs):
             self._offer(completeness, area, window, live.completeness.value(area, window), None)

@@ -24,7 +24,7 @@ from streams.catalog import Catalog
 from streams.engine.alerting import AlertJudge
 from streams.engine.config import EngineConfig, StreamsHealth, new_epoch
 from streams.engine.frame_sink import FrameSink
-from streams.engine.frames_out import FrameBuilder, iso_utc
+from streams.engine.frames_out import Due, FrameBuilder, iso_utc
 from streams.engine.history_writer import HistoryWriter
 from streams.engine.metrics import EngineMetrics
 from streams.engine.positions import Position, ProducerPositions
@@ -33,7 +33,6 @@ from streams.engine.source import StoredEventsSource
 from streams.history import Snapshot
 from streams.live import LiveKpis
 from streams.records import MICROS, StatusRecord, to_records
-from streams.state import DirtyKey
 from streams.targets import Targets
 from streams.windows import MINUTE_US
 
@@ -239,15 +238,15 @@ class KpiEngine:
         wt = self._state.windows.window_tally(self._catalog.by_id(kpi_id).event_type, window, area)
         return None if wt is None else wt.last_event_us()
 
-    def _due_now(self) -> Callable[[DirtyKey], bool]:
+    def _due_now(self) -> Due:
         """5m and 1h keys at every flush; the long windows' keys spread over the flushes of their
         interval by area, so that each goes out at most once per interval and no flush gets them all."""
         self._flushes += 1
         slices = max(1, round(self._config.long_window_coalesce_seconds / self._config.coalesce_seconds))
         turn = self._flushes % slices
 
-        def due(key: DirtyKey) -> bool:
-            return key[2] in SHORT_WINDOWS or zlib.crc32(key[1].encode()) % slices == turn
+        def due(area: str, window: str) -> bool:
+            return window in SHORT_WINDOWS or zlib.crc32(area.encode()) % slices == turn
 
         return due
 
