@@ -63,7 +63,7 @@ class Completeness:
             for window in self._windows:
                 start, end = self._bounds.get(window.name, (0, 0))
                 if start <= r.occurred_us < end:
-                    self._touch(window.name, r.publisher_id)
+                    self._count(window.name, r.publisher_id, r.seq)
 
     def advance(self, now_us: int) -> None:
         for window in self._windows:
@@ -99,8 +99,20 @@ class Completeness:
         self._stats.clear()
         self.dirty.update((area, w.name) for area in self._publishers_in for w in self._windows)
 
+    def _count(self, window: str, publisher: str, seq: int) -> None:
+        """An event in the window: cached figures grow in place (only a slot leaving needs a recount)."""
+        key = (window, publisher)
+        cached = self._stats.get(key)
+        if cached is not None:
+            count, low, high = cached
+            self._stats[key] = (1, seq, seq) if count == 0 else (count + 1, min(low, seq), max(high, seq))
+        self._mark(window, publisher)
+
     def _touch(self, window: str, publisher: str) -> None:
         self._stats.pop((window, publisher), None)
+        self._mark(window, publisher)
+
+    def _mark(self, window: str, publisher: str) -> None:
         area = self._area.get(publisher)
         if area is not None:
             self.dirty.update((a, window) for a in self._hierarchy.counted_in(area))

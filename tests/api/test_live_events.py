@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from collections.abc import Callable
 import httpx
 import psycopg
 import pytest
+from websockets.sync.client import ClientConnection
 
 from api.http.auth.keys import ApiKeyRepository, Scope
 from ingest.service.stored_events_publisher import StoredEventsPublisher
@@ -18,6 +20,11 @@ from tests.fixtures.ingest import Publisher, RunningIngest, count_rows, wait_for
 from tests.fixtures.stack import IsolatedDatabase
 
 pytestmark = pytest.mark.integration
+
+
+def receive_within(ws: ClientConnection, seconds: float) -> dict[str, object]:
+    message: dict[str, object] = json.loads(ws.recv(timeout=seconds))
+    return message
 
 
 def test_on_call_sees_its_events_and_dead_letters_live_and_a_sample_when_too_many(
@@ -36,7 +43,18 @@ def test_on_call_sees_its_events_and_dead_letters_live_and_a_sample_when_too_man
         assert receive(ws)["type"] == "ready"
         ws.send(json.dumps({"type": "subscribe", "types": ["transaction", "dead_letter"], "max_per_second": 3}))
         assert receive(ws) == {"type": "subscribed", "max_per_second": 3}
-        time.sleep(0.3)  # the tail reads the stream from now on
+        # The tail tells only what is stored after it started reading: send one event until one arrives.
+        for _ in range(20):
+            payments.client.publish(payments.topic("transaction"), factories.encode(factories.transaction()))
+            try:
+                if receive_within(ws, 0.5)["type"] == "events":
+                    break
+            except TimeoutError:
+                continue
+        time.sleep(1.1)  # a new second, with the rate budget untouched
+        with contextlib.suppress(TimeoutError):
+            while True:  # warm-up events that arrived late
+                receive_within(ws, 0.3)
         payments.client.publish(
             payments.topic("transaction"), factories.encode(factories.transaction(amount_vnd=42_000))
         )

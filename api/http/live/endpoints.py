@@ -78,8 +78,8 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
             epoch, last_seq = await _send_snapshot(websocket, state, selection)
         else:
             epoch, last_seq = since[0], resumed[-1].seq if resumed else since[1]  # type: ignore[index]
-            chosen = [_frame_json(f) for f in resumed if selection.wants(f)]
-            await websocket.send_json({"type": "resumed", "epoch": epoch, "seq": last_seq, "frames": chosen})
+            selected = [_frame_json(f) for f in resumed if selection.wants(f)]
+            await websocket.send_json({"type": "resumed", "epoch": epoch, "seq": last_seq, "frames": selected})
         while True:
             if not await wait_for_work(websocket, subscriber.wake, gone):
                 return
