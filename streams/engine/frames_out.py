@@ -24,8 +24,11 @@ from streams.windows import LOCAL_TIMEZONE
 
 # What makes a frame news: its numbers and its target. The time of the last event is carried along
 # but is not news by itself (it is per source, so it would wake every KPI of that source).
-# Whether an (area, window)'s changes go out in this round (the others stay dirty for a later one).
-Due = Callable[[str, str], bool]
+# Whether it is an area's turn for the slow cadence in this round (see `changed_frames`).
+Due = Callable[[str], bool]
+# Windows whose changes go out at every flush; the others, and the operations KPIs computed across
+# sources (event rate, completeness), go out at the slow cadence, areas taking turns.
+FAST_WINDOWS = frozenset({"5m", "1h"})
 _Signature = tuple[float | None, float | None, float | None, float | None]
 
 
@@ -41,6 +44,7 @@ class FrameBuilder:
         self._seq = 0
         self._published: dict[tuple[str, str, str], _Signature] = {}
         self._published_keys: set[DirtyKey] = set()
+        self._rates_pending: set[tuple[str, str]] = set()  # (area, window) whose event rate may have changed
         self._round = _Round("", date.min, [])
 
     def new_epoch(self, epoch: str) -> None:
@@ -54,23 +58,29 @@ class FrameBuilder:
         """Every value published in this epoch as it stands (kpi, area, window, value, num, den, target)."""
         return [(*key, *signature) for key, signature in self._published.items()]
 
+    @property
+    def pending(self) -> bool:
+        """Changes noted but not yet sent as frames."""
+        return bool(self._rates_pending)
+
     def published_keys(self) -> set[DirtyKey]:
         """Every (event type, area, window) published in this epoch, so that a rebuild re-checks them all."""
         return set(self._published_keys)
 
-    def changed_frames(self, live: LiveKpis, due: Due | None = None) -> list[KpiFrame]:
-        """Frames of what changed among the keys that are `due` (all when None) and in the gauges;
-        the other keys stay dirty for a later call."""
+    def changed_frames(self, live: LiveKpis, slow_turn: Due | None = None) -> list[KpiFrame]:
+        """Frames of what changed: in the fast windows and the gauges always; in the other windows
+        and the operations KPIs only for the areas whose slow turn it is (all of them when
+        `slow_turn` is None). What is not due stays pending for a later call."""
         now_us = live.now_us
         assert now_us is not None
         self._round = _Round(
             as_of=iso_utc(now_us), today=datetime.fromtimestamp(now_us / MICROS, LOCAL_TIMEZONE).date(), frames=[]
         )
         state = live.windows
-        if due is None:
+        if slow_turn is None:
             dirty, state.dirty = state.dirty, set()
         else:
-            dirty = {key for key in state.dirty if due(key[1], key[2])}
+            dirty = {key for key in state.dirty if key[2] in FAST_WINDOWS or slow_turn(key[1])}
             state.dirty -= dirty
         self._published_keys |= dirty
         for event_type, area, window in sorted(dirty):
@@ -78,15 +88,11 @@ class FrameBuilder:
             last_at = self._iso(None if wt is None else wt.last_event_us())
             for kpi in self._catalog.for_event_type(event_type):
                 self._offer(kpi, area, window, kpi.evaluate(None if wt is None else wt.tally), last_at)
-        for area, window in sorted({(area, window) for _, area, window in dirty}):
+        self._rates_pending.update((area, window) for _, area, window in dirty)
+        for area, window in sorted(_take(self._rates_pending, slow_turn)):
             self._offer_event_rate(live, area, window)
         completeness = self._catalog.by_id(live.completeness.kpi_id)
-        if due is None:
-            pairs, live.completeness.dirty = live.completeness.dirty, set()
-        else:
-            pairs = {(area, window) for area, window in live.completeness.dirty if due(area, window)}
-            live.completeness.dirty -= pairs
-        for area, window in sorted(pairs):
+        for area, window in sorted(_take(live.completeness.dirty, slow_turn)):
             self._offer(completeness, area, window, live.completeness.value(area, window), None)
         dead_letters = self._catalog.by_id(DEAD_LETTERS_KPI)
         windows, live.dead_letters.dirty = live.dead_letters.dirty, set()
@@ -142,6 +148,13 @@ class FrameBuilder:
         if text is None:
             text = self._round.times[us] = iso_utc(us)
         return text
+
+
+def _take(pairs: set[tuple[str, str]], slow_turn: Due | None) -> set[tuple[str, str]]:
+    """The (area, window) pairs due now, taken out of `pairs`."""
+    due = set(pairs) if slow_turn is None else {p for p in pairs if slow_turn(p[0])}
+    pairs -= due
+    return due
 
 
 @dataclass

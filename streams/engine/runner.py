@@ -37,7 +37,6 @@ from streams.targets import Targets
 from streams.windows import MINUTE_US
 
 log = logging.getLogger(__name__)
-SHORT_WINDOWS = frozenset({"5m", "1h"})
 # Ingest accepts events this far ahead of its clock (IOC_INGEST_MAX_FUTURE_SKEW_SECONDS, at most).
 _MAX_FUTURE_US = 300 * MICROS
 
@@ -98,6 +97,7 @@ class KpiEngine:
             and not live.windows.dirty
             and not live.dead_letters.dirty
             and not live.completeness.dirty
+            and not self._builder.pending
             and (self.history is None or bool(live.dead_letters.counts))  # counted at least once
             and not any(g.dirty for g in live.gauges)
         )
@@ -238,17 +238,17 @@ class KpiEngine:
         wt = self._state.windows.window_tally(self._catalog.by_id(kpi_id).event_type, window, area)
         return None if wt is None else wt.last_event_us()
 
-    def _due_now(self) -> Due:
-        """5m and 1h keys at every flush; the long windows' keys spread over the flushes of their
-        interval by area, so that each goes out at most once per interval and no flush gets them all."""
+    def _slow_turn_now(self) -> Due:
+        """The areas whose slow-cadence changes go out in this flush: each area's turn comes once per
+        long-window interval, and the areas are spread over its flushes so that no flush gets them all."""
         self._flushes += 1
         slices = max(1, round(self._config.long_window_coalesce_seconds / self._config.coalesce_seconds))
         turn = self._flushes % slices
 
-        def due(area: str, window: str) -> bool:
-            return window in SHORT_WINDOWS or zlib.crc32(area.encode()) % slices == turn
+        def slow_turn(area: str) -> bool:
+            return zlib.crc32(area.encode()) % slices == turn
 
-        return due
+        return slow_turn
 
     def _refresh_publishers(self) -> None:
         """Publishers registered, enabled or disabled since the rebuild, and dead letters per window, as
@@ -279,11 +279,12 @@ class KpiEngine:
             live.windows.dirty
             or live.dead_letters.dirty
             or live.completeness.dirty
+            or self._builder.pending
             or any(g.dirty for g in live.gauges)
         ):
             self._idle = False  # until this flush is in Redis and a read finds nothing new
         started = time.perf_counter()
-        frames = self._builder.changed_frames(self._state, None if self._epoch_to_announce else self._due_now())
+        frames = self._builder.changed_frames(self._state, None if self._epoch_to_announce else self._slow_turn_now())
         alerts = [] if self._alerts is None else self._alerts.judge(frames, now, self._now_us(), self._last_event_us)
         try:
             self._sink.write(frames, new_epoch=self._epoch_to_announce, alerts=alerts)

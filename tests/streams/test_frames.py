@@ -114,3 +114,21 @@ def test_the_event_rate_counts_every_source_over_the_window_length() -> None:
     today = frames[("ops.events_per_s", "24615", "today")]
     assert (today.numerator, today.denominator) == (3, 34_800.0)  # 09:30 local: midnight to 09:40
     assert ("ops.events_per_s", "24667", "5m") not in frames
+
+
+def test_slow_windows_and_operations_kpis_wait_for_their_areas_turn() -> None:
+    state = LiveKpis(CATALOG, HIERARCHY, dossier_horizon_us=90 * 86_400 * MICROS, silent_after_us=900 * MICROS)
+    state.advance(NOW_US)
+    builder = FrameBuilder(CATALOG, Targets([]), "e1")
+    state.apply([payment(100_000)])
+    fast = builder.changed_frames(state, slow_turn=lambda area: False)
+    assert {f.window for f in fast} == {"5m", "1h"}
+    assert "ops.events_per_s" not in {f.kpi for f in fast}
+    assert builder.pending
+    slow = builder.changed_frames(state, slow_turn=lambda area: area in {"67", "660"})
+    # Their turn: the long windows' values and the event rate of every window, for those areas only.
+    assert {(f.area, f.window) for f in slow} == {(a, w) for a in ("67", "660") for w in ("5m", "1h", "24h", "today")}
+    assert {f.kpi for f in slow if f.window in ("5m", "1h")} == {"ops.events_per_s"}
+    rest = builder.changed_frames(state, slow_turn=lambda area: True)
+    assert {f.area for f in rest} == {"24615-01", "24615"}
+    assert not builder.pending
