@@ -6,10 +6,21 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from streams.catalog import coverage, ops, payments, portal
-from streams.catalog.kpi import EventRate, Gauge, KpiDefinition, KpiValue, Quantile, Ratio, Total
+from streams.catalog.kpi import EventRate, Gauge, KpiDefinition, KpiValue, Quantile, Ratio, Total, Tracked
 from streams.measures import Measure
 
-__all__ = ["CATALOG", "Catalog", "EventRate", "Gauge", "KpiDefinition", "KpiValue", "Quantile", "Ratio", "Total"]
+__all__ = [
+    "CATALOG",
+    "Catalog",
+    "EventRate",
+    "Gauge",
+    "KpiDefinition",
+    "KpiValue",
+    "Quantile",
+    "Ratio",
+    "Total",
+    "Tracked",
+]
 
 
 @dataclass(frozen=True)
@@ -27,7 +38,7 @@ class Catalog:
         for kpi in self.kpis:
             declared = {m.name for m in self.measures.get(kpi.event_type, ())}
             f = kpi.formula
-            if isinstance(f, (Gauge, EventRate)):
+            if isinstance(f, (Gauge, EventRate, Tracked)):
                 continue
             needed = {f.numerator, f.denominator} if isinstance(f, Ratio) else {f.measure}
             if not needed <= declared:

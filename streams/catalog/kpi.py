@@ -66,7 +66,15 @@ class EventRate:
         raise TypeError("an event rate is computed across the sources' tallies")
 
 
-Formula = Ratio | Total | Quantile | Gauge | EventRate
+@dataclass(frozen=True)
+class Tracked:
+    """A value per window kept by a structure of its own (completeness, dead letters), not a tally."""
+
+    def evaluate(self, tally: Tally) -> KpiValue:
+        raise TypeError("a tracked KPI is not computed from a window tally")
+
+
+Formula = Ratio | Total | Quantile | Gauge | EventRate | Tracked
 
 
 @dataclass(frozen=True)

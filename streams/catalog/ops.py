@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.catalog.kpi import EventRate, Gauge, KpiDefinition
+from streams.catalog.kpi import EventRate, Gauge, KpiDefinition, Tracked
 
 EVENT_TYPE = "status"
 
@@ -67,7 +67,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         definition="Invalid messages kept as dead letters, by arrival time (received_at) in the window's bounds;"
         " for the province only (invalid input often has no valid area). Counted every"
         " IOC_STREAMS_HISTORY_SECONDS (10 s).",
-        formula=Gauge(),
+        formula=Tracked(),
         sql="SELECT count(*) FROM dead_letters WHERE received_at >= %(start)s AND received_at < %(end)s",
     ),
     KpiDefinition(
@@ -79,7 +79,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         definition="Per enabled publisher registered in the area (or below it): its stored events with a `seq` in"
         " the window (received) and max seq − min seq + 1 over them (expected); the value is Σ received ÷"
         " Σ expected. A `seq` re-sent under a new event id counts twice.",
-        formula=Gauge(),
+        formula=Tracked(),
         sql="SELECT 100.0 * sum(n) / NULLIF(sum(e), 0), coalesce(sum(n), 0), coalesce(sum(e), 0) FROM ("
         "SELECT count(*) AS n, max(seq) - min(seq) + 1 AS e FROM ("
         "SELECT publisher_id, seq FROM portal_dossier_events WHERE seq IS NOT NULL"
