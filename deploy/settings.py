@@ -55,8 +55,10 @@ class Settings(BaseSettings):
     streams_long_window_coalesce_seconds: float = Field(default=1.0, gt=0, le=60)
     streams_read_count: int = Field(default=200, ge=1, le=10_000)
     streams_frames_max_entries: int = Field(default=10_000, ge=100)
-    streams_targets_file: Path | None = None  # None: the targets shipped in streams/targets.yaml
-    streams_alert_rules_file: Path | None = None  # None: the rules shipped in streams/alerts/rules.yaml
+    # The first targets and alert rules, copied into the database by `ioc db migrate` while it holds
+    # none (then edited through the API). None: the files shipped in streams/.
+    streams_targets_file: Path | None = None
+    streams_alert_rules_file: Path | None = None
     streams_health_port: int = 58082
     # How often the history writer stores the minute snapshot and re-rolls the minutes that changed.
     streams_history_seconds: float = Field(default=10.0, gt=0, le=600)

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 import psycopg
 
 from api.bench.workload import BenchPublisher
-from deploy.migrations.runner import migrate
+from api.database_setup import migrate_and_seed
 from deploy.stack.broker_accounts import AccountRole
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import clear_session
-from ingest.registry.areas import seed_pilot_areas
 from ingest.registry.publishers import add_publisher
 from ingest.service.health import is_healthy
 from ingest.storage.event_tables import EVENT_TABLES
@@ -52,8 +51,7 @@ def prepare(stack: LocalStack, publishers: list[BenchPublisher], service_account
     url = stack.postgres.app_dsn(BENCH_DATABASE)
     passwords: dict[str, str] = {}
     with psycopg.connect(url, autocommit=True) as conn:
-        migrate(conn)
-        seed_pilot_areas(conn)
+        migrate_and_seed(conn)
         areas = [str(c) for (c,) in conn.execute("SELECT code FROM areas WHERE level IN ('commune', 'village')")]
         for p in publishers:
             stack.mosquitto.accounts.remove(p.id)

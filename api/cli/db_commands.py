@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from api.cli._context import connect
-from deploy.migrations.runner import MigrationError, migrate
+from api.database_setup import migrate_and_seed
+from deploy.migrations.runner import MigrationError
 from deploy.settings import Settings
-from ingest.registry.areas import AreasImportRejected, import_areas, seed_pilot_areas
+from ingest.registry.areas import AreasImportRejected, import_areas
 
 
 def register(commands: Any) -> None:
     db = commands.add_parser("db", help="database schema")
     db_actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
-    db_actions.add_parser("migrate", help="apply pending migrations and seed the pilot areas (idempotent)")
+    db_actions.add_parser("migrate", help="migrate; seed areas, targets, alert rules where empty")
     db.set_defaults(handler=run_db)
 
     areas = commands.add_parser("areas", help="administrative areas")
@@ -29,17 +30,21 @@ def register(commands: Any) -> None:
 def run_db(args: argparse.Namespace, settings: Settings) -> int:
     with connect(settings) as conn:
         try:
-            applied = migrate(conn)
+            done = migrate_and_seed(conn, settings.streams_targets_file, settings.streams_alert_rules_file)
         except MigrationError as exc:
             print(f"ioc db migrate: {exc}", file=sys.stderr)
             return 1
-        seeded = seed_pilot_areas(conn)
-    for migration in applied:
+    for migration in done.applied:
         print(f"applied {migration.version:04d}_{migration.name}")
-    if not applied:
+    if not done.applied:
         print("database schema is up to date")
-    if seeded is not None:
-        print(f"loaded {seeded.inserted} pilot areas of Đắk Nông")
+    if done.areas_seeded:
+        print(f"loaded {done.areas_seeded} pilot areas of Đắk Nông")
+    if done.targets_seeded or done.rules_seeded:
+        print(
+            f"loaded {done.targets_seeded} targets and {done.rules_seeded} alert rules"
+            " (edit them through the API from now on)"
+        )
     return 0
 
 

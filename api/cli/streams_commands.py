@@ -12,14 +12,13 @@ import redis
 from api.cli._context import service_connector, stop_on_signals, with_connections
 from deploy.settings import Settings
 from ingest.service.health import HealthServer
-from streams.alerts.rules import DEFAULT_RULES_FILE, load_rules
 from streams.catalog import CATALOG
 from streams.engine.config import EngineConfig
 from streams.engine.frame_sink import FrameSink
 from streams.engine.history_writer import HistoryWriter
 from streams.engine.runner import KpiEngine
 from streams.engine.source import StoredEventsSource
-from streams.targets import DEFAULT_TARGETS_FILE, Targets
+from streams.rulebook import RulebookWatch
 
 log = logging.getLogger("ioc.streams")
 
@@ -32,22 +31,22 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     settings = with_connections(settings)
     assert settings.redis_url is not None
-    kpi_ids = [k.id for k in CATALOG.kpis]
-    targets = Targets.load(settings.streams_targets_file or DEFAULT_TARGETS_FILE, kpi_ids)
-    rules = load_rules(settings.streams_alert_rules_file or DEFAULT_RULES_FILE, kpi_ids)
+    connect = service_connector(settings)
+    rulebook_watch = RulebookWatch(k.id for k in CATALOG.kpis)
+    with connect() as conn:
+        rulebook = rulebook_watch.read(conn)
     # Reads block for at most the coalescing interval; a longer socket timeout means Redis is gone.
     # No retries inside the client: a read or a frame transaction sent twice would lose or repeat
     # entries, while an error makes the engine rebuild and start a new epoch.
     client = redis.Redis.from_url(
         settings.redis_url.get_secret_value(), socket_timeout=5, socket_connect_timeout=2, retry=None
     )
-    connect = service_connector(settings)
     engine = KpiEngine(
         connect,
         StoredEventsSource(client, settings.streams_consumer),
         FrameSink(client, max_stream_entries=settings.streams_frames_max_entries),
         CATALOG,
-        targets,
+        rulebook.targets,
         config=EngineConfig(
             coalesce_seconds=settings.streams_coalesce_seconds,
             long_window_coalesce_seconds=settings.streams_long_window_coalesce_seconds,
@@ -60,8 +59,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             metrics,
             interval_seconds=settings.streams_history_seconds,
             snapshot_retention_days=settings.streams_snapshot_retention_days,
+            rulebook=rulebook_watch,
         ),
-        alert_rules=rules,
+        alert_rules=rulebook.rules,
     )
     health = HealthServer(settings.streams_health_port, engine.health, engine.metrics.registry, name="streams-health")
 

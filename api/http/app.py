@@ -14,6 +14,7 @@ from api.http.kpis.endpoints import router as kpis
 from api.http.live.endpoints import router as live
 from api.http.live.events import router as events
 from api.http.publishers.endpoints import router as publishers
+from api.http.rulebook.endpoints import router as rulebook
 from api.http.state import lifespan_for
 from api.http.system.health import router as health
 from api.http.system.metrics import ApiMetrics, install_metrics
@@ -31,6 +32,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_error_handlers(app)
     install_metrics(app, metrics)
-    for router in (health, kpis, areas, alerts, dead_letters, publishers, admin, raw_events, live, events):
+    for router in (health, kpis, areas, alerts, dead_letters, publishers, admin, rulebook, raw_events, live, events):
         app.include_router(router)
     return app

@@ -46,6 +46,11 @@ class NotFound(ApiError):
     code = "not_found"
 
 
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
 class Unavailable(ApiError):
     status = 503
     code = "unavailable"

@@ -43,9 +43,7 @@ AlertAction = AlertOpened | AlertResolved
 class AlertEvaluator:
     def __init__(self, rules: Iterable[AlertRule], hierarchy: AreaHierarchy) -> None:
         self._hierarchy = hierarchy
-        self._rules: dict[tuple[str, str], list[AlertRule]] = {}
-        for rule in rules:
-            self._rules.setdefault((rule.kpi, rule.window), []).append(rule)
+        self._rules = _by_kpi_window(rules)
         self._pending: dict[AlertKey, int] = {}  # condition holding since (µs)
         self._open: set[AlertKey] = set()
         self._last: dict[AlertKey, tuple[AlertRule, KpiFrame]] = {}
@@ -61,6 +59,25 @@ class AlertEvaluator:
             else:
                 orphans.append(AlertResolved(rule_id, area, "the rule was removed", now_us))
         return orphans
+
+    def replace_rules(self, rules: Iterable[AlertRule], now_us: int) -> list[AlertAction]:
+        """Judge by new rules from now on. The open alerts of a rule that is gone, or that no longer
+        covers their area, resolve now (returned); a changed rule starts its `for_seconds` afresh and
+        waits for the next frames (the caller has every value published again)."""
+        old = {rule.id: rule for rules_ in self._rules.values() for rule in rules_}
+        self._rules = _by_kpi_window(rules)
+        new = {rule.id: rule for rules_ in self._rules.values() for rule in rules_}
+        changed = {rule_id for rule_id, rule in old.items() if new.get(rule_id) != rule}
+        actions: list[AlertAction] = []
+        for key in sorted(k for k in self._open if k[0] in changed):
+            rule = new.get(key[0])
+            if rule is None or not rule.covers(key[1], self._hierarchy):
+                self._open.discard(key)
+                why = "the rule was removed" if rule is None else "the rule no longer covers this area"
+                actions.append(AlertResolved(key[0], key[1], why, now_us))
+        self._pending = {k: since for k, since in self._pending.items() if k[0] not in changed}
+        self._last = {k: last for k, last in self._last.items() if k[0] not in changed}
+        return actions
 
     def set_hierarchy(self, hierarchy: AreaHierarchy) -> None:
         self._hierarchy = hierarchy
@@ -118,3 +135,10 @@ class AlertEvaluator:
             del self._pending[key]
             self._open.add(key)
             actions.append(AlertOpened(rule, key[1], frame.value, rule.describe(frame), now_us))
+
+
+def _by_kpi_window(rules: Iterable[AlertRule]) -> dict[tuple[str, str], list[AlertRule]]:
+    indexed: dict[tuple[str, str], list[AlertRule]] = {}
+    for rule in rules:
+        indexed.setdefault((rule.kpi, rule.window), []).append(rule)
+    return indexed

@@ -36,6 +36,12 @@ class AlertJudge:
         self._history.offer_alerts(orphans)  # alerts of rules taken out of the rules file
         self._restored = True
 
+    def replace_rules(self, rules: Sequence[AlertRule], now_us: int) -> None:
+        """The rulebook changed: alerts that no rule keeps any more resolve at once."""
+        resolved = self._evaluator.replace_rules(rules, now_us)
+        if resolved:
+            self._history.offer_alerts(resolved)
+
     def judge(
         self, frames: list[KpiFrame], monotonic_now: float, now_us: int, last_event_us: LastEvent
     ) -> list[AlertAction]:

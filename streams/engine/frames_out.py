@@ -54,6 +54,12 @@ class FrameBuilder:
         self._published.clear()
         self._published_keys.clear()
 
+    def replace_targets(self, targets: Targets) -> None:
+        """A new rulebook: its targets from now on, and every value is news again (so that the alert
+        rules judge them all afresh), in the same epoch."""
+        self._targets = targets
+        self._published.clear()
+
     def snapshot_rows(self) -> list[SnapshotRow]:
         """Every value published in this epoch as it stands (kpi, area, window, value, num, den, target)."""
         return [(*key, *signature) for key, signature in self._published.items()]

@@ -25,6 +25,7 @@ from streams.dead_letters import DeadLetterCount, count_dead_letters
 from streams.engine.metrics import EngineMetrics
 from streams.history import PublisherRegistry, read_publishers
 from streams.records import MICROS, from_micros
+from streams.rulebook import Rulebook, RulebookWatch
 from streams.windows import MINUTE_US
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class HistoryWriter:
         interval_seconds: float = 10.0,
         snapshot_retention_days: float = 90,
         publishers_refresh_seconds: float = 60,
+        rulebook: RulebookWatch | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._connect = connect
@@ -102,6 +104,8 @@ class HistoryWriter:
         self._next_publishers = 0.0
         self._publishers: PublisherRegistry | None = None
         self._dead_letters: dict[str, DeadLetterCount] | None = None
+        self._rulebook_watch = rulebook
+        self._rulebook: Rulebook | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -149,6 +153,12 @@ class HistoryWriter:
         with self._lock:
             counts, self._dead_letters = self._dead_letters, None
             return counts
+
+    def take_rulebook(self) -> Rulebook | None:
+        """The targets and alert rules, if an admin changed them since the last call."""
+        with self._lock:
+            rulebook, self._rulebook = self._rulebook, None
+            return rulebook
 
     def pending_minutes(self) -> int:
         with self._lock:
@@ -206,6 +216,14 @@ class HistoryWriter:
         dead_letters = count_dead_letters(conn, int(self._clock() * MICROS))
         with self._lock:
             self._dead_letters = dead_letters
+        if self._rulebook_watch is not None:
+            rulebook = self._rulebook_watch.poll(conn)
+            if rulebook is not None:
+                log.info(
+                    "the rulebook changed: %d targets, %d alert rules", len(rulebook.targets.all()), len(rulebook.rules)
+                )
+                with self._lock:
+                    self._rulebook = rulebook
         if now >= self._next_publishers:
             publishers = read_publishers(conn)
             with self._lock:

@@ -250,9 +250,10 @@ class KpiEngine:
 
         return slow_turn
 
-    def _refresh_publishers(self) -> None:
-        """Publishers registered, enabled or disabled since the rebuild, and dead letters per window, as
-        the history thread read them (the engine thread never waits on the database for these)."""
+    def _take_from_history(self) -> None:
+        """Publishers registered, enabled or disabled since the rebuild, dead letters per window and the
+        rulebook if an admin changed it, as the history thread read them (the engine thread never
+        waits on the database for these)."""
         assert self._state is not None
         if self.history is None:
             return
@@ -265,11 +266,17 @@ class KpiEngine:
         dead_letters = self.history.take_dead_letters()
         if dead_letters is not None:
             self._state.dead_letters.update(dead_letters)
+        rulebook = self.history.take_rulebook()
+        if rulebook is not None:
+            self._builder.replace_targets(rulebook.targets)
+            self._state.mark_all_dirty()
+            if self._alerts is not None:
+                self._alerts.replace_rules(rulebook.rules, self._now_us())
 
     def _tick(self) -> None:
         assert self._state is not None
         now = time.monotonic()
-        self._refresh_publishers()
+        self._take_from_history()
         self._state.advance(self._now_us())
         if now < self._next_flush:
             return

@@ -90,6 +90,34 @@ def test_restored_alerts_resolve_without_opening_twice() -> None:
     assert [type(a) for a in evaluator.observe([frame("24615", 90)], at(32))] == [AlertResolved]
 
 
+def test_new_rules_resolve_what_no_rule_keeps_and_judge_afresh() -> None:
+    evaluator = AlertEvaluator([COVERAGE_DROP], HIERARCHY)
+    evaluator.observe([frame("24615", 40), frame("24611", 40), frame("24667", 40)], at(0))
+    assert {a.area for a in evaluator.tick(at(10))} == {"24611", "24615", "24667"}
+    evaluator.observe([frame("24615", 45)], at(11))  # 24615 still below 50: stays open below
+    narrowed = COVERAGE_DROP.model_copy(update={"areas": ("24615", "24667"), "below": 30})
+    resolved = evaluator.replace_rules([narrowed], at(12))
+    assert resolved == [AlertResolved("coverage-drop", "24611", "the rule no longer covers this area", at(12))]
+    # The engine publishes every value again: 24615 at 40 no longer breaks the rule (below 30).
+    cleared = evaluator.observe([frame("24615", 40), frame("24667", 20)], at(13))
+    assert cleared == [AlertResolved("coverage-drop", "24615", "coverage.usable_share (1h) is 40", at(13))]
+    assert evaluator.replace_rules([narrowed], at(14)) == []  # the same rule again changes nothing
+    gone = evaluator.replace_rules([], at(15))
+    assert gone == [AlertResolved("coverage-drop", "24667", "the rule was removed", at(15))]
+    assert evaluator.observe([frame("24667", 10)], at(16)) == []
+    assert evaluator.tick(at(60)) == []
+
+
+def test_a_changed_rule_counts_its_for_duration_afresh() -> None:
+    evaluator = AlertEvaluator([COVERAGE_DROP], HIERARCHY)
+    evaluator.observe([frame("24615", 40)], at(0))
+    evaluator.replace_rules([COVERAGE_DROP.model_copy(update={"for_seconds": 300})], at(8))
+    assert evaluator.tick(at(12)) == []  # the old condition's start is forgotten
+    evaluator.observe([frame("24615", 40)], at(12))
+    assert evaluator.tick(at(16)) == []
+    assert [(type(a), a.area) for a in evaluator.tick(at(17))] == [(AlertOpened, "24615")]
+
+
 def test_the_shipped_rules_load_and_bad_rules_are_refused(tmp_path: Path) -> None:
     rules = load_rules(DEFAULT_RULES_FILE, [k.id for k in CATALOG.kpis])
     assert {r.id for r in rules} >= {"coverage-drop", "cashless-below-target", "coverage-probes-silent"}

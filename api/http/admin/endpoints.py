@@ -1,4 +1,4 @@
-"""API keys (admin) and the targets and alert rules in force (read)."""
+"""API keys: list, create (the key is shown once), revoke; scope admin."""
 
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ from api.http.auth.keys import ApiKey, ApiKeyRepository, KeyNameTaken, Scope
 from api.http.db import database
 from api.http.errors import ERROR_RESPONSES, BadRequest, NotFound
 from api.http.state import AppState, app_state
-from streams.alerts.rules import DEFAULT_RULES_FILE, AlertRule, load_rules
-from streams.catalog import CATALOG
-from streams.targets import DEFAULT_TARGETS_FILE, Target, Targets
 
 router = APIRouter(tags=["administration"], responses=ERROR_RESPONSES)
 State = Annotated[AppState, Depends(app_state)]
@@ -62,14 +59,3 @@ def revoke_key(name: str, key: Admin, state: State) -> None:
     with database(state) as conn:
         if not ApiKeyRepository(conn).revoke(name):
             raise NotFound(f"no active API key named {name}")
-
-
-@router.get("/api/v1/targets", response_model=list[Target], summary="Every target (read)")
-def targets(key: Annotated[ApiKey, Depends(require(Scope.READ))], state: State) -> list[Target]:
-    path = state.settings.streams_targets_file or DEFAULT_TARGETS_FILE
-    return Targets.load(path, (k.id for k in CATALOG.kpis)).all()
-
-
-@router.get("/api/v1/alert-rules", response_model=list[AlertRule], summary="The alert rules in force (read)")
-def alert_rules(key: Annotated[ApiKey, Depends(require(Scope.READ))], state: State) -> list[AlertRule]:
-    return load_rules(state.settings.streams_alert_rules_file or DEFAULT_RULES_FILE, (k.id for k in CATALOG.kpis))

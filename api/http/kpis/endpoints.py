@@ -18,7 +18,7 @@ from deploy.redis_names import KPI_CURRENT, KPI_EPOCH
 from streams.catalog import CATALOG, Gauge
 from streams.frames import KpiFrame
 from streams.live import GAUGE_WINDOW
-from streams.targets import DEFAULT_TARGETS_FILE, Targets
+from streams.rulebook import read_rulebook
 from streams.windows import LOCAL_TIMEZONE, WINDOWS_BY_NAME
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"], responses=ERROR_RESPONSES)
@@ -27,14 +27,10 @@ ReadKey = Annotated[ApiKey, Depends(require(Scope.READ))]
 State = Annotated[AppState, Depends(app_state)]
 
 
-def _targets(state: AppState) -> Targets:
-    path = state.settings.streams_targets_file or DEFAULT_TARGETS_FILE
-    return Targets.load(path, (k.id for k in CATALOG.kpis))
-
-
 @router.get("", response_model=list[CatalogEntry], summary="The KPI catalog")
 def catalog(key: ReadKey, state: State) -> list[CatalogEntry]:
-    targets = _targets(state)
+    with database(state) as conn:
+        targets = read_rulebook(conn, (k.id for k in CATALOG.kpis)).targets
     today = datetime.now(LOCAL_TIMEZONE).date()
     entries = []
     for kpi in CATALOG.kpis:

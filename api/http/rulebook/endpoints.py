@@ -1,0 +1,102 @@
+"""Targets and alert rules: everyone may read them, admins create and update them.
+
+The KPI engine takes a change within `IOC_STREAMS_HISTORY_SECONDS` (it polls the rulebook's
+version): new targets show on the next frames, and every value is judged again by the new rules.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from api.http.auth.dependencies import require
+from api.http.auth.keys import ApiKey, Scope
+from api.http.db import database
+from api.http.errors import ERROR_RESPONSES, BadRequest, Conflict, ErrorResponse, NotFound
+from api.http.state import AppState, app_state
+from streams.alerts.rules import AlertRule
+from streams.catalog import CATALOG
+from streams.rulebook import AlertRuleRepository, RuleExists, TargetExists, TargetRepository, UnknownKpi
+from streams.targets import Target
+
+router = APIRouter(
+    tags=["targets and alert rules"],
+    responses={**ERROR_RESPONSES, 409: {"model": ErrorResponse, "description": "It exists already"}},
+)
+State = Annotated[AppState, Depends(app_state)]
+Reader = Annotated[ApiKey, Depends(require(Scope.READ))]
+Admin = Annotated[ApiKey, Depends(require(Scope.ADMIN))]
+_KPIS = [k.id for k in CATALOG.kpis]
+
+
+class StoredTargetOut(Target):
+    id: int
+
+
+def _out(target_id: int, target: Target) -> StoredTargetOut:
+    return StoredTargetOut(id=target_id, **target.model_dump())
+
+
+@router.get("/api/v1/targets", response_model=list[StoredTargetOut], summary="Every target (read)")
+def targets(key: Reader, state: State) -> list[StoredTargetOut]:
+    with database(state) as conn:
+        return [_out(t.id, t.target) for t in TargetRepository(conn, _KPIS).list()]
+
+
+@router.post("/api/v1/targets", response_model=StoredTargetOut, status_code=201, summary="Add a target (admin)")
+def create_target(body: Target, key: Admin, state: State) -> StoredTargetOut:
+    with database(state) as conn:
+        try:
+            target_id = TargetRepository(conn, _KPIS).create(body)
+        except UnknownKpi as exc:
+            raise BadRequest(str(exc)) from None
+        except TargetExists as exc:
+            raise Conflict(str(exc)) from None
+    return _out(target_id, body)
+
+
+@router.put("/api/v1/targets/{target_id}", response_model=StoredTargetOut, summary="Replace a target (admin)")
+def update_target(target_id: int, body: Target, key: Admin, state: State) -> StoredTargetOut:
+    with database(state) as conn:
+        try:
+            found = TargetRepository(conn, _KPIS).update(target_id, body)
+        except UnknownKpi as exc:
+            raise BadRequest(str(exc)) from None
+        except TargetExists as exc:
+            raise Conflict(str(exc)) from None
+    if not found:
+        raise NotFound(f"no target with id {target_id}")
+    return _out(target_id, body)
+
+
+@router.get("/api/v1/alert-rules", response_model=list[AlertRule], summary="Every alert rule (read)")
+def alert_rules(key: Reader, state: State) -> list[AlertRule]:
+    with database(state) as conn:
+        return AlertRuleRepository(conn, _KPIS).list()
+
+
+@router.post("/api/v1/alert-rules", response_model=AlertRule, status_code=201, summary="Add an alert rule (admin)")
+def create_alert_rule(body: AlertRule, key: Admin, state: State) -> AlertRule:
+    with database(state) as conn:
+        try:
+            AlertRuleRepository(conn, _KPIS).create(body)
+        except UnknownKpi as exc:
+            raise BadRequest(str(exc)) from None
+        except RuleExists as exc:
+            raise Conflict(str(exc)) from None
+    return body
+
+
+@router.put("/api/v1/alert-rules/{rule_id}", response_model=AlertRule, summary="Replace an alert rule (admin)")
+def update_alert_rule(rule_id: str, body: AlertRule, key: Admin, state: State) -> AlertRule:
+    if body.id != rule_id:
+        raise BadRequest(f"the rule's id ({body.id}) must be the id in the path ({rule_id})")
+    with database(state) as conn:
+        try:
+            found = AlertRuleRepository(conn, _KPIS).update(body)
+        except UnknownKpi as exc:
+            raise BadRequest(str(exc)) from None
+    if not found:
+        raise NotFound(f"no alert rule with id {rule_id}")
+    return body
