@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
 
 class ErrorBody(BaseModel):
@@ -73,11 +75,34 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return error_json(400, "invalid_request", problems)
 
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        # What the framework refuses itself (a body that is not JSON, an unknown route or method),
+        # in the same shape as every other error.
+        assert isinstance(exc, HTTPException)
+        code = _CODES_BY_STATUS.get(exc.status_code, "http_error")
+        return error_json(exc.status_code, code, str(exc.detail), dict(exc.headers or {}) or None)
+
+    async def on_unstorable_value(request: Request, exc: Exception) -> JSONResponse:
+        # SQLSTATE class 22 (and psycopg's own refusal of NUL characters): a value in the request
+        # that the database cannot store or compare, such as a NUL character or an out-of-range number.
+        assert isinstance(exc, psycopg.DataError)
+        return error_json(400, "invalid_request", f"a value in the request cannot be used: {type(exc).__name__}")
+
     app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(psycopg.DataError, on_unstorable_value)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
+    app.add_exception_handler(HTTPException, on_http_error)
+
+
+_CODES_BY_STATUS = {
+    400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "too_large", 503: "unavailable",
+}  # fmt: skip
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in ((400, "Invalid request"), (401, "Missing or unknown API key"), (403, "Scope too low"))
 }
+NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorResponse, "description": "No such resource"}}
+CONFLICT: dict[int | str, dict[str, object]] = {409: {"model": ErrorResponse, "description": "It exists already"}}

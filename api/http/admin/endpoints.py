@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, ApiKeyRepository, KeyNameTaken, Scope
 from api.http.db import database
-from api.http.errors import ERROR_RESPONSES, BadRequest, NotFound
+from api.http.errors import ERROR_RESPONSES, NOT_FOUND, BadRequest, NotFound
 from api.http.state import AppState, app_state
 
 router = APIRouter(tags=["administration"], responses=ERROR_RESPONSES)
@@ -54,7 +54,7 @@ def create_key(body: NewKeyIn, key: Admin, state: State) -> NewKeyOut:
     return NewKeyOut(name=body.name, scope=body.scope, key=secret)
 
 
-@router.post("/api/v1/apikeys/{name}/revoke", status_code=204, summary="Revoke an API key (admin)")
+@router.post("/api/v1/apikeys/{name}/revoke", status_code=204, summary="Revoke an API key (admin)", responses=NOT_FOUND)
 def revoke_key(name: str, key: Admin, state: State) -> None:
     with database(state) as conn:
         if not ApiKeyRepository(conn).revoke(name):

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
-from api.http.errors import ERROR_RESPONSES, NotFound
+from api.http.errors import ERROR_RESPONSES, NOT_FOUND, NotFound
 from api.http.state import AppState, app_state
 from streams.alerts.store import AlertNotFound, AlertStore
 
@@ -51,7 +51,9 @@ def alerts(
     return [AlertOut.model_validate(a, from_attributes=True) for a in found]
 
 
-@router.get("/{alert_id}/history", response_model=list[HistoryEntry], summary="An alert's lifecycle")
+@router.get(
+    "/{alert_id}/history", response_model=list[HistoryEntry], summary="An alert's lifecycle", responses=NOT_FOUND
+)
 def history(alert_id: int, key: Annotated[ApiKey, Depends(require(Scope.READ))], state: State) -> list[HistoryEntry]:
     with database(state) as conn:
         entries = AlertStore(conn).history(alert_id)
@@ -60,7 +62,9 @@ def history(alert_id: int, key: Annotated[ApiKey, Depends(require(Scope.READ))],
     return [HistoryEntry(at=at, state=s, actor=actor, detail=detail) for at, s, actor, detail in entries]
 
 
-@router.post("/{alert_id}/ack", status_code=204, summary="Acknowledge an open alert (scope operate)")
+@router.post(
+    "/{alert_id}/ack", status_code=204, summary="Acknowledge an open alert (scope operate)", responses=NOT_FOUND
+)
 def acknowledge(alert_id: int, key: Annotated[ApiKey, Depends(require(Scope.OPERATE))], state: State) -> None:
     with database(state) as conn:
         try:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
-from api.http.errors import ERROR_RESPONSES, NotFound
+from api.http.errors import ERROR_RESPONSES, NOT_FOUND, NotFound
 from api.http.state import AppState, app_state
 from api.replays import DeadLetterReplayer
 from ingest.dead_letters import DeadLetterNotFound, DeadLetterRepository
@@ -56,7 +56,12 @@ def dead_letters(
     return [DeadLetterOut.model_validate(d, from_attributes=True) for d in found]
 
 
-@router.post("/{dead_letter_id}/replay", response_model=ReplayOut, summary="Validate and store again (scope operate)")
+@router.post(
+    "/{dead_letter_id}/replay",
+    response_model=ReplayOut,
+    summary="Validate and store again (scope operate)",
+    responses=NOT_FOUND,
+)
 def replay(dead_letter_id: int, key: Annotated[ApiKey, Depends(require(Scope.OPERATE))], state: State) -> ReplayOut:
     with database(state) as conn:
         replayer = DeadLetterReplayer(conn, state.settings)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
-from api.http.errors import ERROR_RESPONSES, BadRequest, NotFound
+from api.http.errors import ERROR_RESPONSES, NOT_FOUND, BadRequest, NotFound
 from api.http.state import AppState, app_state
 from deploy.stack.broker_accounts import MosquittoAccounts
 from deploy.stack.manager import LocalStack
@@ -103,7 +103,12 @@ def register(
     )
 
 
-@router.post("/{publisher_id}/disable", response_model=PublisherOut, summary="Revoke a publisher (scope admin)")
+@router.post(
+    "/{publisher_id}/disable",
+    response_model=PublisherOut,
+    summary="Revoke a publisher (scope admin)",
+    responses=NOT_FOUND,
+)
 def disable(publisher_id: str, key: Annotated[ApiKey, Depends(require(Scope.ADMIN))], state: State) -> PublisherOut:
     with database(state) as conn:
         try:

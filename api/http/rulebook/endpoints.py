@@ -13,17 +13,14 @@ from fastapi import APIRouter, Depends
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
-from api.http.errors import ERROR_RESPONSES, BadRequest, Conflict, ErrorResponse, NotFound
+from api.http.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, BadRequest, Conflict, NotFound
 from api.http.state import AppState, app_state
 from streams.alerts.rules import AlertRule
 from streams.catalog import CATALOG
 from streams.rulebook import AlertRuleRepository, RuleExists, TargetExists, TargetRepository, UnknownKpi
 from streams.targets import Target
 
-router = APIRouter(
-    tags=["targets and alert rules"],
-    responses={**ERROR_RESPONSES, 409: {"model": ErrorResponse, "description": "It exists already"}},
-)
+router = APIRouter(tags=["targets and alert rules"], responses=ERROR_RESPONSES)
 State = Annotated[AppState, Depends(app_state)]
 Reader = Annotated[ApiKey, Depends(require(Scope.READ))]
 Admin = Annotated[ApiKey, Depends(require(Scope.ADMIN))]
@@ -44,7 +41,13 @@ def targets(key: Reader, state: State) -> list[StoredTargetOut]:
         return [_out(t.id, t.target) for t in TargetRepository(conn, _KPIS).list()]
 
 
-@router.post("/api/v1/targets", response_model=StoredTargetOut, status_code=201, summary="Add a target (admin)")
+@router.post(
+    "/api/v1/targets",
+    response_model=StoredTargetOut,
+    status_code=201,
+    summary="Add a target (admin)",
+    responses=CONFLICT,
+)
 def create_target(body: Target, key: Admin, state: State) -> StoredTargetOut:
     with database(state) as conn:
         try:
@@ -56,7 +59,12 @@ def create_target(body: Target, key: Admin, state: State) -> StoredTargetOut:
     return _out(target_id, body)
 
 
-@router.put("/api/v1/targets/{target_id}", response_model=StoredTargetOut, summary="Replace a target (admin)")
+@router.put(
+    "/api/v1/targets/{target_id}",
+    response_model=StoredTargetOut,
+    summary="Replace a target (admin)",
+    responses=NOT_FOUND | CONFLICT,
+)
 def update_target(target_id: int, body: Target, key: Admin, state: State) -> StoredTargetOut:
     with database(state) as conn:
         try:
@@ -76,7 +84,13 @@ def alert_rules(key: Reader, state: State) -> list[AlertRule]:
         return AlertRuleRepository(conn, _KPIS).list()
 
 
-@router.post("/api/v1/alert-rules", response_model=AlertRule, status_code=201, summary="Add an alert rule (admin)")
+@router.post(
+    "/api/v1/alert-rules",
+    response_model=AlertRule,
+    status_code=201,
+    summary="Add an alert rule (admin)",
+    responses=CONFLICT,
+)
 def create_alert_rule(body: AlertRule, key: Admin, state: State) -> AlertRule:
     with database(state) as conn:
         try:
@@ -88,7 +102,12 @@ def create_alert_rule(body: AlertRule, key: Admin, state: State) -> AlertRule:
     return body
 
 
-@router.put("/api/v1/alert-rules/{rule_id}", response_model=AlertRule, summary="Replace an alert rule (admin)")
+@router.put(
+    "/api/v1/alert-rules/{rule_id}",
+    response_model=AlertRule,
+    summary="Replace an alert rule (admin)",
+    responses=NOT_FOUND,
+)
 def update_alert_rule(rule_id: str, body: AlertRule, key: Admin, state: State) -> AlertRule:
     if body.id != rule_id:
         raise BadRequest(f"the rule's id ({body.id}) must be the id in the path ({rule_id})")
