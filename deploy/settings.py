@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"  # where `ioc api` listens; put a TLS reverse proxy in front in production
     # Pages allowed to open the live websockets (the Origin header; JSON list in the environment).
     api_allowed_origins: list[str] = ["http://127.0.0.1:58080", "http://localhost:58080"]
+    # Kernel send buffer of each client connection (bytes; 0: the kernel's autotuning, up to 4 MB).
+    # Small enough that a live client which stops reading shows as lagging within a few hundred
+    # frames, and that 500 walls cannot pin gigabytes of kernel memory.
+    api_send_buffer_bytes: int = Field(default=131_072, ge=0)
 
     # Connections. Empty means "the local stack in `home`" (resolved by deploy.stack.local_settings).
     database_url: SecretStr | None = None

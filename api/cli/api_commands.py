@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from typing import Any
 
@@ -30,9 +31,28 @@ def register(commands: Any) -> None:
 
 def run_api(args: argparse.Namespace, settings: Settings) -> int:
     settings = with_connections(settings)
+    # No permessage-deflate: it would compress every delta once per client (the frames are encoded
+    # once for all of them), costing more CPU than a control room's network saves.
+    config = uvicorn.Config(
+        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info",
+        ws_per_message_deflate=False,
+    )  # fmt: skip
     # uvicorn turns SIGTERM into a graceful shutdown: requests in flight finish, the lifespan closes.
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info")
+    uvicorn.Server(config).run(sockets=[_listening_socket(settings)])
     return 0
+
+
+def _listening_socket(settings: Settings) -> socket.socket:
+    """The API's socket, bound by us: accepted connections inherit its send buffer size (Linux)."""
+    family = socket.AF_INET6 if ":" in settings.api_host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if settings.api_send_buffer_bytes:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, settings.api_send_buffer_bytes)
+    sock.bind((settings.api_host, settings.api_port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def run_keys(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,9 +18,9 @@ from pydantic import BaseModel
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.errors import ERROR_RESPONSES, Unavailable
-from api.http.live.hub import Selection, Subscriber
+from api.http.live.hub import LiveFrame, Selection, Subscriber
 from api.http.live.replay import missed_frames
-from api.http.live.session import chosen, open_session, until_disconnected, wait_for_work
+from api.http.live.session import chosen, open_session, wait_for_work, watch_disconnect
 from api.http.live.tickets import TICKET_SECONDS, issue_ticket
 from api.http.state import AppState, app_state
 from deploy.redis_names import KPI_CURRENT, KPI_EPOCH
@@ -71,32 +71,32 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
     state.metrics.live_clients.inc()
     # The client's side of the socket is read all along, so that a client that goes away is
     # noticed at once, not at the next frame or heartbeat.
-    gone = asyncio.create_task(until_disconnected(websocket))
+    gone = watch_disconnect(websocket, subscriber.wake)
     try:
         resumed = None if since is None else await asyncio.to_thread(missed_frames, state.redis, *since)
         if resumed is None:
             epoch, last_seq = await _send_snapshot(websocket, state, selection)
         else:
             epoch, last_seq = since[0], resumed[-1].seq if resumed else since[1]  # type: ignore[index]
-            selected = [_frame_json(f) for f in resumed if selection.wants(f)]
-            await websocket.send_json({"type": "resumed", "epoch": epoch, "seq": last_seq, "frames": selected})
+            selected = [f.encode() for f in resumed if selection.wants(f)]
+            await _send_frames(websocket, "resumed", selected, epoch=epoch, seq=last_seq)
         while True:
             if not await wait_for_work(websocket, subscriber.wake, gone):
                 return
-            frames = []
+            frames: list[LiveFrame] = []
             while not subscriber.queue.empty():
                 frames.append(subscriber.queue.get_nowait())
-            if subscriber.lagging or any(f.epoch != epoch for f in frames):
+            if subscriber.lagging or any(f.frame.epoch != epoch for f in frames):
                 # Behind, or the engine started a new epoch: the latest value per key, afresh.
                 if subscriber.lagging:
-                    await websocket.send_json({"type": "lagging"})
+                    await websocket.send_text('{"type":"lagging"}')
                 subscriber.lagging = False
                 epoch, last_seq = await _send_snapshot(websocket, state, selection)
                 continue
-            fresh = [f for f in frames if f.seq > last_seq]  # the snapshot may already hold some
+            fresh = [f for f in frames if f.frame.seq > last_seq]  # the snapshot may already hold some
             if fresh:
-                last_seq = fresh[-1].seq
-                await websocket.send_json({"type": "delta", "frames": [_frame_json(f) for f in fresh]})
+                last_seq = fresh[-1].frame.seq
+                await _send_frames(websocket, "delta", [f.text for f in fresh])
     finally:
         gone.cancel()
         state.hub.remove(subscriber)
@@ -107,10 +107,14 @@ async def _send_snapshot(websocket: WebSocket, state: AppState, selection: Selec
     epoch, stored = await asyncio.to_thread(_read_current, state)
     frames = sorted((f for f in map(KpiFrame.decode, stored.values()) if selection.wants(f)), key=lambda f: f.seq)
     seq = max((f.seq for f in frames), default=0)
-    await websocket.send_json(
-        {"type": "snapshot", "epoch": epoch, "seq": seq, "frames": [_frame_json(f) for f in frames]}
-    )
+    await _send_frames(websocket, "snapshot", [f.encode() for f in frames], epoch=epoch, seq=seq)
     return epoch, seq
+
+
+async def _send_frames(websocket: WebSocket, kind: str, frames: list[str], **fields: object) -> None:
+    """A message with frames already encoded: a delta to many clients costs one encoding per frame."""
+    head = json.dumps({"type": kind, **fields})[:-1]
+    await websocket.send_text(f'{head}, "frames": [{",".join(frames)}]}}')
 
 
 def _read_current(state: AppState) -> tuple[str | None, dict[bytes, bytes]]:
@@ -119,7 +123,3 @@ def _read_current(state: AppState) -> tuple[str | None, dict[bytes, bytes]]:
         pipe.hgetall(KPI_CURRENT)
         epoch, stored = pipe.execute()
     return (None if epoch is None else epoch.decode()), stored
-
-
-def _frame_json(frame: KpiFrame) -> dict[str, object]:
-    return json.loads(frame.encode())  # type: ignore[no-any-return]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from api.http.live.events_tail import EventFilter, TailSubscriber
-from api.http.live.session import chosen, open_session, until_disconnected, wait_for_work
+from api.http.live.session import chosen, open_session, wait_for_work, watch_disconnect
 from api.http.state import AppState
 
 router = APIRouter(tags=["live"])
@@ -26,7 +24,7 @@ async def events_socket(websocket: WebSocket) -> None:
         max_per_second=max(1, min(MAX_PER_SECOND, rate if isinstance(rate, int) else 50)),
     )
     state.tail.add(subscriber)
-    gone = asyncio.create_task(until_disconnected(websocket))
+    gone = watch_disconnect(websocket, subscriber.wake)
     try:
         await websocket.send_json({"type": "subscribed", "max_per_second": subscriber.max_per_second})
         while True:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import redis.asyncio as aioredis
 
@@ -38,18 +39,23 @@ class Selection:
         )
 
 
+class LiveFrame(NamedTuple):
+    frame: KpiFrame
+    text: str  # its JSON, encoded once for every client that wants it
+
+
 @dataclass(eq=False)
 class Subscriber:
     selection: Selection
-    queue: asyncio.Queue[KpiFrame] = field(default_factory=lambda: asyncio.Queue(QUEUE_FRAMES))
+    queue: asyncio.Queue[LiveFrame] = field(default_factory=lambda: asyncio.Queue(QUEUE_FRAMES))
     lagging: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def offer(self, frame: KpiFrame) -> None:
-        if self.lagging or not self.selection.wants(frame):
+    def offer(self, live: LiveFrame) -> None:
+        if self.lagging or not self.selection.wants(live.frame):
             return
         try:
-            self.queue.put_nowait(frame)
+            self.queue.put_nowait(live)
         except asyncio.QueueFull:
             self.lagging = True  # its sender will resynchronise it with a snapshot
             self.queue = asyncio.Queue(QUEUE_FRAMES)
@@ -86,9 +92,11 @@ class FrameHub:
                 async for message in pubsub.listen():
                     if message["type"] != "message":
                         continue
+                    subscribers = list(self._subscribers)
                     for frame in decode_batch(message["data"]):
-                        for subscriber in list(self._subscribers):
-                            subscriber.offer(frame)
+                        live = LiveFrame(frame, frame.encode())
+                        for subscriber in subscribers:
+                            subscriber.offer(live)
             except aioredis.RedisError as exc:
                 log.warning("live frames: Redis unavailable (%s); clients will resynchronise", type(exc).__name__)
                 for subscriber in list(self._subscribers):

@@ -43,29 +43,36 @@ async def open_session(websocket: WebSocket, state: AppState) -> dict[str, Any] 
     return request
 
 
-async def until_disconnected(websocket: WebSocket) -> None:
-    """Returns when the client closes; what it sends meanwhile (e.g. its heartbeats) is read and dropped."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
+def watch_disconnect(websocket: WebSocket, wake: asyncio.Event) -> asyncio.Task[None]:
+    """A task that ends when the client closes, reading (and dropping) what it sends meanwhile, such
+    as its heartbeats; it sets `wake` as it ends, so that a sender waiting for work notices at once."""
+
+    async def until_disconnected() -> None:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+    gone = asyncio.create_task(until_disconnected())
+    gone.add_done_callback(lambda _: wake.set())
+    return gone
 
 
 async def wait_for_work(websocket: WebSocket, wake: asyncio.Event, gone: asyncio.Task[None]) -> bool:
     """True once `wake` is set (and cleared again); False when the client has gone. While idle, a
-    heartbeat goes out every HEARTBEAT_SECONDS."""
+    heartbeat goes out every HEARTBEAT_SECONDS. (No task per call: this runs for every client at
+    every flush.)"""
     while True:
-        woken = asyncio.create_task(wake.wait())
-        done, _ = await asyncio.wait({woken, gone}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-        if gone in done:
-            woken.cancel()
-            return False
-        if not done:
-            woken.cancel()
+        try:
+            async with asyncio.timeout(HEARTBEAT_SECONDS):
+                await wake.wait()
+        except TimeoutError:
+            if gone.done():
+                return False
             await websocket.send_json({"type": "heartbeat"})
             continue
         wake.clear()
-        return True
+        return not gone.done()
 
 
 def chosen(request: dict[str, Any], name: str) -> frozenset[str]:
