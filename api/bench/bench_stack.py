@@ -69,12 +69,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_healthy(port: int, timeout_seconds: float) -> None:
-    """Until the process (ingest or streams) reports itself healthy: ingest has subscribed by then,
-    the engine has finished its first rebuild."""
+def wait_healthy(port: int, timeout_seconds: float, path: str = "/health") -> None:
+    """Until the process (ingest, streams or the API) reports itself healthy: ingest has subscribed
+    by then, the engine has finished its first rebuild, the API reaches all its dependencies."""
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
-        if is_healthy(port):
+        if is_healthy(port, path=path):
             return
         time.sleep(0.1)
     raise BenchSetupError(f"the process with health port {port} did not become ready")

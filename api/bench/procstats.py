@@ -19,3 +19,18 @@ def peak_rss_bytes(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+class CpuWatch:
+    """CPU seconds a process uses between `start()` and `stop()`."""
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self._at_start = 0.0
+        self.seconds = 0.0
+
+    def start(self) -> None:
+        self._at_start = cpu_seconds(self._pid)
+
+    def stop(self) -> None:
+        self.seconds = cpu_seconds(self._pid) - self._at_start

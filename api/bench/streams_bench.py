@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +29,7 @@ import redis
 
 from api.bench import bench_stack, procstats
 from api.bench.feeders import PublisherFeeder
+from api.bench.procstats import CpuWatch
 from api.bench.workload import EventFactory, bench_publishers, templates
 from deploy.redis_names import KPI_CURRENT
 from deploy.stack.manager import LocalStack
@@ -36,7 +39,7 @@ _PUBLISHER_SETTLE_SECONDS = 2.0
 # Watched frame keys (as in frame_watch) and the events whose latency each one measures.
 _SUCCEEDED_PAYMENTS = "SELECT occurred_at FROM payment_transactions WHERE outcome = 'succeeded'"
 _SAMPLES = "SELECT occurred_at FROM coverage_samples"
-_FAST = {"payments.tx_count|67|5m": _SUCCEEDED_PAYMENTS, "coverage.usable_share|67|5m": _SAMPLES}
+FAST_KEYS = {"payments.tx_count|67|5m": _SUCCEEDED_PAYMENTS, "coverage.usable_share|67|5m": _SAMPLES}
 _SLOW = {"payments.tx_count|67|today": _SUCCEEDED_PAYMENTS}
 _CAUGHT_UP = (
     "SELECT (SELECT count(*) FROM payment_transactions WHERE outcome = 'succeeded'),"
@@ -77,6 +80,19 @@ class StreamsPhase:
     frames_per_second: float
 
 
+@dataclass(frozen=True)
+class Load:
+    published: int
+    stored: int
+    started: float  # monotonic: the first event handed over …
+    handed_over: float  # … the last one …
+    caught_up: float  # … and the engine's province numbers equal to the database's
+
+    @property
+    def elapsed(self) -> float:
+        return self.caught_up - self.started
+
+
 class FrameWatcher:
     """`api.bench.frame_watch` in a subprocess: subscribed on start, its records after `stop()`."""
 
@@ -87,7 +103,7 @@ class FrameWatcher:
         )  # fmt: skip
         assert self._process.stdout is not None
         self._process.stdout.readline()  # "subscribed"
-        self.seen: dict[str, list[tuple[float, int]]] = {key: [] for key in (*_FAST, *_SLOW)}
+        self.seen: dict[str, list[tuple[float, int]]] = {key: [] for key in (*FAST_KEYS, *_SLOW)}
         self.frames = 0
 
     def stop(self) -> None:
@@ -106,92 +122,106 @@ class StreamsBench:
         self._config = config
         self._publishers = bench_publishers(config.publishers, prefix="kpi")
         self._ingest_accounts = [f"bench-ingest-{i + 1}" for i in range(config.ingest_workers)]
-        self._bench = bench_stack.prepare(stack, self._publishers, self._ingest_accounts)
-        self._factory = EventFactory(self._bench.area_codes, config.seed)
+        self.bench = bench_stack.prepare(stack, self._publishers, self._ingest_accounts)
+        self._factory = EventFactory(self.bench.area_codes, config.seed)
 
     def run(self) -> list[StreamsPhase]:
         c = self._config
         return [self.phase(c.rate, c.seconds), self.phase(c.high_rate, c.high_seconds)]
 
     def phase(self, rate: float, seconds: float) -> StreamsPhase:
-        self._bench.reset_tables()
-        redis_url = self._bench.stack.redis.url()
-        redis.Redis.from_url(redis_url).flushdb()
+        with self.chain() as (engine, engine_port):
+            watcher = FrameWatcher(self.bench.stack.redis.url())
+            try:
+                cpu = CpuWatch(engine.pid)
+                load = self.feed(rate, seconds, at_start=cpu.start)
+                cpu.stop()
+                rss = procstats.peak_rss_bytes(engine.pid) / 2**20
+                applied = int(_metric(engine_port, "ioc_streams_events_applied_total"))
+                rebuilds = int(_metric(engine_port, "ioc_streams_rebuilds_total")) - 1  # the first is the start
+            finally:
+                watcher.stop()
+        latencies = self.latencies(watcher.seen, FAST_KEYS)
+        today = self.latencies(watcher.seen, _SLOW)
+        commit_p50, commit_p99 = self._commit_latency()
+        return StreamsPhase(
+            offered_rate=rate, published=load.published, stored=load.stored, applied=applied,
+            latency_p50_ms=percentile(latencies, 0.5), latency_p99_ms=percentile(latencies, 0.99),
+            latency_max_ms=max(latencies, default=0.0), today_latency_p50_ms=percentile(today, 0.5),
+            today_latency_p99_ms=percentile(today, 0.99), commit_latency_p50_ms=commit_p50,
+            commit_latency_p99_ms=commit_p99, rebuilds=rebuilds,
+            catch_up_seconds=load.caught_up - load.handed_over,
+            engine_cpu_percent=100 * cpu.seconds / load.elapsed, engine_peak_rss_mb=rss,
+            frames_per_second=watcher.frames / load.elapsed,
+        )  # fmt: skip
+
+    @contextmanager
+    def chain(self) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+        """Fresh tables and Redis, then the ingest processes and the engine (its process and health
+        port) running until the block ends."""
+        self.bench.reset_tables()
+        redis.Redis.from_url(self.bench.stack.redis.url()).flushdb()
         group = f"bench-{int(time.time())}"
         for username in self._ingest_accounts:
-            self._bench.reset_session(username)
+            self.bench.reset_session(username)
         ingest = [self._spawn("ingest", u, group) for u in self._ingest_accounts]
         engine, engine_port = self._spawn_engine()
-        watcher = FrameWatcher(redis_url)
         try:
-            per_publisher = int(rate * seconds) // len(self._publishers)
-            feeders = [
-                PublisherFeeder(
-                    p, self._bench.passwords[p.id], self._bench.stack.settings.mqtt_port,
-                    templates(self._factory, p, per_publisher), rate / len(self._publishers),
-                )
-                for p in self._publishers
-            ]  # fmt: skip
-            published = per_publisher * len(feeders)
-            time.sleep(_PUBLISHER_SETTLE_SECONDS)
-            cpu_before = procstats.cpu_seconds(engine.pid)
-            started = time.monotonic()
-            for f in feeders:
-                f.start()
-            for f in feeders:
-                f.wait(900)
-            handed_over = time.monotonic()
-            stored = self._wait_caught_up(published, timeout_seconds=300)
-            caught_up = time.monotonic()
-            cpu = procstats.cpu_seconds(engine.pid) - cpu_before
-            rss = procstats.peak_rss_bytes(engine.pid) / 2**20
-            applied = int(_metric(engine_port, "ioc_streams_events_applied_total"))
-            rebuilds = int(_metric(engine_port, "ioc_streams_rebuilds_total")) - 1  # the first is the start
+            yield engine, engine_port
         finally:
-            watcher.stop()
             for process in [engine, *ingest]:
                 process.terminate()
             for process in [engine, *ingest]:
                 process.wait(60)
-        latencies = self._latencies(watcher, _FAST)
-        today = self._latencies(watcher, _SLOW)
-        commit_p50, commit_p99 = self._commit_latency()
-        return StreamsPhase(
-            offered_rate=rate, published=published, stored=stored, applied=applied,
-            latency_p50_ms=_percentile(latencies, 0.5), latency_p99_ms=_percentile(latencies, 0.99),
-            latency_max_ms=max(latencies, default=0.0), today_latency_p50_ms=_percentile(today, 0.5),
-            today_latency_p99_ms=_percentile(today, 0.99), commit_latency_p50_ms=commit_p50,
-            commit_latency_p99_ms=commit_p99, rebuilds=rebuilds,
-            catch_up_seconds=caught_up - handed_over,
-            engine_cpu_percent=100 * cpu / (caught_up - started), engine_peak_rss_mb=rss,
-            frames_per_second=watcher.frames / (caught_up - started),
-        )  # fmt: skip
 
-    def _environment(self) -> dict[str, str]:
+    def feed(self, rate: float, seconds: float, at_start: Callable[[], object] = lambda: None) -> Load:
+        """Publish `rate` events/s for `seconds` and wait until the engine has applied them all;
+        `at_start` is called just before the first event is handed over."""
+        per_publisher = int(rate * seconds) // len(self._publishers)
+        feeders = [
+            PublisherFeeder(
+                p, self.bench.passwords[p.id], self.bench.stack.settings.mqtt_port,
+                templates(self._factory, p, per_publisher), rate / len(self._publishers),
+            )
+            for p in self._publishers
+        ]  # fmt: skip
+        published = per_publisher * len(feeders)
+        time.sleep(_PUBLISHER_SETTLE_SECONDS)
+        at_start()
+        started = time.monotonic()
+        for f in feeders:
+            f.start()
+        for f in feeders:
+            f.wait(900)
+        handed_over = time.monotonic()
+        stored = self._wait_caught_up(published, timeout_seconds=300)
+        return Load(published, stored, started, handed_over, time.monotonic())
+
+    def environment(self) -> dict[str, str]:
         return {
             **os.environ,
-            "IOC_DATABASE_URL": self._bench.database_url,
-            "IOC_REDIS_URL": self._bench.stack.redis.url(),
-            "IOC_MQTT_PORT": str(self._bench.stack.settings.mqtt_port),
+            "IOC_DATABASE_URL": self.bench.database_url,
+            "IOC_REDIS_URL": self.bench.stack.redis.url(),
+            "IOC_MQTT_PORT": str(self.bench.stack.settings.mqtt_port),
         }
 
     def _spawn(self, command: str, username: str, group: str) -> subprocess.Popen[bytes]:
         port = bench_stack.free_port()
-        env = self._environment() | {
+        env = self.environment() | {
             "IOC_MQTT_USERNAME": username,
-            "IOC_MQTT_PASSWORD": self._bench.passwords[username],
+            "IOC_MQTT_PASSWORD": self.bench.passwords[username],
             "IOC_INGEST_SHARED_GROUP": group,
             "IOC_INGEST_HEALTH_PORT": str(port),
         }
-        with open(self._bench.stack.paths.logs / f"{username}.log", "w") as log:
+        with open(self.bench.stack.paths.logs / f"{username}.log", "w") as log:
             process = subprocess.Popen([sys.executable, "-m", "api.cli", command], env=env, stderr=log)
         bench_stack.wait_healthy(port, timeout_seconds=30)
         return process
 
     def _spawn_engine(self) -> tuple[subprocess.Popen[bytes], int]:
         port = bench_stack.free_port()
-        env = self._environment() | {"IOC_STREAMS_HEALTH_PORT": str(port)}
-        with open(self._bench.stack.paths.logs / "bench-streams.log", "w") as log:
+        env = self.environment() | {"IOC_STREAMS_HEALTH_PORT": str(port)}
+        with open(self.bench.stack.paths.logs / "bench-streams.log", "w") as log:
             process = subprocess.Popen([sys.executable, "-m", "api.cli", "streams"], env=env, stderr=log)
         bench_stack.wait_healthy(port, timeout_seconds=60)
         return process, port
@@ -200,8 +230,8 @@ class StreamsBench:
         """Until every event is stored and the engine's province numbers for today equal the database's."""
         deadline = time.monotonic() + timeout_seconds
         stored = 0
-        current = redis.Redis.from_url(self._bench.stack.redis.url())
-        with psycopg.connect(self._bench.database_url, autocommit=True) as conn:
+        current = redis.Redis.from_url(self.bench.stack.redis.url())
+        with psycopg.connect(self.bench.database_url, autocommit=True) as conn:
             while time.monotonic() < deadline:
                 row = conn.execute(_CAUGHT_UP).fetchone()
                 assert row is not None
@@ -216,7 +246,7 @@ class StreamsBench:
         return stored
 
     def _commit_latency(self) -> tuple[float, float]:
-        with psycopg.connect(self._bench.database_url, autocommit=True) as conn:
+        with psycopg.connect(self.bench.database_url, autocommit=True) as conn:
             row = conn.execute(
                 "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY l), percentile_cont(0.99) WITHIN GROUP (ORDER BY l)"
                 " FROM (SELECT 1000 * extract(epoch FROM pg_xact_commit_timestamp(xmin) - occurred_at) AS l"
@@ -227,11 +257,13 @@ class StreamsBench:
         assert row is not None
         return float(row[0] or 0), float(row[1] or 0)
 
-    def _latencies(self, watcher: FrameWatcher, watched: dict[str, str]) -> list[float]:
+    def latencies(self, seen: dict[str, list[tuple[float, int]]], watched: dict[str, str]) -> list[float]:
+        """For each event of the watched keys' sources: from its hand-over to the arrival of the first
+        frame (in `seen`: arrival time, `last_event_at` µs) whose `last_event_at` reaches it."""
         latencies: list[float] = []
-        with psycopg.connect(self._bench.database_url, autocommit=True) as conn:
+        with psycopg.connect(self.bench.database_url, autocommit=True) as conn:
             for key, events in watched.items():
-                frames = watcher.seen[key]
+                frames = seen.get(key, [])
                 reached: list[int] = []  # the furthest event time any frame so far has reached
                 for _, last in frames:
                     reached.append(max(last, reached[-1]) if reached else last)
@@ -253,7 +285,7 @@ def _metric(port: int, name: str) -> float:
     return total
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)

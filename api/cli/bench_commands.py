@@ -1,4 +1,4 @@
-"""`ioc bench ingest | streams`: performance is measured by benchmark commands, not by timed tests."""
+"""`ioc bench ingest | streams | ws`: performance is measured by benchmark commands, not by timed tests."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from api.bench.ingest_bench import IngestBench, IngestBenchConfig
 from api.bench.ingest_bench import render as render_ingest
 from api.bench.streams_bench import StreamsBench, StreamsBenchConfig
 from api.bench.streams_bench import render as render_streams
+from api.bench.ws_bench import WsBench, WsBenchConfig
+from api.bench.ws_bench import render as render_ws
 from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 
@@ -33,6 +35,13 @@ def register(commands: Any) -> None:
     streams.add_argument("--high-seconds", type=float, default=s.high_seconds, help="length of the second phase")
     streams.add_argument("--publishers", type=int, default=s.publishers)
     streams.add_argument("--workers", type=int, default=s.ingest_workers, help="ingest processes")
+    ws = kinds.add_parser("ws", help="publish → wall latency with hundreds of live websocket clients; API CPU, memory")
+    w = WsBenchConfig()
+    ws.add_argument("--clients", type=int, default=w.clients, help="websocket clients (walls)")
+    ws.add_argument("--rate", type=float, default=w.rate, help="offered events/s")
+    ws.add_argument("--seconds", type=float, default=w.seconds, help="length of the load")
+    ws.add_argument("--publishers", type=int, default=w.publishers)
+    ws.add_argument("--workers", type=int, default=w.ingest_workers, help="ingest processes")
     bench.set_defaults(handler=run)
 
 
@@ -63,6 +72,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 flood_events=args.flood_events,
             )  # fmt: skip
             print(render_ingest(IngestBench(stack, config).run()))
+        elif args.kind == "ws":
+            ws_config = WsBenchConfig(
+                clients=args.clients, rate=args.rate, seconds=args.seconds, publishers=args.publishers,
+                ingest_workers=args.workers,
+            )  # fmt: skip
+            print(render_ws(ws_config, WsBench(stack, ws_config).run()))
         else:
             streams_config = StreamsBenchConfig(
                 rate=args.rate, seconds=args.seconds, high_rate=args.high_rate, high_seconds=args.high_seconds,

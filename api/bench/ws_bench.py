@@ -1,0 +1,146 @@
+"""`ioc bench ws`: 500 walls on the live KPI websocket while 2,000 events/s flow in.
+
+The chain of `ioc bench streams` (mosquitto_pub publishers → `ioc ingest` ×2 → `ioc streams`) plus
+one `ioc api` process; `api.bench.wall_watch` connects the walls in a process of its own, each
+subscribed to the wall's KPI set in every area and window. Two delays are reported:
+
+- publish → client: from an event's hand-over to its publisher until a wall receives the first
+  province frame that counts it (as in `ioc bench streams`), for the walls that record arrivals;
+- fan-out: from the engine's `as_of` on a delta's newest frame until a wall receives it, for every
+  delta of every wall (the API's share, with Redis in between).
+
+CPU and peak memory are the API process's own, over the load.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import psycopg
+
+from api.bench import bench_stack, procstats
+from api.bench.procstats import CpuWatch
+from api.bench.streams_bench import FAST_KEYS, StreamsBench, StreamsBenchConfig, percentile
+from api.bench.wall_watch import WallWatcher, WatchConfig
+from api.http.auth.keys import ApiKeyRepository, Scope
+from deploy.stack.manager import LocalStack
+
+# What the wall shows (tiles, the area map, the operations strip): every area, every window.
+WALL_KPIS = (
+    "portal.online_share", "portal.e_cert_rate", "portal.ontime_rate", "portal.overdue_open",
+    "payments.cashless_share", "payments.volume_vnd", "payments.tx_count", "coverage.usable_share",
+    "coverage.download_mbps_p50", "ops.events_per_s", "ops.completeness", "ops.publishers_silent",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WsBenchConfig:
+    clients: int = 500
+    rate: float = 2_000
+    seconds: float = 60
+    publishers: int = 500
+    ingest_workers: int = 2
+    watching_clients: int = 10
+    seed: int = 9
+
+
+@dataclass(frozen=True)
+class WsResult:
+    published: int
+    stored: int
+    clients: int
+    deltas: int
+    lagging: int
+    latency_p50_ms: float
+    latency_p99_ms: float
+    fanout_p50_ms: float
+    fanout_p99_ms: float
+    api_cpu_percent: float
+    api_peak_rss_mb: float
+    deltas_per_second: float
+
+
+class WsBench:
+    def __init__(self, stack: LocalStack, config: WsBenchConfig) -> None:
+        self._config = config
+        self._chain = StreamsBench(
+            stack,
+            StreamsBenchConfig(
+                rate=config.rate, seconds=config.seconds, publishers=config.publishers,
+                ingest_workers=config.ingest_workers, seed=config.seed,
+            ),
+        )  # fmt: skip
+
+    def run(self) -> WsResult:
+        c = self._config
+        with psycopg.connect(self._chain.bench.database_url, autocommit=True) as conn:
+            key = ApiKeyRepository(conn).create(f"bench-walls-{int(time.time())}", Scope.READ)
+        with self._chain.chain(), _ApiProcess(self._chain) as (api, base_url):
+            watcher = WallWatcher(
+                WatchConfig(
+                    base_url=base_url, clients=c.clients, watched=tuple(FAST_KEYS),
+                    watching_clients=c.watching_clients,
+                    subscription={"kpis": list(WALL_KPIS), "areas": "*", "windows": "*"},
+                ),
+                key,
+            )  # fmt: skip
+            try:
+                cpu = CpuWatch(api.pid)
+                load = self._chain.feed(c.rate, c.seconds, at_start=cpu.start)
+                cpu.stop()
+                rss = procstats.peak_rss_bytes(api.pid) / 2**20
+            finally:
+                logs = watcher.stop()
+        latencies = [ms for log in logs if log.watched for ms in self._chain.latencies(log.watched, FAST_KEYS)]
+        fanout = [ms for log in logs for ms in log.delays_ms]
+        return WsResult(
+            published=load.published, stored=load.stored, clients=len(logs), deltas=len(fanout),
+            lagging=sum(log.lagging for log in logs), latency_p50_ms=percentile(latencies, 0.5),
+            latency_p99_ms=percentile(latencies, 0.99), fanout_p50_ms=percentile(fanout, 0.5),
+            fanout_p99_ms=percentile(fanout, 0.99), api_cpu_percent=100 * cpu.seconds / load.elapsed,
+            api_peak_rss_mb=rss, deltas_per_second=len(fanout) / load.elapsed,
+        )  # fmt: skip
+
+
+class _ApiProcess:
+    """`ioc api` on a free port of the bench stack, for the length of a `with` block."""
+
+    def __init__(self, chain: StreamsBench) -> None:
+        self._chain = chain
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> tuple[subprocess.Popen[bytes], str]:
+        port = bench_stack.free_port()
+        env = self._chain.environment() | {"IOC_API_PORT": str(port), "IOC_API_HOST": "127.0.0.1"}
+        logs = self._chain.bench.stack.paths.logs
+        with open(logs / "bench-api.log", "w") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "api"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        bench_stack.wait_healthy(port, timeout_seconds=30, path="/api/v1/health")
+        return self._process, f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._process is not None
+        self._process.terminate()
+        self._process.wait(60)
+
+
+def render(config: WsBenchConfig, r: WsResult) -> str:
+    return "\n".join(
+        [
+            f"ioc bench ws: {r.clients} walls (subscribed to {len(WALL_KPIS)} KPIs × every area and window),"
+            f" 1 API process, {config.ingest_workers} ingest processes, 1 engine, {os.cpu_count()} cores;"
+            f" {config.rate:,.0f} events/s offered for {config.seconds:.0f} s",
+            f"published {r.published}, stored {r.stored}; {r.deltas} deltas delivered"
+            f" ({r.deltas_per_second:,.0f}/s), lagging notices {r.lagging}",
+            f"publish → wall p50 {r.latency_p50_ms:.0f} ms p99 {r.latency_p99_ms:.0f} ms"
+            f" ({config.watching_clients} walls recording arrivals); fan-out (engine as_of → wall)"
+            f" p50 {r.fanout_p50_ms:.0f} ms p99 {r.fanout_p99_ms:.0f} ms (every delta of every wall)",
+            f"API process CPU {r.api_cpu_percent:.0f}% of a core, peak RSS {r.api_peak_rss_mb:.0f} MB",
+        ]
+    )
