@@ -16,6 +16,7 @@ from api.cli import (
     ingest_commands,
     publisher_commands,
     services_commands,
+    simulate_commands,
     stack_commands,
     streams_commands,
 )
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         alert_commands,
         api_commands,
         bench_commands,
+        simulate_commands,
         services_commands,
     ):
         module.register(commands)
