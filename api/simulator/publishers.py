@@ -5,6 +5,10 @@ retained `offline` status and announces `online` on every connect. Both carry th
 time the client was created): when the will fires, the tie makes `offline` the latest state
 (the engine breaks ties towards offline), which a later `at` in the will could not do, since a
 will is fixed when the client connects. A clean close publishes `offline` at the current time.
+The `offline` status (will or close) expires from the broker after `OFFLINE_EXPIRY_SECONDS` (MQTT 5
+message expiry): the ingest, subscribed, has it at once, and a stopped simulator leaves no retained
+status of publishers that a later subscriber's registry does not know (the test suite's, on the same
+local broker as `make up`). `ioc services stop` therefore stops the simulator before the ingest.
 Queues are bounded: a publish that finds paho's queue full is refused and counted, never buffered.
 """
 
@@ -19,6 +23,7 @@ from datetime import UTC, datetime
 import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -27,6 +32,7 @@ from api.simulator.payloads import status_payload
 from deploy.stack.broker_accounts import AccountRole
 from ingest.registry.publishers import BrokerAccounts, PublisherRepository, add_publisher
 
+OFFLINE_EXPIRY_SECONDS = 10
 _QUEUE_LIMIT = 2000  # per client: at the simulator's rates, seconds of a broker outage
 _LAST_SEQ = (
     "SELECT coalesce(max(seq), 0) FROM (SELECT max(seq) AS seq FROM portal_dossier_events WHERE publisher_id = %(p)s"
@@ -68,9 +74,12 @@ class PublisherClient:
         self._pending = 0  # accepted by paho, not yet acknowledged by the broker
         self.acknowledged = 0
         self._connected = threading.Event()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=publisher.id, protocol=mqtt.MQTTv311)
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=publisher.id, protocol=mqtt.MQTTv5)
         self._client.username_pw_set(publisher.id, password)
-        self._client.will_set(publisher.status_topic, status_payload("offline", self.created_at), qos=1, retain=True)
+        offline = status_payload("offline", self.created_at)
+        self._client.will_set(
+            publisher.status_topic, offline, qos=1, retain=True, properties=_expiring(PacketTypes.WILLMESSAGE)
+        )
         self._client.max_queued_messages_set(_QUEUE_LIMIT)
         self._client.reconnect_delay_set(1, 15)
         self._client.on_connect = self._on_connect
@@ -84,9 +93,9 @@ class PublisherClient:
     def wait_connected(self, timeout_seconds: float) -> bool:
         return self._connected.wait(timeout_seconds)
 
-    def publish(self, topic: str, payload: bytes, retain: bool = False) -> bool:
+    def publish(self, topic: str, payload: bytes, retain: bool = False, properties: Properties | None = None) -> bool:
         """Hands a message to paho (QoS 1); False when the bounded queue is full."""
-        info = self._client.publish(topic, payload, qos=1, retain=retain)
+        info = self._client.publish(topic, payload, qos=1, retain=retain, properties=properties)
         # While disconnected paho keeps QoS 1 messages and sends them on reconnect (NO_CONN).
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
             return False
@@ -102,7 +111,8 @@ class PublisherClient:
     def close(self, timeout_seconds: float, clear_status: bool = False) -> bool:
         """Announces `offline`, waits until the broker acknowledged everything, disconnects.
         `clear_status` removes the retained status afterwards (tests: later subscribers must not get it)."""
-        self.publish(self.publisher.status_topic, status_payload("offline", datetime.now(UTC)), retain=True)
+        offline = status_payload("offline", datetime.now(UTC))
+        self.publish(self.publisher.status_topic, offline, retain=True, properties=_expiring(PacketTypes.PUBLISH))
         if clear_status:
             self.publish(self.publisher.status_topic, b"", retain=True)
         deadline = time.monotonic() + timeout_seconds
@@ -127,3 +137,9 @@ class PublisherClient:
         with self._lock:
             self._pending -= 1
             self.acknowledged += 1
+
+
+def _expiring(packet_type: int) -> Properties:
+    properties = Properties(packet_type)  # type: ignore[no-untyped-call]  # paho leaves its __init__ unannotated
+    properties.MessageExpiryInterval = OFFLINE_EXPIRY_SECONDS
+    return properties
