@@ -19,6 +19,7 @@ from api.cli import (
     simulate_commands,
     stack_commands,
     streams_commands,
+    up_commands,
 )
 from deploy.settings import Settings
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         bench_commands,
         simulate_commands,
         services_commands,
+        up_commands,
     ):
         module.register(commands)
     return parser
