@@ -27,10 +27,11 @@ def status_payload(state: str, at: datetime) -> bytes:
     return encode({"state": state, "at": stamp(at)})
 
 
-def envelope(rng: random.Random, occurred_at: datetime, area_code: str, seq: int) -> Body:
-    # The event id comes from the run's generator, so a seed replays the same ids too.
+def envelope(occurred_at: datetime, area_code: str, seq: int) -> Body:
+    # A fresh id even when a seed replays a run: an id is the deduplication key, and a replayed
+    # run is new events, not repeats of the old ones.
     return {
-        "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "event_id": str(uuid.uuid4()),
         "occurred_at": stamp(occurred_at),
         "area_code": area_code,
         "seq": seq,

@@ -140,14 +140,14 @@ class Traffic:
         if publisher.source == "payments":
             sector = publisher.sector or "other"
             draw = shapes.draw_payment(rng, sector, publisher.setting)
-            return transaction_body(envelope(rng, occurred_at, area, seq), sector, draw)
+            return transaction_body(envelope(occurred_at, area, seq), sector, draw)
         if publisher.source == "coverage":
             return sample_body(
-                envelope(rng, occurred_at, area, seq), publisher, shapes.draw_coverage(rng, publisher.setting)
+                envelope(occurred_at, area, seq), publisher, shapes.draw_coverage(rng, publisher.setting)
             )
         if fault:  # a faulty copy of a submission that never enters the book
             dossier = self._new_dossier(now)
-            return dossier_body(envelope(self._rng, now, dossier.area_code, seq), dossier, "submitted")
+            return dossier_body(envelope(now, dossier.area_code, seq), dossier, "submitted")
         return self._dossier(seq, now)
 
     def _dossier(self, seq: int, now: datetime) -> Body:
@@ -156,10 +156,10 @@ class Traffic:
         decided = self._book.decide(now)
         if decided is not None:
             status = rng.choices(("resolved", "returned", "rejected"), weights=(95, 3, 2))[0]
-            return dossier_body(envelope(rng, now, decided.area_code, seq), decided, status)
+            return dossier_body(envelope(now, decided.area_code, seq), decided, status)
         dossier = self._new_dossier(now)
         self._book.open(dossier)
-        return dossier_body(envelope(rng, now, dossier.area_code, seq), dossier, "submitted")
+        return dossier_body(envelope(now, dossier.area_code, seq), dossier, "submitted")
 
     def _new_dossier(self, now: datetime) -> OpenDossier:
         rng = self._rng
