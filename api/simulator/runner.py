@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final, Protocol
@@ -61,7 +61,6 @@ class Summary:
     refused: int
     unacknowledged: int = 0  # still without PUBACK when the clients closed
     simulated_until: str = ""
-    notes: list[str] = field(default_factory=list)
 
     @property
     def gap_total(self) -> int:

@@ -16,7 +16,7 @@ from api.simulator.publishers import PublisherClient, register
 from api.simulator.runner import Pacing, Simulation, Summary, choose_silent
 from api.simulator.shapes import LOCAL_TIME
 from api.simulator.traffic import FaultRates, Traffic
-from ingest.registry.publishers import BrokerAccounts
+from ingest.registry.publishers import BrokerAccounts, PublisherError
 
 log = logging.getLogger(__name__)
 _CONNECT_TIMEOUT_SECONDS = 15.0
@@ -64,7 +64,10 @@ class SimulationSession:
                     f"cannot simulate these areas: {exc or 'no province in the areas table'}"
                 ) from None
             self.publishers = plan_publishers(scope, config.prefix)
-            registered = register(conn, accounts, self.publishers, config.silent_after_seconds)
+            try:
+                registered = register(conn, accounts, self.publishers, config.silent_after_seconds)
+            except (PublisherError, ValueError) as exc:
+                raise SimulationError(f"cannot register the simulated publishers: {exc}") from None
         self._clients = {p.id: PublisherClient(p, registered[p.id][0], mqtt_host, mqtt_port) for p in self.publishers}
         last_seq = {pid: seq for pid, (_, seq) in registered.items()}
         self._traffic = Traffic(scope, rng, config.faults, config.speed, last_seq)
