@@ -90,8 +90,9 @@ class PublisherClient:
         self._client.connect_async(self._host, self._port, keepalive=30)
         self._client.loop_start()
 
-    def wait_connected(self, timeout_seconds: float) -> bool:
-        return self._connected.wait(timeout_seconds)
+    def wait_connected(self, deadline: float) -> bool:
+        """Until the first CONNACK, or the `time.monotonic()` deadline."""
+        return self._connected.wait(max(0.0, deadline - time.monotonic()))
 
     def publish(self, topic: str, payload: bytes, retain: bool = False, properties: Properties | None = None) -> bool:
         """Hands a message to paho (QoS 1); False when the bounded queue is full."""
@@ -108,20 +109,24 @@ class PublisherClient:
         with self._lock:
             return self._pending
 
-    def close(self, timeout_seconds: float, clear_status: bool = False) -> bool:
-        """Announces `offline`, waits until the broker acknowledged everything, disconnects.
-        `clear_status` removes the retained status afterwards (tests: later subscribers must not get it)."""
+    def announce_offline(self, clear_status: bool = False) -> None:
+        """Publishes `offline` now; `clear_status` then removes the retained status altogether
+        (tests: a later subscriber on the same broker must not receive it)."""
         offline = status_payload("offline", datetime.now(UTC))
         self.publish(self.publisher.status_topic, offline, retain=True, properties=_expiring(PacketTypes.PUBLISH))
         if clear_status:
             self.publish(self.publisher.status_topic, b"", retain=True)
-        deadline = time.monotonic() + timeout_seconds
-        while self.pending and time.monotonic() < deadline:
+
+    def wait_drained(self, deadline: float) -> bool:
+        """Until the broker acknowledged everything handed over, or the `time.monotonic()` deadline;
+        at once for a client that never connected (nothing of it can be acknowledged)."""
+        while self.pending and self._connected.is_set() and time.monotonic() < deadline:
             time.sleep(0.02)
-        drained = self.pending == 0
+        return self.pending == 0
+
+    def disconnect(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
-        return drained
 
     def _on_connect(
         self, client: mqtt.Client, userdata: object, flags: object, reason: ReasonCode, props: Properties | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -91,18 +92,23 @@ class SimulationSession:
         self.simulation.stop()
 
     def run(self, progress: Callable[[str], None] = lambda line: None) -> Summary:
-        for client in self._clients.values():
+        clients = list(self._clients.values())
+        for client in clients:
             client.start()
         try:
-            for client in self._clients.values():
-                if not client.wait_connected(_CONNECT_TIMEOUT_SECONDS):
+            # One deadline for all: a broker that is down costs the timeout once, not once per publisher.
+            deadline = time.monotonic() + _CONNECT_TIMEOUT_SECONDS
+            for client in clients:
+                if not client.wait_connected(deadline):
                     raise SimulationError(f"publisher {client.publisher.id} could not connect to the broker")
             elapsed = self.simulation.run(progress)
         finally:
-            undelivered = sum(
-                0 if c.close(_DRAIN_TIMEOUT_SECONDS, self._config.clear_status) else c.pending
-                for c in self._clients.values()
-            )
+            for client in clients:
+                client.announce_offline(self._config.clear_status)
+            deadline = time.monotonic() + _DRAIN_TIMEOUT_SECONDS
+            undelivered = sum(0 if c.wait_drained(deadline) else c.pending for c in clients)
+            for client in clients:
+                client.disconnect()
         t = self._traffic.tally
         return Summary(
             seed=self.seed,
