@@ -74,6 +74,7 @@ class PublisherClient:
         self._pending = 0  # accepted by paho, not yet acknowledged by the broker
         self.acknowledged = 0
         self._connected = threading.Event()
+        self._closing = threading.Event()
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=publisher.id, protocol=mqtt.MQTTv5)
         self._client.username_pw_set(publisher.id, password)
         offline = status_payload("offline", self.created_at)
@@ -112,6 +113,7 @@ class PublisherClient:
     def announce_offline(self, clear_status: bool = False) -> None:
         """Publishes `offline` now; `clear_status` then removes the retained status altogether
         (tests: a later subscriber on the same broker must not receive it)."""
+        self._closing.set()
         offline = status_payload("offline", datetime.now(UTC))
         self.publish(self.publisher.status_topic, offline, retain=True, properties=_expiring(PacketTypes.PUBLISH))
         if clear_status:
@@ -132,6 +134,11 @@ class PublisherClient:
         self, client: mqtt.Client, userdata: object, flags: object, reason: ReasonCode, props: Properties | None
     ) -> None:
         if reason.is_failure:
+            return
+        if self._closing.is_set():
+            # Connected only now, with `offline` already queued: paho sends it first, and a retained
+            # `online` after it would outlive the run.
+            self._connected.set()
             return
         self.publish(self.publisher.status_topic, status_payload("online", self.created_at), retain=True)
         self._connected.set()

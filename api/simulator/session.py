@@ -101,6 +101,7 @@ class SimulationSession:
             for client in clients:
                 if not client.wait_connected(deadline):
                     raise SimulationError(f"publisher {client.publisher.id} could not connect to the broker")
+            progress(f"{len(clients)} publishers connected")
             elapsed = self.simulation.run(progress)
         finally:
             for client in clients:

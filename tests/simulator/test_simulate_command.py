@@ -34,6 +34,7 @@ def test_a_signal_stops_the_run_cleanly_with_its_summary(
         try:
             assert process.stdout is not None
             assert process.stdout.readline().startswith("simulating 12 publishers (seed 5)")
+            assert process.stdout.readline() == "12 publishers connected\n"
             time.sleep(2)
             process.send_signal(stop_signal)
             assert process.wait(30) == 0
