@@ -7,12 +7,9 @@ IOC := $(BIN)/ioc
 
 .PHONY: up down test install system lint typecheck architecture unit lock clean
 
+# `ioc up` starts the stack, migrates, runs the services and the simulator, and prints the wall's URL.
 up: install
-	$(IOC) stack up
-	$(IOC) db migrate
-	$(IOC) services start
-	@echo "Running. API: http://127.0.0.1:58080/docs (a key: $(IOC) apikeys create --name me --scope read)"
-	@echo "Connection settings: $(IOC) stack env   Logs: .ioc/logs/   Stop: make down"
+	$(IOC) up
 
 down:
 	@if [ -x $(IOC) ]; then $(IOC) services stop; $(IOC) stack down; fi

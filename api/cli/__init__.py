@@ -16,8 +16,10 @@ from api.cli import (
     ingest_commands,
     publisher_commands,
     services_commands,
+    simulate_commands,
     stack_commands,
     streams_commands,
+    up_commands,
 )
 from deploy.settings import Settings
 
@@ -38,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         alert_commands,
         api_commands,
         bench_commands,
+        simulate_commands,
         services_commands,
+        up_commands,
     ):
         module.register(commands)
     return parser

@@ -1,8 +1,9 @@
 """`ioc services start | stop | status`: the system's own processes in the background (for `make up`).
 
-Today those are the ingest service, the KPI engine and the HTTP API. Each runs
-detached, logs to `$IOC_HOME/logs/<name>.log`, and is remembered by a pid file in `$IOC_HOME/run`.
-`stop` sends SIGTERM and waits for the clean shutdown (drain, commit, acknowledge).
+Today those are the ingest service, the KPI engine and the HTTP API, and for the demo (`ioc up`)
+the simulator. Each runs detached, logs to `$IOC_HOME/logs/<name>.log`, and is remembered by a pid
+file in `$IOC_HOME/run`. `stop` sends SIGTERM and waits for the clean shutdown (drain, commit,
+acknowledge); it stops the simulator first, so that its last statuses reach a running ingest.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ _SERVICES: dict[str, tuple[list[str], str, str]] = {
     "streams": (["streams"], "streams_health_port", "/health"),
     "api": (["api"], "api_port", "/api/v1/health"),
 }
+SIMULATOR = "simulator"
+_SIMULATOR_SETTLE_SECONDS = 3.0  # it has no health endpoint: alive after this long means connected
 
 
 def register(commands: Any) -> None:
@@ -39,20 +42,41 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    home = LocalStack(settings).paths.home
-    (home / "run").mkdir(exist_ok=True)
-    failures = 0
-    for name, (command, port_setting, path) in _SERVICES.items():
+    if args.action == "start":
+        return start(settings)
+    home = _run_dir(settings).parent
+    if args.action == "stop":
+        _stop(SIMULATOR, home / "run" / f"{SIMULATOR}.pid")
+    for name in _SERVICES:
         pid_file = home / "run" / f"{name}.pid"
-        if args.action == "start":
-            port = int(getattr(settings, port_setting))
-            failures += not _start(name, command, pid_file, home / "logs" / f"{name}.log", port, path)
-        elif args.action == "stop":
+        if args.action == "stop":
             _stop(name, pid_file)
         else:
             pid = _alive(pid_file)
             print(f"{name:<10} {'running (pid ' + str(pid) + ')' if pid else 'stopped'}")
+    if args.action == "status" and (pid := _alive(home / "run" / f"{SIMULATOR}.pid")) is not None:
+        print(f"{SIMULATOR:<10} running (pid {pid})")
+    return 0
+
+
+def start(settings: Settings, simulator_args: list[str] | None = None) -> int:
+    """Starts what is not running (and the simulator with these arguments, if given); 1 if one failed."""
+    run_dir = _run_dir(settings)
+    logs = run_dir.parent / "logs"
+    failures = 0
+    for name, (command, port_setting, path) in _SERVICES.items():
+        port = int(getattr(settings, port_setting))
+        failures += not _start(name, command, run_dir / f"{name}.pid", logs / f"{name}.log", port, path)
+    if simulator_args is not None and not failures:
+        pid_file, log_file = run_dir / f"{SIMULATOR}.pid", logs / f"{SIMULATOR}.log"
+        failures += not _start(SIMULATOR, ["simulate", *simulator_args], pid_file, log_file, None, "")
     return 1 if failures else 0
+
+
+def _run_dir(settings: Settings) -> Path:
+    run_dir = LocalStack(settings).paths.home / "run"
+    run_dir.mkdir(exist_ok=True)
+    return run_dir
 
 
 def _alive(pid_file: Path) -> int | None:
@@ -65,7 +89,7 @@ def _alive(pid_file: Path) -> int | None:
     return pid if b"api.cli" in cmdline else None
 
 
-def _start(name: str, command: list[str], pid_file: Path, log_file: Path, health_port: int, path: str) -> bool:
+def _start(name: str, command: list[str], pid_file: Path, log_file: Path, health_port: int | None, path: str) -> bool:
     if (pid := _alive(pid_file)) is not None:
         print(f"{name}: already running (pid {pid})")
         return True
@@ -74,12 +98,17 @@ def _start(name: str, command: list[str], pid_file: Path, log_file: Path, health
             [sys.executable, "-m", "api.cli", *command], stdout=log, stderr=log, start_new_session=True
         )
     pid_file.write_text(str(process.pid))
-    deadline = time.monotonic() + 30
+    started = time.monotonic()
+    deadline = started + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             print(f"{name}: exited with {process.returncode}; see {log_file}", file=sys.stderr)
             return False
-        if is_healthy(health_port, path=path):
+        if health_port is None:
+            if time.monotonic() - started >= _SIMULATOR_SETTLE_SECONDS:
+                print(f"{name}: running (pid {process.pid}), log {log_file}")
+                return True
+        elif is_healthy(health_port, path=path):
             print(f"{name}: running (pid {process.pid}), health http://127.0.0.1:{health_port}{path}")
             return True
         time.sleep(0.2)

@@ -1,0 +1,111 @@
+"""Deliberately invalid messages, one builder per dead-letter reason the ingest must report.
+
+Each builder takes a valid body of the publisher's event type and breaks it in exactly one way, so
+the reason the ingest stores is known in advance and the run can count what it injected per reason.
+A faulty message never takes a `seq`: it is an extra message, not one of the publisher's events,
+so it must not show up as a gap in completeness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from api.simulator.areas import SimPublisher
+from api.simulator.payloads import Body, encode, stamp
+from ingest.contract import MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, RejectReason
+
+# A code with the areas table's shape that no unit has (GSO commune codes of Đắk Nông start at 24).
+UNKNOWN_AREA_CODE: Final = "00000"
+_NAN_MARK: Final = "\u2603nan\u2603"
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    reason: RejectReason
+    topic: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FaultInput:
+    """What a builder breaks: a valid body on the publisher's topic, and a valid body of another
+    source's event type (for a publisher writing under a source it is not registered for)."""
+
+    publisher: SimPublisher
+    body: Body
+    foreign_source: str
+    foreign_event_type: str
+    foreign_body: Body
+    now: datetime
+
+
+def _on_own_topic(reason: RejectReason, payload: Callable[[FaultInput], bytes]) -> Callable[[FaultInput], Fault]:
+    return lambda f: Fault(reason, f.publisher.topic, payload(f))
+
+
+def _nested(depth: int) -> object:
+    value: object = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _not_utf8(f: FaultInput) -> bytes:
+    # A Latin-1 byte where UTF-8 is required: what an old counter's firmware sends for "Đắk".
+    return encode(f.body).replace(b'"area_code":"', b'"area_code":"\xd0\xe9', 1)
+
+
+def _non_finite(f: FaultInput) -> bytes:
+    # JSON has no NaN; some encoders write it anyway (Python's json does by default).
+    return encode(f.body | {"seq": _NAN_MARK}).replace(f'"{_NAN_MARK}"'.encode(), b"NaN")
+
+
+def _without_area(f: FaultInput) -> bytes:
+    return encode({k: v for k, v in f.body.items() if k != "area_code"})
+
+
+BUILDERS: Final[dict[RejectReason, Callable[[FaultInput], Fault]]] = {
+    RejectReason.NOT_JSON: _on_own_topic(RejectReason.NOT_JSON, lambda f: encode(f.body)[:-1]),
+    RejectReason.NOT_UTF8: _on_own_topic(RejectReason.NOT_UTF8, _not_utf8),
+    RejectReason.NUL_CHARACTER: _on_own_topic(
+        RejectReason.NUL_CHARACTER, lambda f: encode(f.body | {"area_code": f"{f.body['area_code']}\u0000"})
+    ),
+    RejectReason.NON_FINITE_NUMBER: _on_own_topic(RejectReason.NON_FINITE_NUMBER, _non_finite),
+    RejectReason.TOO_DEEP: _on_own_topic(
+        RejectReason.TOO_DEEP, lambda f: encode(f.body | {"area_code": _nested(MAX_JSON_DEPTH + 1)})
+    ),
+    RejectReason.NOT_OBJECT: _on_own_topic(RejectReason.NOT_OBJECT, lambda f: encode([f.body])),
+    RejectReason.UNKNOWN_FIELD: _on_own_topic(RejectReason.UNKNOWN_FIELD, lambda f: encode(f.body | {"note": "x"})),
+    RejectReason.MISSING_FIELD: _on_own_topic(RejectReason.MISSING_FIELD, _without_area),
+    RejectReason.INVALID_VALUE: _on_own_topic(
+        RejectReason.INVALID_VALUE, lambda f: encode(f.body | {"occurred_at": "hôm qua"})
+    ),
+    RejectReason.FUTURE_EVENT: _on_own_topic(
+        RejectReason.FUTURE_EVENT, lambda f: encode(f.body | {"occurred_at": stamp(f.now + timedelta(days=1))})
+    ),
+    RejectReason.TOO_LARGE: _on_own_topic(
+        # Valid JSON padded past the contract's limit but far below the broker's 256 KiB.
+        RejectReason.TOO_LARGE,
+        lambda f: encode(f.body) + b" " * (MAX_PAYLOAD_BYTES + 1024),
+    ),
+    RejectReason.UNKNOWN_AREA: _on_own_topic(
+        RejectReason.UNKNOWN_AREA, lambda f: encode(f.body | {"area_code": UNKNOWN_AREA_CODE})
+    ),
+    RejectReason.TOPIC_INVALID: lambda f: Fault(
+        RejectReason.TOPIC_INVALID, f"ioc/v1/{f.publisher.source}/{f.publisher.id}/telemetry", encode(f.body)
+    ),
+    RejectReason.SOURCE_MISMATCH: lambda f: Fault(
+        RejectReason.SOURCE_MISMATCH,
+        f"ioc/v1/{f.foreign_source}/{f.publisher.id}/{f.foreign_event_type}",
+        encode(f.foreign_body),
+    ),
+}
+# The order a run cycles through them, so that even a handful of faults covers many reasons.
+FAULT_REASONS: Final = tuple(BUILDERS)
+
+
+def build_fault(reason: RejectReason, fault_input: FaultInput) -> Fault:
+    return BUILDERS[reason](fault_input)
