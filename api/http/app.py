@@ -13,6 +13,7 @@ from api.http.events.endpoints import router as raw_events
 from api.http.kpis.endpoints import router as kpis
 from api.http.live.endpoints import router as live
 from api.http.live.events import router as events
+from api.http.pages.endpoints import router as pages
 from api.http.publishers.endpoints import router as publishers
 from api.http.state import lifespan_for
 from api.http.system.health import router as health
@@ -31,6 +32,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_error_handlers(app)
     install_metrics(app, metrics)
-    for router in (health, kpis, areas, alerts, dead_letters, publishers, admin, raw_events, live, events):
+    for router in (health, kpis, areas, alerts, dead_letters, publishers, admin, raw_events, live, events, pages):
         app.include_router(router)
     return app

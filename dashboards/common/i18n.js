@@ -182,3 +182,15 @@ export function formatDate(isoDate, lang) {
   const [y, m, d] = isoDate.split('-');
   return lang === 'en' ? `${y}-${m}-${d}` : `${d}/${m}/${y}`;
 }
+
+/** A moment (RFC 3339) as the operations center reads it: local time (UTC+7), with the date when not today. */
+export function formatTime(iso, lang, nowMs = Date.now()) {
+  if (!iso) return '—';
+  const at = new Date(iso);
+  const locale = LOCALES[lang] ?? LOCALES.vi;
+  const zone = 'Asia/Ho_Chi_Minh';
+  const day = (d) => new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(d);
+  const time = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(at);
+  if (day(at) === day(new Date(nowMs))) return time;
+  return `${formatDate(day(at), lang)} ${time}`;
+}

@@ -36,3 +36,11 @@ test('reconnection backs off from 0.5 s to 15 s with bounded jitter', () => {
   assert.deepEqual([0, 1, 2, 5, 10].map((n) => reconnectDelayMs(n, () => 0)), [500, 1000, 2000, 15000, 15000]);
   assert.equal(reconnectDelayMs(0, () => 1), 625);
 });
+
+test('times are local (UTC+7), with the date when not today', async () => {
+  const { formatTime } = await import('./i18n.js');
+  const now = Date.parse('2026-11-27T05:00:00Z'); // 12:00 in Đắk Nông
+  assert.equal(formatTime('2026-11-27T04:59:58Z', 'en', now), '11:59:58');
+  assert.equal(formatTime('2026-11-26T16:59:00Z', 'vi', now), '26/11/2026 23:59:00');
+  assert.equal(formatTime(null, 'vi', now), '—');
+});
