@@ -39,7 +39,9 @@ export function renderAreaView(ctx, view, nowMs, onDrill) {
     const frame = ctx.book.get(view.kpi, child.code, window);
     const state = tileState(ctx.connection, freshness(frame, nowMs, ctx.layout.staleAfterSeconds));
     const value = frame?.value ?? null;
-    const note = state === 'live' ? `${child.children.length || ''}` : t(lang, `tile.${state}`);
+    const below = child.children.length ? `${child.children.length} ${t(lang, 'areas.subareas')}` : '';
+    const note = state === 'live' ? below : t(lang, `tile.${state}`);
+    const shown = value === null ? '—' : `${formatValue(value, entry.unit, lang)} ${unitLabel(entry.unit, lang)}`;
     return el(
       'button',
       {
@@ -49,8 +51,8 @@ export function renderAreaView(ctx, view, nowMs, onDrill) {
         onclick: () => child.children.length && onDrill(child.code),
       },
       el('span', { class: 'name' }, areaName(child, lang)),
-      el('span', { class: 'cell-value' }, `${formatValue(value, entry.unit, lang)} ${unitLabel(entry.unit, lang)}`),
-      el('span', { class: 'cell-note' }, note === '0' ? '' : note),
+      el('span', { class: 'cell-value' }, shown),
+      el('span', { class: 'cell-note' }, note),
     );
   });
   return el(

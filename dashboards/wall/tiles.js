@@ -40,11 +40,11 @@ function tile(ctx, { kpi, area, window }, nowMs) {
       { class: 'value' },
       el('span', { class: 'number' }, formatValue(value, entry.unit, lang)),
       el('span', { class: 'unit' }, unitLabel(entry.unit, lang)),
+      badge,
     ),
     targetLine(entry, value, lang),
     sparkline(ctx.series.get(frameKey(kpi, area, window)) ?? [], nowMs),
     el('footer', { class: 'fresh' }, `${t(lang, 'tile.updated')} ${shortAge(fresh.ageSeconds)}`),
-    badge,
   );
 }
 
