@@ -5,17 +5,22 @@ asks again for a revoked key. Screenshots at 1920×1080 go to `$IOC_HOME/artifac
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from api.http.auth.keys import Scope
+from ingest.service.stored_events_publisher import StoredEventsPublisher
 from streams.alerts.evaluator import AlertOpened
 from streams.alerts.rules import AlertRule
 from streams.alerts.store import AlertStore
 from streams.frames import KpiFrame
+from tests import factories
 from tests.dashboards.pages import CONNECTION, Pages, text
 from tests.fixtures.api import bearer
+from tests.fixtures.ingest import Publisher, RunningIngest
+from tests.fixtures.streams import RunningEngine
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -152,3 +157,31 @@ def test_the_area_view_colours_sub_areas_against_the_target_and_drills_down(page
         inside = dict(pages.browser.evaluate(CELLS))
         assert (inside["24611"], inside["24612"]) == ("cell band-good state-live", "cell band-bad state-live")
         pages.screenshot("wall-areas-gia-nghia.png")
+
+
+def test_the_wall_follows_events_published_over_mqtt_through_ingest_and_the_engine(
+    pages: Pages,
+    redis_url: str,
+    start_ingest: Callable[..., RunningIngest],
+    start_engine: Callable[..., RunningEngine],
+    register_publisher: Callable[..., Publisher],
+) -> None:
+    start_ingest(stored_events=StoredEventsPublisher(redis_url, producer="ingest-under-test"))
+    start_engine()
+    counter = register_publisher("payments", "24611")
+
+    def publish(count: int) -> None:
+        for _ in range(count):
+            body = factories.transaction(seq=next(counter.seq))
+            counter.client.publish(counter.topic("transaction"), factories.encode(body))
+
+    publish(3)
+    key = pages.keys.create("wall-e2e", Scope.READ)
+    transactions = text('[data-kpi="payments.tx_count"] .number')
+    with pages.serve():
+        pages.open("wall", "views=payments&rotate=0", key)
+        pages.browser.wait_equal(f"[{CONNECTION}, {transactions}]", ["conn live", "3"], timeout=30)
+        publish(4)
+        pages.browser.wait_equal(transactions, "7", timeout=30)
+        assert pages.browser.evaluate(text('[data-kpi="payments.cashless_share"] .number')) == "100,0"  # all by QR
+        pages.screenshot("wall-payments-from-mqtt.png")
