@@ -1,6 +1,7 @@
 // A live websocket of the API (docs/websocket.md): ticket over HTTPS, `auth` first, `subscribe`, then
 // messages; reconnects by itself with backoff and a fresh ticket. States, always shown by the pages:
-// 'connecting' (first time), 'live', 'reconnecting', 'unauthorized' (the key was refused: stops).
+// 'connecting' (first time), 'live', 'reconnecting', 'refused' (the handshake was refused, most likely
+// for the page's Origin: keeps trying), 'unauthorized' (the key was refused: stops).
 
 import { reconnectDelayMs } from './reconnect.js';
 
@@ -50,7 +51,7 @@ export class LiveConnection {
   }
 
   async #connect() {
-    this.#setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    if (this.attempt === 0) this.#setState('connecting');
     let ticket;
     try {
       ticket = (await this.api.post('/api/v1/ws-tickets')).ticket;
@@ -67,7 +68,11 @@ export class LiveConnection {
     const socket = new WebSocket(`${scheme}://${window.location.host}${this.path}`);
     this.socket = socket;
     let heard = Date.now();
-    socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'auth', ticket })));
+    let opened = false;
+    socket.addEventListener('open', () => {
+      opened = true;
+      socket.send(JSON.stringify({ type: 'auth', ticket }));
+    });
     socket.addEventListener('message', (event) => {
       heard = Date.now();
       const message = JSON.parse(event.data);
@@ -84,7 +89,10 @@ export class LiveConnection {
     socket.addEventListener('close', () => {
       if (socket !== this.socket || this.stopped) return;
       this.#clearTimers();
-      this.#retry();
+      // The API issued a ticket but refused the handshake: most likely this page's address is not in
+      // its IOC_API_ALLOWED_ORIGINS (browsers report a refused handshake only as 1006, so this is the
+      // sign). Say so, since an operator can fix it without touching the screen, and keep trying.
+      this.#retry(opened ? 'reconnecting' : 'refused');
     });
     this.timers.push(
       setInterval(() => {
@@ -98,9 +106,9 @@ export class LiveConnection {
     );
   }
 
-  #retry() {
+  #retry(state = 'reconnecting') {
     if (this.stopped) return;
-    this.#setState('reconnecting');
+    this.#setState(state);
     const delay = reconnectDelayMs(this.attempt);
     this.attempt += 1;
     this.timers.push(setTimeout(() => this.#connect(), delay));

@@ -39,7 +39,7 @@ function tile(ctx, { kpi, area, window }, nowMs) {
       'div',
       { class: 'value' },
       el('span', { class: 'number' }, formatValue(value, entry.unit, lang)),
-      el('span', { class: 'unit' }, unitLabel(entry.unit, lang)),
+      value === null ? null : el('span', { class: 'unit' }, unitLabel(entry.unit, lang)),
       badge,
     ),
     targetLine(entry, value, lang),

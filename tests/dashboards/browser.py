@@ -70,6 +70,9 @@ class Browser:
         )
         for domain in ("Page", "Runtime"):
             self.call(f"{domain}.enable")
+        self.resize(width, height)
+
+    def resize(self, width: int, height: int) -> None:
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
 
     def _page_socket_url(self) -> str:

@@ -36,9 +36,11 @@ class Pages:
     artifacts: Path
     settings: Settings
 
-    def serve(self) -> AbstractContextManager[httpx.Client]:
-        """The API (again, after a stop) on the same port, allowing the pages it serves to open its websockets."""
-        return serve_api(self.settings, self.port)
+    def serve(self, **overrides: object) -> AbstractContextManager[httpx.Client]:
+        """The API (again, after a stop) on the same port, allowing the pages it serves to open its websockets
+        (unless `overrides` say otherwise)."""
+        settings = Settings.model_validate(self.settings.model_dump() | overrides) if overrides else self.settings
+        return serve_api(settings, self.port)
 
     def open(self, page: str, query: str, key: str) -> None:
         """Opens `/page?query` with the key in the fragment (from a blank page, so that it is a new load)."""

@@ -87,6 +87,14 @@ def test_the_wall_shows_what_the_api_reports_follows_new_frames_and_says_stale_w
         pages.browser.wait_equal(text(".alert.major .where"), "Nghĩa Đức")
         assert pages.browser.evaluate(text(".alert.major .msg")) == "usable share 41 % in 24611"
         pages.screenshot("wall-overview-live.png")
+        fits = (
+            "document.documentElement.scrollHeight <= innerHeight && document.documentElement.scrollWidth <= innerWidth"
+        )
+        assert pages.browser.evaluate(fits)
+        pages.browser.resize(3840, 2160)  # the same wall, sharper, on a 4K screen
+        pages.browser.wait_equal(f"{fits} && getComputedStyle(document.documentElement).fontSize", "34.56px")
+        pages.screenshot("wall-overview-4k.png")
+        pages.browser.resize(1920, 1080)
 
         pages.sink.write([frame("portal.e_cert_rate", 74.0, 7)])
         pages.browser.wait_equal(f"{TILES}[0][1]", "74,0")
@@ -185,3 +193,24 @@ def test_the_wall_follows_events_published_over_mqtt_through_ingest_and_the_engi
         pages.browser.wait_equal(transactions, "7", timeout=30)
         assert pages.browser.evaluate(text('[data-kpi="payments.cashless_share"] .number')) == "100,0"  # all by QR
         pages.screenshot("wall-payments-from-mqtt.png")
+
+
+def test_a_wall_whose_address_the_api_does_not_allow_says_so_and_shows_nothing_as_live(pages: Pages) -> None:
+    pages.sink.write(overview_frames(), new_epoch="e1")
+    key = pages.keys.create("wall-e2e", Scope.READ)
+    with pages.serve(api_allowed_origins=["https://wall.example"]):
+        pages.open("wall", "views=overview&rotate=0", key)
+        pages.browser.wait_equal(CONNECTION, "conn refused")
+        assert pages.browser.evaluate(text("#conn")) == (
+            "Máy chủ từ chối kết nối trực tiếp từ địa chỉ này (kiểm tra IOC_API_ALLOWED_ORIGINS)"
+        )
+        assert pages.browser.evaluate(TILES) == [[kpi, "—", "state-offline", "MẤT KẾT NỐI"] for kpi in OVERVIEW]
+
+
+def test_the_kiosk_rotates_through_the_views_of_the_url(pages: Pages) -> None:
+    key = pages.keys.create("wall-e2e", Scope.READ)
+    with pages.serve():
+        pages.open("wall", "views=coverage-map,overview&rotate=5", key)
+        pages.browser.wait_equal(text("#view-title"), "Internet di động dùng được theo địa bàn — 1 giờ")
+        pages.browser.wait_equal(text("#view-title"), "Chuyển đổi số toàn tỉnh — hôm nay", timeout=8)
+        pages.browser.wait_equal(text("#view-title"), "Internet di động dùng được theo địa bàn — 1 giờ", timeout=8)
