@@ -11,7 +11,7 @@ const entry = (windows) => ({ windows });
 test('the shipped layout parses', () => {
   const layout = parseLayout(shipped);
   assert.equal(layout.rotateSeconds, 20);
-  assert.deepEqual(layout.views.map((v) => v.id), ['overview', 'coverage-map', 'payments', 'cashless-map', 'operations']);
+  assert.deepEqual(layout.views.map((v) => v.id), ['overview', 'coverage-map', 'payments', 'cashless-map', 'sectors', 'coverage', 'operations']);
   assert.equal(layout.views[1].kpi, 'coverage.usable_share');
   assert.equal(layout.views[1].window, '1h');
   assert.equal(layout.views[0].window, 'today');
@@ -44,7 +44,7 @@ test('the URL picks views, their order, the rotation, the area and the window', 
 
 test('the playlist advances every rotate_seconds and wraps; rotate=0 stays on the first view', () => {
   const layout = parseLayout(shipped);
-  assert.deepEqual([0, 19.9, 20, 99, 100].map((s) => viewAt(layout, s).id), ['overview', 'overview', 'coverage-map', 'operations', 'overview']);
+  assert.deepEqual([0, 19.9, 20, 139, 140].map((s) => viewAt(layout, s).id), ['overview', 'overview', 'coverage-map', 'operations', 'overview']);
   assert.equal(viewAt(withOverrides(layout, params('rotate=0')), 1000).id, 'overview');
 });
 
