@@ -8,8 +8,11 @@ import hashlib
 from datetime import UTC, datetime
 
 import pytest
+import redis
 
 from api.http.auth.keys import Scope
+from deploy.redis_names import STORED_EVENTS_STREAM
+from ingest.stored_events import StoredEventsBatch
 from streams.alerts.evaluator import AlertOpened
 from streams.alerts.rules import AlertRule
 from streams.alerts.store import AlertStore
@@ -24,7 +27,9 @@ def click(selector: str) -> str:
     return f"document.querySelector({selector!r}).click()"
 
 
-def test_the_console_replays_a_dead_letter_and_acknowledges_an_alert_with_an_operate_key_only(pages: Pages) -> None:
+def test_the_console_replays_a_dead_letter_acknowledges_an_alert_with_an_operate_key_only_and_filters_its_tail(
+    pages: Pages, redis_url: str
+) -> None:
     db = pages.db
     db.execute("INSERT INTO publishers (id, source, area_code) VALUES ('counter-9', 'payments', '24611')")
     payload = factories.encode(factories.transaction(area_code="24611", amount_vnd=75_000))
@@ -71,3 +76,19 @@ def test_the_console_replays_a_dead_letter_and_acknowledges_an_alert_with_an_ope
         pages.browser.evaluate(click(ack_button))
         pages.browser.wait_equal(text("#alerts-table tbody tr td:nth-child(4)"), "acknowledged · console-operate")
         pages.screenshot("console-operate.png")
+
+        # Filters: a source and a type that exclude each other are refused; others start a new tail.
+        form = "document.getElementById('tail-filters')"
+        pages.browser.evaluate(f"{form}.source.value = 'portal'; {form}.type.value = 'sample'; {form}.requestSubmit()")
+        pages.browser.wait_equal(NOTICE, ["notice bad", "source 'portal' has no events of type 'sample'"])
+        pages.browser.evaluate(f"{form}.type.value = 'dossier'; {form}.requestSubmit()")
+        cells = "[...tr.cells].slice(1).map((c) => c.textContent)"  # all but the time
+        rows = f"[...document.querySelectorAll('#tail-table tbody tr')].map((tr) => {cells})"
+        pages.browser.wait_equal(f"[{CONNECTION}, {rows}]", ["conn live", []])
+        at = datetime.now(UTC).isoformat()
+        batch = StoredEventsBatch("test", "s1", 1, {
+            "transaction": [["counter-9", "24611", at, 2, "tax", "cash", 10_000, "succeeded"]],
+            "dossier": [["desk-1", "24611", at, 1, "D-1", "submitted", "online", True, None]],
+        })  # fmt: skip
+        redis.Redis.from_url(redis_url).xadd(STORED_EVENTS_STREAM, batch.encode())  # as ingest would
+        pages.browser.wait_equal(rows, [["dossier", "desk-1", "24611", "D-1 submitted · online · e-cert"]])
