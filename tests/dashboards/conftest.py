@@ -28,8 +28,8 @@ def pages(
     settings = Settings.model_validate(settings.model_dump() | {"api_allowed_origins": [f"http://127.0.0.1:{port}"]})
     browser = Browser(1920, 1080)
     artifacts = stack.paths.home / "artifacts" / "dashboards"
-    yield Pages(
-        browser, FrameSink(redis.Redis.from_url(redis_url)), ApiKeyRepository(db), db, port, artifacts, settings
-    )
+    client = redis.Redis.from_url(redis_url)
+    yield Pages(browser, FrameSink(client), ApiKeyRepository(db), db, port, artifacts, settings)
+    client.close()
     browser.close()
     assert browser.exceptions == []  # no page script failed

@@ -90,5 +90,6 @@ def test_the_console_replays_a_dead_letter_acknowledges_an_alert_with_an_operate
             "transaction": [["counter-9", "24611", at, 2, "tax", "cash", 10_000, "succeeded"]],
             "dossier": [["desk-1", "24611", at, 1, "D-1", "submitted", "online", True, None]],
         })  # fmt: skip
-        redis.Redis.from_url(redis_url).xadd(STORED_EVENTS_STREAM, batch.encode())  # as ingest would
+        with redis.Redis.from_url(redis_url) as client:
+            client.xadd(STORED_EVENTS_STREAM, batch.encode())  # as ingest does after a commit
         pages.browser.wait_equal(rows, [["dossier", "desk-1", "24611", "D-1 submitted · online · e-cert"]])
