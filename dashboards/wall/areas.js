@@ -37,7 +37,7 @@ export function renderAreaView(ctx, view, nowMs, onDrill) {
   const parent = ctx.areas.parentOf.get(area.code);
   const cells = (area.children.length ? area.children : [area]).map((child) => {
     const frame = ctx.book.get(view.kpi, child.code, window);
-    const state = tileState(ctx.connection, freshness(frame, nowMs, ctx.layout.staleAfterSeconds));
+    const state = tileState(ctx.connection, freshness(frame, nowMs, view.staleAfterSeconds));
     const value = frame?.value ?? null;
     const below = child.children.length ? `${child.children.length} ${t(lang, 'areas.subareas')}` : '';
     const note = state === 'live' ? below : t(lang, `tile.${state}`);

@@ -26,6 +26,8 @@ function parseView(raw, index, defaults) {
   need(WINDOWS.includes(window), `${where}.window must be one of ${WINDOWS.join(', ')}`);
   const area = raw.area ?? defaults.area;
   need(typeof area === 'string' && area !== '', `${where}.area must be an area code`);
+  // Sources report at their own pace (a village probe may report hourly): a view can wait longer before "stale".
+  const staleAfterSeconds = positiveNumber(raw.stale_after_seconds ?? defaults.staleAfterSeconds, `${where}.stale_after_seconds`, 1);
   const view = {
     id: raw.id,
     kind: raw.kind,
@@ -33,6 +35,7 @@ function parseView(raw, index, defaults) {
     title_en: typeof raw.title_en === 'string' ? raw.title_en : raw.id,
     area,
     window,
+    staleAfterSeconds,
   };
   if (raw.kind === 'kpis') {
     need(Array.isArray(raw.kpis) && raw.kpis.length > 0, `${where}.kpis must list at least one KPI id`);
@@ -48,14 +51,17 @@ function parseView(raw, index, defaults) {
 /** A layout object (from layout.json); throws LayoutError naming the first problem. */
 export function parseLayout(raw) {
   need(raw !== null && typeof raw === 'object' && !Array.isArray(raw), 'the layout must be a JSON object');
-  const defaults = { area: raw.area ?? '67', window: raw.window ?? '1h' };
+  const defaults = {
+    area: raw.area ?? '67',
+    window: raw.window ?? '1h',
+    staleAfterSeconds: positiveNumber(raw.stale_after_seconds ?? 600, 'stale_after_seconds', 1),
+  };
   need(Array.isArray(raw.views) && raw.views.length > 0, 'views must list at least one view');
   const views = raw.views.map((v, i) => parseView(v, i, defaults));
   const ids = new Set(views.map((v) => v.id));
   need(ids.size === views.length, 'view ids must be unique');
   return {
     rotateSeconds: positiveNumber(raw.rotate_seconds ?? 20, 'rotate_seconds', MIN_ROTATE_SECONDS),
-    staleAfterSeconds: positiveNumber(raw.stale_after_seconds ?? 600, 'stale_after_seconds', 1),
     alertsPerPage: positiveNumber(raw.alerts_per_page ?? 4, 'alerts_per_page', 1),
     views,
   };

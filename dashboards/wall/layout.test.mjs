@@ -11,6 +11,7 @@ const entry = (windows) => ({ windows });
 test('the shipped layout parses', () => {
   const layout = parseLayout(shipped);
   assert.equal(layout.rotateSeconds, 20);
+  assert.deepEqual(layout.views.map((v) => v.staleAfterSeconds), [600, 3600, 600, 600, 600, 3600, 600]);
   assert.deepEqual(layout.views.map((v) => v.id), ['overview', 'coverage-map', 'payments', 'cashless-map', 'sectors', 'coverage', 'operations']);
   assert.equal(layout.views[1].kpi, 'coverage.usable_share');
   assert.equal(layout.views[1].window, '1h');
@@ -26,6 +27,7 @@ test('problems are named', () => {
     [{ views: [{ id: 'a', kind: 'areas', window: '2h' }] }, 'views[0].window must be one of 5m, 1h, 24h, today, now'],
     [{ views: [{ id: 'a', kind: 'areas' }, { id: 'a', kind: 'areas' }] }, 'view ids must be unique'],
     [{ rotate_seconds: 1, views: [{ id: 'a', kind: 'areas' }] }, 'rotate_seconds must be a number ≥ 5'],
+    [{ views: [{ id: 'a', kind: 'areas', stale_after_seconds: 0 }] }, 'views[0].stale_after_seconds must be a number ≥ 1'],
   ];
   for (const [raw, message] of bad) {
     assert.throws(() => parseLayout(raw), new LayoutError(message));

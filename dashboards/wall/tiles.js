@@ -19,14 +19,14 @@ export function tileKeys(ctx, view) {
 }
 
 export function renderKpiView(ctx, view, nowMs) {
-  return el('section', { class: 'tiles' }, tileKeys(ctx, view).map((key) => tile(ctx, key, nowMs)));
+  return el('section', { class: 'tiles' }, tileKeys(ctx, view).map((key) => tile(ctx, view, key, nowMs)));
 }
 
-function tile(ctx, { kpi, area, window }, nowMs) {
+function tile(ctx, view, { kpi, area, window }, nowMs) {
   const { lang } = ctx;
   const entry = ctx.catalog.get(kpi);
   const frame = ctx.book.get(kpi, area, window);
-  const fresh = freshness(frame, nowMs, ctx.layout.staleAfterSeconds);
+  const fresh = freshness(frame, nowMs, view.staleAfterSeconds);
   const state = tileState(ctx.connection, fresh);
   const value = frame?.value ?? null;
   const target = entry.target_in_force;
