@@ -9,9 +9,12 @@ test can insist that none happened.
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -36,6 +39,8 @@ CHROMIUM_SWITCHES = (
     "--disable-domain-reliability",
     "--disable-client-side-phishing-detection",
     "--metrics-recording-only",
+    "--disable-breakpad",
+    "--disable-crash-reporter",
     "--no-first-run",
     "--no-default-browser-check",
     "--hide-scrollbars",
@@ -61,16 +66,21 @@ class Browser:
              "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: close() ends every process it starts
         )  # fmt: skip
         self._ids = itertools.count(1)
         self.exceptions: list[str] = []
         self._resources = ExitStack()
-        self._socket = self._resources.enter_context(
-            connect(self._page_socket_url(), max_size=64 * 1024 * 1024, open_timeout=10)
-        )
-        for domain in ("Page", "Runtime"):
-            self.call(f"{domain}.enable")
-        self.resize(width, height)
+        try:
+            self._socket = self._resources.enter_context(
+                connect(self._page_socket_url(), max_size=64 * 1024 * 1024, open_timeout=10)
+            )
+            for domain in ("Page", "Runtime"):
+                self.call(f"{domain}.enable")
+            self.resize(width, height)
+        except BaseException:
+            self.close()
+            raise
 
     def resize(self, width: int, height: int) -> None:
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
@@ -132,13 +142,19 @@ class Browser:
 
     def close(self) -> None:
         self._resources.close()
-        self._process.terminate()
-        try:
-            self._process.wait(10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(10)
-        shutil.rmtree(self._profile, ignore_errors=True)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, sig)
+            try:
+                self._process.wait(10)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        # Its helper processes may still be writing into the profile for a moment.
+        deadline = time.monotonic() + 5
+        while self._profile.exists() and time.monotonic() < deadline:
+            shutil.rmtree(self._profile, ignore_errors=True)
+            time.sleep(0.05)
 
 
 def _request(
