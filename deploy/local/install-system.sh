@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the system packages the local stack runs (Debian/Ubuntu), then TimescaleDB.
+# Installs the system packages the local stack runs (Debian/Ubuntu) and the browser the page tests drive, then TimescaleDB.
 # Skips whatever is already there, so `make up` and `make test` can call it every time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,6 +10,8 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(
 command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+# Debian's Chromium: the wall and console tests drive it headless (tests/dashboards/browser.py).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
   echo "install-system: installing ${missing[*]}"

@@ -1,0 +1,53 @@
+// The authenticated REST client of the pages: `Authorization: Bearer <key>`, errors as ApiError with the API's stable code.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status; // 0: the API could not be reached
+    this.code = code;
+  }
+}
+
+export class Api {
+  constructor(key) {
+    this.key = key;
+  }
+
+  get(path, params = {}) {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(params)) {
+      for (const one of Array.isArray(value) ? value : [value]) {
+        if (one !== undefined && one !== null && one !== '') query.append(name, String(one));
+      }
+    }
+    const qs = query.toString();
+    return this.#request('GET', qs ? `${path}?${qs}` : path);
+  }
+
+  post(path) {
+    return this.#request('POST', path);
+  }
+
+  async #request(method, path) {
+    let response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers: { Authorization: `Bearer ${this.key}`, Accept: 'application/json' },
+        cache: 'no-store',
+        credentials: 'omit',
+      });
+    } catch (error) {
+      throw new ApiError(0, 'network', `the API cannot be reached (${error.message})`);
+    }
+    if (response.status === 204) {
+      return null;
+    }
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = body?.error ?? {};
+      throw new ApiError(response.status, error.code ?? 'http_error', error.message ?? `HTTP ${response.status}`);
+    }
+    return body;
+  }
+}
