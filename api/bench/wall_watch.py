@@ -46,6 +46,7 @@ class WallClientLog:
     snapshots: int = 0
     deltas: int = 0
     frames: int = 0
+    delta_bytes: int = 0
     lagging: int = 0
     seq_breaks: int = 0  # deltas not following on from the last seq (with a "*" subscription: a lost frame)
     delays_ms: list[float] = field(default_factory=list)  # arrival − `as_of` of the delta's newest frame
@@ -118,6 +119,7 @@ async def _client(ws: ClientConnection, log: WallClientLog, snapshot_seen: async
 
 async def _receive(ws: ClientConnection, log: WallClientLog, last_seq: int) -> None:
     async for raw in ws:
+        log.delta_bytes += len(raw)
         last_seq = _note(log, json.loads(raw), time.time(), last_seq)
 
 

@@ -45,6 +45,9 @@ class WsBenchConfig:
     publishers: int = 500
     ingest_workers: int = 2
     watching_clients: int = 10
+    # The walls' areas: "districts" (the province and its districts, as an overview wall shows
+    # them) or "all" (every commune and village too, as the shipped layout's area views do).
+    areas: str = "districts"
     seed: int = 9
 
 
@@ -62,6 +65,8 @@ class WsResult:
     api_cpu_percent: float
     api_peak_rss_mb: float
     deltas_per_second: float
+    frames_per_wall_per_second: float
+    bytes_per_wall_per_second: float
 
 
 class WsBench:
@@ -79,12 +84,14 @@ class WsBench:
         c = self._config
         with psycopg.connect(self._chain.bench.database_url, autocommit=True) as conn:
             key = ApiKeyRepository(conn).create(f"bench-walls-{int(time.time())}", Scope.READ)
+            overview = "SELECT code FROM areas WHERE level IN ('province', 'district') ORDER BY code"
+            areas: list[str] | str = [str(code) for (code,) in conn.execute(overview)] if c.areas != "all" else "*"
         with self._chain.chain(), _ApiProcess(self._chain) as (api, base_url):
             watcher = WallWatcher(
                 WatchConfig(
                     base_url=base_url, clients=c.clients, watched=tuple(FAST_KEYS),
                     watching_clients=c.watching_clients,
-                    subscription={"kpis": list(WALL_KPIS), "areas": "*", "windows": "*"},
+                    subscription={"kpis": list(WALL_KPIS), "areas": areas, "windows": "*"},
                 ),
                 key,
             )  # fmt: skip
@@ -103,6 +110,8 @@ class WsBench:
             latency_p99_ms=percentile(latencies, 0.99), fanout_p50_ms=percentile(fanout, 0.5),
             fanout_p99_ms=percentile(fanout, 0.99), api_cpu_percent=100 * cpu.seconds / load.elapsed,
             api_peak_rss_mb=rss, deltas_per_second=len(fanout) / load.elapsed,
+            frames_per_wall_per_second=sum(log.frames for log in logs) / len(logs) / load.elapsed,
+            bytes_per_wall_per_second=sum(log.delta_bytes for log in logs) / len(logs) / load.elapsed,
         )  # fmt: skip
 
 
@@ -133,11 +142,13 @@ class _ApiProcess:
 def render(config: WsBenchConfig, r: WsResult) -> str:
     return "\n".join(
         [
-            f"ioc bench ws: {r.clients} walls (subscribed to {len(WALL_KPIS)} KPIs × every area and window),"
+            f"ioc bench ws: {r.clients} walls (subscribed to {len(WALL_KPIS)} KPIs × {config.areas} areas"
+            " × every window),"
             f" 1 API process, {config.ingest_workers} ingest processes, 1 engine, {os.cpu_count()} cores;"
             f" {config.rate:,.0f} events/s offered for {config.seconds:.0f} s",
             f"published {r.published}, stored {r.stored}; {r.deltas} deltas delivered"
-            f" ({r.deltas_per_second:,.0f}/s), lagging notices {r.lagging}",
+            f" ({r.deltas_per_second:,.0f}/s), lagging notices {r.lagging}; per wall"
+            f" {r.frames_per_wall_per_second:,.0f} frames/s, {r.bytes_per_wall_per_second / 1000:,.0f} kB/s",
             f"publish → wall p50 {r.latency_p50_ms:.0f} ms p99 {r.latency_p99_ms:.0f} ms"
             f" ({config.watching_clients} walls recording arrivals); fan-out (engine as_of → wall)"
             f" p50 {r.fanout_p50_ms:.0f} ms p99 {r.fanout_p99_ms:.0f} ms (every delta of every wall)",

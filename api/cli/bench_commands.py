@@ -42,6 +42,7 @@ def register(commands: Any) -> None:
     ws.add_argument("--seconds", type=float, default=w.seconds, help="length of the load")
     ws.add_argument("--publishers", type=int, default=w.publishers)
     ws.add_argument("--workers", type=int, default=w.ingest_workers, help="ingest processes")
+    ws.add_argument("--areas", choices=["districts", "all"], default=w.areas, help="the walls' areas")
     bench.set_defaults(handler=run)
 
 
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         elif args.kind == "ws":
             ws_config = WsBenchConfig(
                 clients=args.clients, rate=args.rate, seconds=args.seconds, publishers=args.publishers,
-                ingest_workers=args.workers,
+                ingest_workers=args.workers, areas=args.areas,
             )  # fmt: skip
             print(render_ws(ws_config, WsBench(stack, ws_config).run()))
         else:

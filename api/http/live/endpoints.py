@@ -8,7 +8,6 @@ is ours: Starlette's CORS middleware does not apply to websockets.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated, Any
 
 import redis
@@ -18,13 +17,11 @@ from pydantic import BaseModel
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.errors import ERROR_RESPONSES, Unavailable
-from api.http.live.hub import LiveFrame, Selection, Subscriber
+from api.http.live.hub import FrameHub, Selection, Subscriber, frames_message
 from api.http.live.replay import missed_frames
 from api.http.live.session import chosen, open_session, wait_for_work, watch_disconnect
 from api.http.live.tickets import TICKET_SECONDS, issue_ticket
 from api.http.state import AppState, app_state
-from deploy.redis_names import KPI_CURRENT, KPI_EPOCH
-from streams.frames import KpiFrame
 
 router = APIRouter(tags=["live"])
 
@@ -66,60 +63,64 @@ def _selection(request: dict[str, Any]) -> Selection:
 
 
 async def _stream(websocket: WebSocket, state: AppState, selection: Selection, since: tuple[str, int] | None) -> None:
+    hub = state.hub
     subscriber = Subscriber(selection)
-    state.hub.add(subscriber)  # before the snapshot: nothing published after it is missed
     state.metrics.live_clients.inc()
     # The client's side of the socket is read all along, so that a client that goes away is
     # noticed at once, not at the next frame or heartbeat.
     gone = watch_disconnect(websocket, subscriber.wake)
     try:
+        if not await _until_ready(hub, gone):
+            return
+        hub.subscribe(subscriber)
         resumed = None if since is None else await asyncio.to_thread(missed_frames, state.redis, *since)
         if resumed is None:
-            epoch, last_seq = await _send_snapshot(websocket, state, selection)
+            epoch, last_seq = await _send_snapshot(websocket, hub, subscriber)
         else:
             epoch, last_seq = since[0], resumed[-1].seq if resumed else since[1]  # type: ignore[index]
             selected = [f.encode() for f in resumed if selection.wants(f)]
-            await _send_frames(websocket, "resumed", selected, epoch=epoch, seq=last_seq)
+            await websocket.send_text(frames_message("resumed", selected, epoch=epoch, seq=last_seq))
         while True:
             if not await wait_for_work(websocket, subscriber.wake, gone):
                 return
-            frames: list[LiveFrame] = []
-            while not subscriber.queue.empty():
-                frames.append(subscriber.queue.get_nowait())
-            if subscriber.lagging or any(f.frame.epoch != epoch for f in frames):
+            deltas = subscriber.take()
+            if subscriber.lagging or any(d.epoch != epoch for d in deltas):
                 # Behind, or the engine started a new epoch: the latest value per key, afresh.
                 if subscriber.lagging:
-                    await websocket.send_text('{"type":"lagging"}')
-                subscriber.lagging = False
-                epoch, last_seq = await _send_snapshot(websocket, state, selection)
+                    await websocket.send_text('{"type": "lagging"}')
+                if not await _until_ready(hub, gone):
+                    return
+                epoch, last_seq = await _send_snapshot(websocket, hub, subscriber)
                 continue
-            fresh = [f for f in frames if f.frame.seq > last_seq]  # the snapshot may already hold some
-            if fresh:
-                last_seq = fresh[-1].frame.seq
-                await _send_frames(websocket, "delta", [f.text for f in fresh])
+            for delta in deltas:
+                if delta.last_seq <= last_seq:
+                    continue  # a replay or snapshot already held it
+                if delta.frames[0].frame.seq <= last_seq:
+                    fresh = [f.text for f in delta.frames if f.frame.seq > last_seq]
+                    await websocket.send_text(frames_message("delta", fresh))
+                else:
+                    await websocket.send_text(delta.text)
+                last_seq = delta.last_seq
     finally:
         gone.cancel()
-        state.hub.remove(subscriber)
+        hub.remove(subscriber)
         state.metrics.live_clients.dec()
 
 
-async def _send_snapshot(websocket: WebSocket, state: AppState, selection: Selection) -> tuple[str | None, int]:
-    epoch, stored = await asyncio.to_thread(_read_current, state)
-    frames = sorted((f for f in map(KpiFrame.decode, stored.values()) if selection.wants(f)), key=lambda f: f.seq)
-    seq = max((f.seq for f in frames), default=0)
-    await _send_frames(websocket, "snapshot", [f.encode() for f in frames], epoch=epoch, seq=seq)
-    return epoch, seq
+async def _until_ready(hub: FrameHub, gone: asyncio.Task[None]) -> bool:
+    """Until the hub holds the current values (False if the client left first: Redis may be down)."""
+    if not hub.ready.is_set():
+        ready = asyncio.ensure_future(hub.ready.wait())
+        await asyncio.wait({ready, gone}, return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+    return hub.ready.is_set() and not gone.done()
 
 
-async def _send_frames(websocket: WebSocket, kind: str, frames: list[str], **fields: object) -> None:
-    """A message with frames already encoded: a delta to many clients costs one encoding per frame."""
-    head = json.dumps({"type": kind, **fields})[:-1]
-    await websocket.send_text(f'{head}, "frames": [{",".join(frames)}]}}')
-
-
-def _read_current(state: AppState) -> tuple[str | None, dict[bytes, bytes]]:
-    with state.redis.pipeline(transaction=True) as pipe:
-        pipe.get(KPI_EPOCH)
-        pipe.hgetall(KPI_CURRENT)
-        epoch, stored = pipe.execute()
-    return (None if epoch is None else epoch.decode()), stored
+async def _send_snapshot(websocket: WebSocket, hub: FrameHub, subscriber: Subscriber) -> tuple[str | None, int]:
+    # Taken and the queue emptied in one step (no await between): every later delta is news.
+    subscriber.take()
+    subscriber.lagging = False
+    snapshot = hub.snapshot(subscriber.selection)
+    texts = [f.text for f in snapshot.frames]
+    await websocket.send_text(frames_message("snapshot", texts, epoch=snapshot.epoch, seq=snapshot.seq))
+    return snapshot.epoch, snapshot.seq

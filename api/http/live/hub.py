@@ -1,21 +1,26 @@
-"""The live fan-out of one API process: one Redis subscription, a bounded queue per websocket client.
+"""The live fan-out of one API process: one Redis subscription, clients grouped by what they selected.
 
-The listener never waits on a client: a frame goes into each interested client's queue without
-blocking, and a client whose queue is full is marked lagging — its queue is dropped and it gets a
-fresh snapshot (the latest value per key) at its next turn, so a slow client costs only itself.
+Each engine flush arrives as one batch. The hub keeps the latest frame of every key (so a snapshot
+is a filter in memory, taken in the same step as the subscription: nothing falls between them),
+and for each distinct selection picks the frames it wants and encodes them once: a `Delta` that
+every client of that selection shares. A client's queue holds deltas up to `QUEUE_FRAMES` frames;
+the listener never waits on a client — a client whose queue would overflow is marked lagging, its
+queue dropped, and it gets a fresh snapshot at its next turn, so a slow client costs only itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import redis.asyncio as aioredis
 
-from deploy.redis_names import KPI_FRAMES_CHANNEL
+from deploy.redis_names import KPI_CURRENT, KPI_EPOCH, KPI_FRAMES_CHANNEL
 from streams.engine.frame_sink import decode_batch
 from streams.frames import KpiFrame
 
@@ -44,28 +49,73 @@ class LiveFrame(NamedTuple):
     text: str  # its JSON, encoded once for every client that wants it
 
 
+@dataclass(frozen=True)
+class Delta:
+    """The frames of one engine flush that one selection wants, in `seq` order."""
+
+    frames: tuple[LiveFrame, ...]
+    text: str  # the whole `delta` message, for every client of the selection
+
+    @classmethod
+    def of(cls, frames: list[LiveFrame]) -> Delta:
+        return cls(tuple(frames), frames_message("delta", [f.text for f in frames]))
+
+    @property
+    def epoch(self) -> str:
+        return self.frames[0].frame.epoch
+
+    @property
+    def last_seq(self) -> int:
+        return self.frames[-1].frame.seq
+
+
+def frames_message(kind: str, frames: list[str], **fields: object) -> str:
+    """A message with frames already encoded: a delta costs one encoding per frame, not per client."""
+    head = json.dumps({"type": kind, **fields})[:-1]
+    return f'{head}, "frames": [{",".join(frames)}]}}'
+
+
 @dataclass(eq=False)
 class Subscriber:
     selection: Selection
-    queue: asyncio.Queue[LiveFrame] = field(default_factory=lambda: asyncio.Queue(QUEUE_FRAMES))
+    queue: deque[Delta] = field(default_factory=deque)
+    queued_frames: int = 0
     lagging: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def offer(self, live: LiveFrame) -> None:
-        if self.lagging or not self.selection.wants(live.frame):
+    def offer(self, delta: Delta) -> None:
+        if self.lagging:
             return
-        try:
-            self.queue.put_nowait(live)
-        except asyncio.QueueFull:
+        if self.queued_frames + len(delta.frames) > QUEUE_FRAMES:
             self.lagging = True  # its sender will resynchronise it with a snapshot
-            self.queue = asyncio.Queue(QUEUE_FRAMES)
+            self.queue.clear()
+            self.queued_frames = 0
+        else:
+            self.queue.append(delta)
+            self.queued_frames += len(delta.frames)
         self.wake.set()
+
+    def take(self) -> list[Delta]:
+        deltas = list(self.queue)
+        self.queue.clear()
+        self.queued_frames = 0
+        return deltas
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    epoch: str | None
+    seq: int  # the highest seq among its frames
+    frames: list[LiveFrame]
 
 
 class FrameHub:
     def __init__(self, redis_url: str) -> None:
         self._redis_url = redis_url
-        self._subscribers: set[Subscriber] = set()
+        self._groups: dict[Selection, set[Subscriber]] = {}
+        self._current: dict[str, LiveFrame] = {}
+        self._epoch: str | None = None
+        self.ready = asyncio.Event()  # the current values are loaded and followed
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -77,11 +127,20 @@ class FrameHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def add(self, subscriber: Subscriber) -> None:
-        self._subscribers.add(subscriber)
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._groups.setdefault(subscriber.selection, set()).add(subscriber)
 
     def remove(self, subscriber: Subscriber) -> None:
-        self._subscribers.discard(subscriber)
+        members = self._groups.get(subscriber.selection)
+        if members is not None:
+            members.discard(subscriber)
+            if not members:
+                del self._groups[subscriber.selection]
+
+    def snapshot(self, selection: Selection) -> Snapshot:
+        """The current value of every selected key (call it between awaits: it is exact as of now)."""
+        frames = sorted((f for f in self._current.values() if selection.wants(f.frame)), key=lambda f: f.frame.seq)
+        return Snapshot(self._epoch, frames[-1].frame.seq if frames else 0, frames)
 
     async def _listen(self) -> None:
         while True:
@@ -89,20 +148,50 @@ class FrameHub:
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(KPI_FRAMES_CHANNEL)
+                await self._load(client)  # after subscribing: what is published meanwhile follows
+                self.ready.set()
                 async for message in pubsub.listen():
-                    if message["type"] != "message":
-                        continue
-                    subscribers = list(self._subscribers)
-                    for frame in decode_batch(message["data"]):
-                        live = LiveFrame(frame, frame.encode())
-                        for subscriber in subscribers:
-                            subscriber.offer(live)
+                    if message["type"] == "message":
+                        self._fan_out(decode_batch(message["data"]))
             except aioredis.RedisError as exc:
                 log.warning("live frames: Redis unavailable (%s); clients will resynchronise", type(exc).__name__)
-                for subscriber in list(self._subscribers):
-                    subscriber.lagging = True
-                    subscriber.wake.set()
+                self.ready.clear()
+                for members in self._groups.values():
+                    for subscriber in members:
+                        subscriber.lagging = True
+                        subscriber.wake.set()
                 await asyncio.sleep(1)
             finally:
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
                 await client.aclose()
+
+    async def _load(self, client: aioredis.Redis) -> None:
+        async with client.pipeline(transaction=True) as pipe:
+            pipe.get(KPI_EPOCH)
+            pipe.hgetall(KPI_CURRENT)
+            epoch, stored = await pipe.execute()
+        self._epoch = None if epoch is None else epoch.decode()
+        self._current = {}
+        for data in stored.values():
+            frame = KpiFrame.decode(data)
+            self._current[frame.key] = LiveFrame(frame, frame.encode())
+
+    def _fan_out(self, batch: list[KpiFrame]) -> None:
+        if not batch:
+            return
+        if batch[0].epoch != self._epoch:  # the engine started over: it publishes every value again
+            self._epoch = batch[0].epoch
+            self._current = {}
+        fresh: list[LiveFrame] = []
+        for frame in batch:
+            held = self._current.get(frame.key)
+            if held is None or held.frame.seq < frame.seq:  # a batch that the load already saw is skipped
+                live = LiveFrame(frame, frame.encode())
+                self._current[frame.key] = live
+                fresh.append(live)
+        for selection, members in self._groups.items():
+            chosen = [f for f in fresh if selection.wants(f.frame)]
+            if chosen:
+                delta = Delta.of(chosen)
+                for subscriber in members:
+                    subscriber.offer(delta)
