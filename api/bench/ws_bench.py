@@ -40,6 +40,7 @@ WALL_KPIS = (
 @dataclass(frozen=True)
 class WsBenchConfig:
     clients: int = 500
+    baseline_clients: int = 5
     rate: float = 2_000
     seconds: float = 60
     publishers: int = 500
@@ -67,6 +68,7 @@ class WsResult:
     deltas_per_second: float
     frames_per_wall_per_second: float
     bytes_per_wall_per_second: float
+    clients_cpu_percent: float  # the measuring walls' own process
 
 
 class WsBench:
@@ -80,7 +82,11 @@ class WsBench:
             ),
         )  # fmt: skip
 
-    def run(self) -> WsResult:
+    def run(self) -> list[WsResult]:
+        """A baseline with a handful of walls, then the full number, each with a fresh chain."""
+        return [self.phase(self._config.baseline_clients), self.phase(self._config.clients)]
+
+    def phase(self, clients: int) -> WsResult:
         c = self._config
         with psycopg.connect(self._chain.bench.database_url, autocommit=True) as conn:
             key = ApiKeyRepository(conn).create(f"bench-walls-{int(time.time())}", Scope.READ)
@@ -89,16 +95,22 @@ class WsBench:
         with self._chain.chain(), _ApiProcess(self._chain) as (api, base_url):
             watcher = WallWatcher(
                 WatchConfig(
-                    base_url=base_url, clients=c.clients, watched=tuple(FAST_KEYS),
-                    watching_clients=c.watching_clients,
+                    base_url=base_url, clients=clients, watched=tuple(FAST_KEYS),
+                    watching_clients=min(clients, c.watching_clients),
                     subscription={"kpis": list(WALL_KPIS), "areas": areas, "windows": "*"},
                 ),
                 key,
             )  # fmt: skip
             try:
-                cpu = CpuWatch(api.pid)
-                load = self._chain.feed(c.rate, c.seconds, at_start=cpu.start)
+                cpu, watch_cpu = CpuWatch(api.pid), CpuWatch(watcher.pid)
+
+                def start_watches() -> None:
+                    cpu.start()
+                    watch_cpu.start()
+
+                load = self._chain.feed(c.rate, c.seconds, at_start=start_watches)
                 cpu.stop()
+                watch_cpu.stop()
                 rss = procstats.peak_rss_bytes(api.pid) / 2**20
             finally:
                 logs = watcher.stop()
@@ -112,6 +124,7 @@ class WsBench:
             api_peak_rss_mb=rss, deltas_per_second=len(fanout) / load.elapsed,
             frames_per_wall_per_second=sum(log.frames for log in logs) / len(logs) / load.elapsed,
             bytes_per_wall_per_second=sum(log.delta_bytes for log in logs) / len(logs) / load.elapsed,
+            clients_cpu_percent=100 * watch_cpu.seconds / load.elapsed,
         )  # fmt: skip
 
 
@@ -139,19 +152,20 @@ class _ApiProcess:
         self._process.wait(60)
 
 
-def render(config: WsBenchConfig, r: WsResult) -> str:
-    return "\n".join(
-        [
-            f"ioc bench ws: {r.clients} walls (subscribed to {len(WALL_KPIS)} KPIs × {config.areas} areas"
-            " × every window),"
-            f" 1 API process, {config.ingest_workers} ingest processes, 1 engine, {os.cpu_count()} cores;"
-            f" {config.rate:,.0f} events/s offered for {config.seconds:.0f} s",
-            f"published {r.published}, stored {r.stored}; {r.deltas} deltas delivered"
+def render(config: WsBenchConfig, results: list[WsResult]) -> str:
+    lines = [
+        f"ioc bench ws: walls subscribed to {len(WALL_KPIS)} KPIs × {config.areas} areas × every window;"
+        f" 1 API process, {config.ingest_workers} ingest processes, 1 engine, {os.cpu_count()} cores;"
+        f" {config.rate:,.0f} events/s offered for {config.seconds:.0f} s per phase"
+    ]
+    for r in results:
+        lines.append(
+            f"{r.clients} walls: published {r.published}, stored {r.stored}; {r.deltas} deltas delivered"
             f" ({r.deltas_per_second:,.0f}/s), lagging notices {r.lagging}; per wall"
-            f" {r.frames_per_wall_per_second:,.0f} frames/s, {r.bytes_per_wall_per_second / 1000:,.0f} kB/s",
-            f"publish → wall p50 {r.latency_p50_ms:.0f} ms p99 {r.latency_p99_ms:.0f} ms"
-            f" ({config.watching_clients} walls recording arrivals); fan-out (engine as_of → wall)"
-            f" p50 {r.fanout_p50_ms:.0f} ms p99 {r.fanout_p99_ms:.0f} ms (every delta of every wall)",
-            f"API process CPU {r.api_cpu_percent:.0f}% of a core, peak RSS {r.api_peak_rss_mb:.0f} MB",
-        ]
-    )
+            f" {r.frames_per_wall_per_second:,.0f} frames/s, {r.bytes_per_wall_per_second / 1000:,.0f} kB/s;"
+            f" publish → wall p50 {r.latency_p50_ms:.0f} ms p99 {r.latency_p99_ms:.0f} ms"
+            f" ({min(r.clients, config.watching_clients)} walls recording arrivals); fan-out (engine as_of → wall)"
+            f" p50 {r.fanout_p50_ms:.0f} ms p99 {r.fanout_p99_ms:.0f} ms; API CPU {r.api_cpu_percent:.0f}% of a core,"
+            f" peak RSS {r.api_peak_rss_mb:.0f} MB; the walls' own process {r.clients_cpu_percent:.0f}%"
+        )
+    return "\n".join(lines)

@@ -38,6 +38,7 @@ def register(commands: Any) -> None:
     ws = kinds.add_parser("ws", help="publish → wall latency with hundreds of live websocket clients; API CPU, memory")
     w = WsBenchConfig()
     ws.add_argument("--clients", type=int, default=w.clients, help="websocket clients (walls)")
+    ws.add_argument("--baseline-clients", type=int, default=w.baseline_clients, help="walls in the first phase")
     ws.add_argument("--rate", type=float, default=w.rate, help="offered events/s")
     ws.add_argument("--seconds", type=float, default=w.seconds, help="length of the load")
     ws.add_argument("--publishers", type=int, default=w.publishers)
@@ -75,7 +76,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(render_ingest(IngestBench(stack, config).run()))
         elif args.kind == "ws":
             ws_config = WsBenchConfig(
-                clients=args.clients, rate=args.rate, seconds=args.seconds, publishers=args.publishers,
+                clients=args.clients, baseline_clients=args.baseline_clients, rate=args.rate, seconds=args.seconds,
+                publishers=args.publishers,
                 ingest_workers=args.workers, areas=args.areas,
             )  # fmt: skip
             print(render_ws(ws_config, WsBench(stack, ws_config).run()))
