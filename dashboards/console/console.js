@@ -24,7 +24,6 @@ const ctx = {
   alerts: [],
   deadLetters: [],
   publishers: [],
-  completeness: new Map(),
   lastSeen: new Map(),
   tail: [],
   paused: false,
@@ -90,14 +89,12 @@ async function failed(error) {
 
 async function refresh() {
   try {
-    const [alerts, deadLetters, publishers, completeness] = await Promise.all([
+    const [alerts, deadLetters, publishers] = await Promise.all([
       ctx.api.get('/api/v1/alerts', { state: ['open', 'acknowledged'] }),
       ctx.api.get('/api/v1/dead-letters', { limit: 100 }),
       ctx.api.get('/api/v1/publishers'),
-      ctx.api.get('/api/v1/kpis/current', { kpi: 'ops.completeness', window: '1h' }),
     ]);
     Object.assign(ctx, { alerts, deadLetters, publishers });
-    ctx.completeness = new Map(completeness.values.map((f) => [f.area, f.value]));
     renderTables();
   } catch (error) {
     await failed(error);

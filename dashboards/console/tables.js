@@ -70,9 +70,10 @@ export function publisherRows(ctx) {
       'tbody',
       {},
       ctx.publishers.map((p) => {
-        const seen = [p.status_at, ctx.lastSeen.get(p.id)].filter(Boolean).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
+        // The API's last seen (status or stored event), or a newer event of the live tail.
+        const seen = [p.last_seen_at, ctx.lastSeen.get(p.id)].filter(Boolean).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
         const status = p.disabled_at ? 'disabled' : (p.status ?? '—');
-        const completeness = ctx.completeness.get(p.area_code);
+        const completeness = p.completeness ?? undefined;
         return el(
           'tr',
           { 'data-publisher': p.id },

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import psycopg
@@ -49,7 +49,26 @@ def test_admins_register_and_revoke_publishers_and_others_may_not(
     )
     listed = {p["id"]: p for p in client.get("/api/v1/publishers", headers=operator).json()}
     assert (listed[publisher_id]["status"], listed[publisher_id]["status_at"]) == ("online", "2026-11-27T03:00:00Z")
-    assert client.get(f"/api/v1/publishers/{publisher_id}/gaps", headers=operator).json() == []
+    assert (listed[publisher_id]["last_seen_at"], listed[publisher_id]["completeness"]) == (
+        "2026-11-27T03:00:00Z",
+        None,
+    )
+    # Seqs 10, 11, 12 and 14 of the last hour (13 never came), one without seq, one from yesterday.
+    now = datetime.now(UTC)
+    arrived = now.replace(microsecond=0)
+    for seq, at in ((10, 50), (11, 40), (12, 30), (14, 20), (None, 10), (1, 26 * 3600)):
+        db.execute(
+            "INSERT INTO payment_transactions (occurred_at, event_id, publisher_id, area_code, seq, sector, method,"
+            " amount_vnd, outcome, received_at) VALUES (%s, gen_random_uuid(), %s, '24611', %s, 'health', 'qr',"
+            " 1000, 'succeeded', %s)",
+            (now - timedelta(seconds=at), publisher_id, seq, arrived - timedelta(seconds=at - 1)),
+        )
+    listed = {p["id"]: p for p in client.get("/api/v1/publishers", headers=operator).json()}
+    seen = (arrived - timedelta(seconds=9)).isoformat().replace("+00:00", "Z")
+    assert (listed[publisher_id]["last_seen_at"], listed[publisher_id]["completeness"]) == (seen, 80.0)
+    assert client.get(f"/api/v1/publishers/{publisher_id}/gaps", headers=operator).json() == [
+        {"first": 13, "last": 13, "missing": 1}
+    ]
 
     again = client.post("/api/v1/publishers", json=body, headers=admin)
     assert (again.status_code, again.json()["error"]["message"]) == (400, f"publisher {publisher_id} already exists")

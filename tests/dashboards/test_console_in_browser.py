@@ -49,7 +49,7 @@ def test_the_console_replays_a_dead_letter_acknowledges_an_alert_with_an_operate
         pages.browser.wait_equal(CONNECTION, "conn live")
         pages.browser.wait_for(f"document.querySelector({replay_button!r}) !== null")
         publisher = "[...document.querySelectorAll('[data-publisher=\"counter-9\"] td')].map((td) => td.textContent)"
-        # Never heard from: no status, no last seen, no completeness for its area.
+        # Never heard from: no status, no last seen, no completeness.
         assert pages.browser.evaluate(publisher) == ["counter-9", "payments", "Nghia Duc Ward (24611)", "—", "—", "—"]
         pages.browser.evaluate(click(replay_button))
         pages.browser.wait_equal(

@@ -26,10 +26,11 @@ from ingest.registry.publishers import (
 )
 from streams.history import read_latest_statuses
 from streams.records import StatusRecord, from_micros
-from streams.seq_gaps import seq_gaps
+from streams.seq_gaps import Delivery, deliveries, seq_gaps
 
 router = APIRouter(prefix="/api/v1/publishers", tags=["publishers"], responses=ERROR_RESPONSES)
 State = Annotated[AppState, Depends(app_state)]
+_DELIVERY_WINDOW = timedelta(hours=1)  # as ops.completeness in its 1h window
 
 
 class PublisherOut(BaseModel):
@@ -41,6 +42,13 @@ class PublisherOut(BaseModel):
     disabled_at: datetime | None
     status: Literal["online", "offline"] | None = Field(description="Its latest status (last will), if any.")
     status_at: datetime | None
+    last_seen_at: datetime | None = Field(
+        description="The newest of its latest status and its latest stored event's arrival (over the last hour)."
+    )
+    completeness: float | None = Field(
+        description="Of its events of the last hour (event time) with a `seq`: stored ÷ (max seq − min seq + 1),"
+        " in %, as ops.completeness counts it; null without such events."
+    )
 
 
 class NewPublisherIn(BaseModel):
@@ -62,8 +70,9 @@ class GapOut(BaseModel):
     missing: int
 
 
-@router.get("", response_model=list[PublisherOut], summary="Every publisher with its latest status")
+@router.get("", response_model=list[PublisherOut], summary="Every publisher with its status, last seen, completeness")
 def publishers(key: Annotated[ApiKey, Depends(require(Scope.READ))], state: State) -> list[PublisherOut]:
+    now = datetime.now(UTC)
     with database(state) as conn:
         registered = PublisherRepository(conn).list()
         latest = {
@@ -71,7 +80,8 @@ def publishers(key: Annotated[ApiKey, Depends(require(Scope.READ))], state: Stat
             for r in read_latest_statuses(conn)
             if isinstance(r, StatusRecord)
         }
-    return [_out(p, latest.get(p.id)) for p in registered]
+        delivered = deliveries(conn, now - _DELIVERY_WINDOW, now)
+    return [_out(p, latest.get(p.id), delivered.get(p.id)) for p in registered]
 
 
 @router.get("/{publisher_id}/gaps", response_model=list[GapOut], summary="The seq numbers it skipped")
@@ -124,8 +134,13 @@ def _broker_accounts(state: AppState) -> MosquittoAccounts:
     return LocalStack(state.settings).mosquitto.accounts
 
 
-def _out(p: Publisher, status: tuple[str, datetime] | None) -> PublisherOut:
+def _out(p: Publisher, status: tuple[str, datetime] | None, delivery: Delivery | None = None) -> PublisherOut:
+    seen = [
+        t for t in (None if status is None else status[1], None if delivery is None else delivery.last_received_at) if t
+    ]
     return PublisherOut.model_validate(
         {**{f: getattr(p, f) for f in ("id", "source", "area_code", "description", "created_at", "disabled_at")},
-         "status": None if status is None else status[0], "status_at": None if status is None else status[1]}
+         "status": None if status is None else status[0], "status_at": None if status is None else status[1],
+         "last_seen_at": max(seen, default=None),
+         "completeness": None if delivery is None else delivery.completeness}
     )  # fmt: skip
