@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import secrets
 import socket
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import psycopg
 
 from api.bench.workload import BenchPublisher
@@ -78,3 +82,47 @@ def wait_healthy(port: int, timeout_seconds: float, path: str = "/health") -> No
             return
         time.sleep(0.1)
     raise BenchSetupError(f"the process with health port {port} did not become ready")
+
+
+def wait_serving(url: str, timeout_seconds: float) -> None:
+    """Until `url` answers 200 (an HTTP server has started)."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise BenchSetupError(f"nothing served {url} within {timeout_seconds:.0f} s")
+
+
+class ApiProcess:
+    """`ioc api` with these `IOC_*` settings on a free loopback port, for the length of a `with` block;
+    its base URL."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self._env = env
+        self._log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def __enter__(self) -> str:
+        port = free_port()
+        env = {**self._env, "IOC_API_PORT": str(port), "IOC_API_HOST": "127.0.0.1"}
+        with open(self._log_path, "w") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "api"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        base_url = f"http://127.0.0.1:{port}"
+        wait_serving(f"{base_url}/openapi.json", timeout_seconds=30)
+        return base_url
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._process is not None
+        self._process.terminate()
+        self._process.wait(60)

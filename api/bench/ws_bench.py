@@ -15,8 +15,6 @@ CPU and peak memory are the API process's own, over the load.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 
@@ -92,7 +90,8 @@ class WsBench:
             key = ApiKeyRepository(conn).create(f"bench-walls-{int(time.time())}", Scope.READ)
             overview = "SELECT code FROM areas WHERE level IN ('province', 'district') ORDER BY code"
             areas: list[str] | str = [str(code) for (code,) in conn.execute(overview)] if c.areas != "all" else "*"
-        with self._chain.chain(), _ApiProcess(self._chain) as (api, base_url):
+        api = bench_stack.ApiProcess(self._chain.environment(), self._chain.bench.stack.paths.logs / "bench-api.log")
+        with self._chain.chain(), api as base_url:
             watcher = WallWatcher(
                 WatchConfig(
                     base_url=base_url, clients=clients, watched=tuple(FAST_KEYS),
@@ -126,30 +125,6 @@ class WsBench:
             bytes_per_wall_per_second=sum(log.delta_bytes for log in logs) / len(logs) / load.elapsed,
             clients_cpu_percent=100 * watch_cpu.seconds / load.elapsed,
         )  # fmt: skip
-
-
-class _ApiProcess:
-    """`ioc api` on a free port of the bench stack, for the length of a `with` block."""
-
-    def __init__(self, chain: StreamsBench) -> None:
-        self._chain = chain
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> tuple[subprocess.Popen[bytes], str]:
-        port = bench_stack.free_port()
-        env = self._chain.environment() | {"IOC_API_PORT": str(port), "IOC_API_HOST": "127.0.0.1"}
-        logs = self._chain.bench.stack.paths.logs
-        with open(logs / "bench-api.log", "w") as log:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "api"], env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        bench_stack.wait_healthy(port, timeout_seconds=30, path="/api/v1/health")
-        return self._process, f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._process is not None
-        self._process.terminate()
-        self._process.wait(60)
 
 
 def render(config: WsBenchConfig, results: list[WsResult]) -> str:

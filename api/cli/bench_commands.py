@@ -1,4 +1,4 @@
-"""`ioc bench ingest | streams | ws`: performance is measured by benchmark commands, not by timed tests."""
+"""`ioc bench ingest | streams | ws | api`: performance is measured by benchmark commands, not by timed tests."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from api.bench.api_bench import ApiBench, ApiBenchConfig
+from api.bench.api_bench import render as render_api
 from api.bench.bench_stack import BenchSetupError
 from api.bench.ingest_bench import IngestBench, IngestBenchConfig
 from api.bench.ingest_bench import render as render_ingest
@@ -44,6 +46,10 @@ def register(commands: Any) -> None:
     ws.add_argument("--publishers", type=int, default=w.publishers)
     ws.add_argument("--workers", type=int, default=w.ingest_workers, help="ingest processes")
     ws.add_argument("--areas", choices=["districts", "all"], default=w.areas, help="the walls' areas")
+    api = kinds.add_parser("api", help="30-day KPI history at 1-hour buckets over tens of millions of raw events")
+    a = ApiBenchConfig()
+    api.add_argument("--events", type=int, default=a.events, help="raw events to store first")
+    api.add_argument("--requests", type=int, default=a.requests, help="history queries to time")
     bench.set_defaults(handler=run)
 
 
@@ -74,6 +80,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 flood_events=args.flood_events,
             )  # fmt: skip
             print(render_ingest(IngestBench(stack, config).run()))
+        elif args.kind == "api":
+            api_config = ApiBenchConfig(events=args.events, requests=args.requests)
+            print(render_api(api_config, ApiBench(stack, api_config).run()))
         elif args.kind == "ws":
             ws_config = WsBenchConfig(
                 clients=args.clients, baseline_clients=args.baseline_clients, rate=args.rate, seconds=args.seconds,
