@@ -22,6 +22,7 @@ from psycopg import sql
 from streams.alerts.evaluator import AlertAction
 from streams.alerts.store import AlertStore
 from streams.dead_letters import DeadLetterCount, count_dead_letters
+from streams.engine.hourly_snapshots import HourlyRoller, roll_hour
 from streams.engine.metrics import EngineMetrics
 from streams.history import PublisherRegistry, read_publishers
 from streams.records import MICROS, from_micros
@@ -105,6 +106,7 @@ class HistoryWriter:
         self._publishers: PublisherRegistry | None = None
         self._dead_letters: dict[str, DeadLetterCount] | None = None
         self._rulebook_watch = rulebook
+        self._hourly = HourlyRoller(clock)
         self._rulebook: Rulebook | None = None
 
     def start(self) -> None:
@@ -229,11 +231,18 @@ class HistoryWriter:
             with self._lock:
                 self._publishers = publishers
                 self._next_publishers = now + self._publishers_refresh
+        for hour in self._hourly.due():
+            try:
+                roll_hour(conn, hour)
+            except psycopg.Error:
+                self._hourly.failed(hour)
+                raise
         if now >= self._next_retention:
             # Snapshots are the bulk of the history (every value, every minute): kept for a while;
             # the rollups and the raw events follow ingest's retention.
             self._next_retention = now + 3600
-            conn.execute("SELECT drop_chunks('kpi_snapshots', older_than => %s)", (self._snapshot_retention,))
+            for table in ("kpi_snapshots", "kpi_snapshots_1h"):
+                conn.execute("SELECT drop_chunks(%s::regclass, older_than => %s)", (table, self._snapshot_retention))
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:

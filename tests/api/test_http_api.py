@@ -10,6 +10,7 @@ import redis
 from api.http.auth.keys import ApiKeyRepository, Scope
 from streams.engine.frame_sink import FrameSink
 from streams.engine.history_writer import HistoryWriter
+from streams.engine.hourly_snapshots import roll_hour
 from streams.engine.metrics import EngineMetrics
 from streams.frames import KpiFrame
 from streams.records import from_micros
@@ -118,6 +119,16 @@ def test_history_buckets_the_minute_snapshots(
         (from_micros(base).isoformat().replace("+00:00", "Z"), 60.0, 90.0),  # the last snapshot of each hour
         (from_micros(base + 60 * MINUTE_US).isoformat().replace("+00:00", "Z"), 72.0, 90.0),
     ]
+    # The first hour rolled into kpi_snapshots_1h: it is read from there, the second from the minutes.
+    roll_hour(db, from_micros(base))
+    db.execute("UPDATE kpi_snapshots SET value = 99 WHERE at = %s", (from_micros(base + 59 * MINUTE_US),))
+    rolled = client.get("/api/v1/kpis/history", params=params, headers=key).json()
+    assert [p["value"] for p in rolled["points"]] == [60.0, 72.0]  # the hourly row, not the changed minute
+    roll_hour(db, from_micros(base))  # rolling again takes the change
+    again = client.get("/api/v1/kpis/history", params=params | {"bucket": "6h"}, headers=key).json()
+    assert [(p["at"], p["value"]) for p in again["points"]] == [("2026-11-26T00:00:00Z", 72.0)]  # 00:00–06:00
+    minutes = client.get("/api/v1/kpis/history", params=params | {"bucket": "5m"}, headers=key).json()
+    assert [p["value"] for p in minutes["points"]] == [55.0, 99.0, 72.0]  # 02:00–02:05, 02:55–03:00, 03:00–03:05
     for bad, message in (
         ({"bucket": "2h"}, "unknown bucket '2h'; use one of 1m, 5m, 15m, 1h, 6h, 1d"),
         ({"from": end, "to": start}, "'from' must be before 'to'"),

@@ -17,6 +17,7 @@ from api.http.state import AppState, app_state
 from deploy.redis_names import KPI_CURRENT, KPI_EPOCH
 from streams.catalog import CATALOG, Gauge
 from streams.frames import KpiFrame
+from streams.history_reads import read_history
 from streams.live import GAUGE_WINDOW
 from streams.rulebook import read_rulebook
 from streams.windows import LOCAL_TIMEZONE, WINDOWS_BY_NAME
@@ -113,12 +114,6 @@ def history(
     if (end - start) / BUCKETS[bucket] > _MAX_BUCKETS:
         raise BadRequest(f"at most {_MAX_BUCKETS} buckets per query: widen the bucket or narrow the range")
     with database(state) as conn:
-        rows = conn.execute(
-            "SELECT time_bucket(%s, at) AS bucket, last(value, at), last(numerator, at), last(denominator, at),"
-            " last(target, at) FROM kpi_snapshots"
-            " WHERE kpi = %s AND area_code = %s AND window_name = %s AND at >= %s AND at < %s"
-            " GROUP BY bucket ORDER BY bucket",
-            (BUCKETS[bucket], kpi, area, window, start, end),
-        ).fetchall()
+        rows = read_history(conn, (kpi, area, window), start, end, BUCKETS[bucket])
     points = [HistoryPoint(at=at, value=v, numerator=n, denominator=d, target=t) for at, v, n, d, t in rows]
     return KpiHistory(kpi=kpi, area=area, window=window, bucket=bucket, points=points)

@@ -1,0 +1,49 @@
+"""A KPI's history: the last snapshot of each time bucket (all SQL of reading `kpi_snapshots*` is here).
+
+Buckets of an hour or more read the hourly rows (`kpi_snapshots_1h`, one per ended hour) up to the
+last hour rolled, and the minute rows after it; finer buckets read the minute rows. Either way a
+bucket's value is the last minute snapshot in it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import psycopg
+
+HistoryRow = tuple[object, ...]  # bucket start, value, numerator, denominator, target
+_HOUR = timedelta(hours=1)
+_FROM_MINUTES = (
+    "SELECT time_bucket(%(bucket)s, at) AS b, last(value, at), last(numerator, at), last(denominator, at),"
+    " last(target, at) FROM kpi_snapshots"
+    " WHERE kpi = %(kpi)s AND area_code = %(area)s AND window_name = %(window)s AND at >= %(start)s AND at < %(end)s"
+    " GROUP BY b ORDER BY b"
+)
+_FROM_HOURS = (
+    "WITH rolled AS (SELECT coalesce(max(at) + interval '1 hour', '-infinity') AS until FROM kpi_snapshots_1h)"
+    " SELECT time_bucket(%(bucket)s, at) AS b, last(value, at), last(numerator, at), last(denominator, at),"
+    " last(target, at) FROM ("
+    "  SELECT at, value, numerator, denominator, target FROM kpi_snapshots_1h, rolled"
+    "  WHERE kpi = %(kpi)s AND area_code = %(area)s AND window_name = %(window)s"
+    "  AND at >= time_bucket('1 hour', %(start)s::timestamptz) AND at < least(%(end)s, rolled.until)"
+    "  UNION ALL SELECT at, value, numerator, denominator, target FROM kpi_snapshots, rolled"
+    "  WHERE kpi = %(kpi)s AND area_code = %(area)s AND window_name = %(window)s"
+    "  AND at >= greatest(%(start)s, rolled.until) AND at < %(end)s) AS snapshots"
+    " GROUP BY b ORDER BY b"
+)
+
+
+def read_history(
+    conn: psycopg.Connection[tuple[object, ...]],
+    key: tuple[str, str, str],
+    start: datetime,
+    end: datetime,
+    bucket: timedelta,
+) -> list[HistoryRow]:
+    """(kpi, area, window) over [start, end), one row per bucket that has a snapshot. From hourly rows
+    the first bucket counts its whole first hour, even if `start` falls inside it: its value is the
+    same, the last snapshot of the hour, unless no snapshot was taken after `start` in that hour."""
+    kpi, area, window = key
+    params = {"kpi": kpi, "area": area, "window": window, "start": start, "end": end, "bucket": bucket}
+    hourly = bucket >= _HOUR and bucket % _HOUR == timedelta(0)
+    return conn.execute(_FROM_HOURS if hourly else _FROM_MINUTES, params).fetchall()
