@@ -1,8 +1,8 @@
 """A KPI's history: the last snapshot of each time bucket (all SQL of reading `kpi_snapshots*` is here).
 
 Buckets of an hour or more read the hourly rows (`kpi_snapshots_1h`, one per ended hour) up to the
-last hour rolled, and the minute rows after it; finer buckets read the minute rows. Either way a
-bucket's value is the last minute snapshot in it.
+last hour rolled or the hour that holds `end`, whichever is earlier, and the minute rows after it;
+finer buckets read the minute rows. Either way a bucket's value is the last minute snapshot in it.
 """
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ _FROM_MINUTES = (
     " GROUP BY b ORDER BY b"
 )
 _FROM_HOURS = (
-    "WITH rolled AS (SELECT coalesce(max(at) + interval '1 hour', '-infinity') AS until FROM kpi_snapshots_1h)"
+    "WITH rolled AS (SELECT least(time_bucket('1 hour', %(end)s::timestamptz),"
+    "  coalesce((SELECT max(at) + interval '1 hour' FROM kpi_snapshots_1h), '-infinity')) AS split)"
     " SELECT time_bucket(%(bucket)s, at) AS b, last(value, at), last(numerator, at), last(denominator, at),"
     " last(target, at) FROM ("
     "  SELECT at, value, numerator, denominator, target FROM kpi_snapshots_1h, rolled"
     "  WHERE kpi = %(kpi)s AND area_code = %(area)s AND window_name = %(window)s"
-    "  AND at >= time_bucket('1 hour', %(start)s::timestamptz) AND at < least(%(end)s, rolled.until)"
+    "  AND at >= time_bucket('1 hour', %(start)s::timestamptz) AND at < rolled.split"
     "  UNION ALL SELECT at, value, numerator, denominator, target FROM kpi_snapshots, rolled"
     "  WHERE kpi = %(kpi)s AND area_code = %(area)s AND window_name = %(window)s"
-    "  AND at >= greatest(%(start)s, rolled.until) AND at < %(end)s) AS snapshots"
+    "  AND at >= greatest(%(start)s, rolled.split) AND at < %(end)s) AS snapshots"
     " GROUP BY b ORDER BY b"
 )
 

@@ -2,8 +2,8 @@
 
 They start as the files shipped in `streams/` (or the files named in the settings): `seed_rulebook`
 copies them in when the tables are empty, so editing a file after that changes nothing. Admins
-then list, create and update them through the API; the KPI engine notices a change by
-`rulebook_version` and takes the new rulebook without a restart. All SQL of both tables is here.
+then list, create and update them through the API; the KPI engine reads them again every few
+seconds and takes a changed rulebook without a restart. All SQL of both tables is here.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from psycopg.types.json import Jsonb
 
 from streams.alerts.rules import DEFAULT_RULES_FILE, AlertRule, load_rules
 from streams.targets import DEFAULT_TARGETS_FILE, Target, Targets
-
-RulebookVersion = tuple[object, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,33 +155,27 @@ def read_rulebook(conn: psycopg.Connection[tuple[object, ...]], known_kpis: Iter
     return Rulebook(Targets(targets), AlertRuleRepository(conn, known).list())
 
 
-def rulebook_version(conn: psycopg.Connection[tuple[object, ...]]) -> RulebookVersion:
-    """Changes whenever a target or rule is added or updated (rows are never deleted)."""
-    row = conn.execute(
-        "SELECT (SELECT count(*) FROM kpi_targets), (SELECT max(updated_at) FROM kpi_targets),"
-        " (SELECT count(*) FROM alert_rules), (SELECT max(updated_at) FROM alert_rules)"
-    ).fetchone()
-    assert row is not None
-    return row
-
-
 class RulebookWatch:
-    """The rulebook read again whenever its version changes (the engine's history thread polls it)."""
+    """The rulebook read again at each poll and handed over when it differs from the last one read
+    (both tables are a few rows: comparing them is exact, where a version from timestamps could
+    miss an edit whose transaction committed late)."""
 
     def __init__(self, known_kpis: Iterable[str]) -> None:
         self._known = list(known_kpis)
-        self._version: RulebookVersion | None = None
+        self._last: tuple[list[Target], list[AlertRule]] | None = None
 
     def read(self, conn: psycopg.Connection[tuple[object, ...]]) -> Rulebook:
-        # The version first: a change between the two reads shows as a new version at the next poll.
-        self._version = rulebook_version(conn)
-        return read_rulebook(conn, self._known)
+        rulebook = read_rulebook(conn, self._known)
+        self._last = (rulebook.targets.all(), rulebook.rules)
+        return rulebook
 
     def poll(self, conn: psycopg.Connection[tuple[object, ...]]) -> Rulebook | None:
         """The rulebook if it changed since the last read, else None."""
-        if rulebook_version(conn) == self._version:
+        rulebook = read_rulebook(conn, self._known)
+        if (rulebook.targets.all(), rulebook.rules) == self._last:
             return None
-        return self.read(conn)
+        self._last = (rulebook.targets.all(), rulebook.rules)
+        return rulebook
 
 
 _TARGET_FIELDS = ("kpi", "value", "direction", "deadline", "source")

@@ -19,7 +19,7 @@ DEFAULT_TARGETS_FILE = Path(__file__).with_name("targets.yaml")
 
 
 class Target(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kpi: str
     value: float

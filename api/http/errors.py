@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
 
 
 class ErrorBody(BaseModel):
@@ -86,6 +90,8 @@ def install_error_handlers(app: FastAPI) -> None:
         # SQLSTATE class 22 (and psycopg's own refusal of NUL characters): a value in the request
         # that the database cannot store or compare, such as a NUL character or an out-of-range number.
         assert isinstance(exc, psycopg.DataError)
+        # Logged (the class, never the values): a data exception from our own SQL would be a bug.
+        log.warning("%s %s: %s answered 400", request.method, request.url.path, type(exc).__name__)
         return error_json(400, "invalid_request", f"a value in the request cannot be used: {type(exc).__name__}")
 
     app.add_exception_handler(ApiError, on_api_error)

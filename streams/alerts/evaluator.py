@@ -50,14 +50,18 @@ class AlertEvaluator:
 
     def restore_open(self, keys: Iterable[AlertKey], now_us: int) -> list[AlertAction]:
         """Alerts still unresolved in the database (after a restart), so that they can resolve; those
-        whose rule is gone from the rules are resolved now (returned)."""
-        rule_ids = {rule.id for rules in self._rules.values() for rule in rules}
+        whose rule is gone, or no longer covers their area, are resolved now (returned). Set the
+        hierarchy first."""
+        rules = {rule.id: rule for rules in self._rules.values() for rule in rules}
         orphans: list[AlertAction] = []
         for rule_id, area in keys:
-            if rule_id in rule_ids:
-                self._open.add((rule_id, area))
-            else:
+            rule = rules.get(rule_id)
+            if rule is None:
                 orphans.append(AlertResolved(rule_id, area, "the rule was removed", now_us))
+            elif not rule.covers(area, self._hierarchy):
+                orphans.append(AlertResolved(rule_id, area, "the rule no longer covers this area", now_us))
+            else:
+                self._open.add((rule_id, area))
         return orphans
 
     def replace_rules(self, rules: Iterable[AlertRule], now_us: int) -> list[AlertAction]:

@@ -27,7 +27,7 @@ Severity = Literal["info", "warning", "major", "critical"]
 
 
 class AlertRule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
     kpi: str

@@ -22,7 +22,7 @@ from psycopg import sql
 from streams.alerts.evaluator import AlertAction
 from streams.alerts.store import AlertStore
 from streams.dead_letters import DeadLetterCount, count_dead_letters
-from streams.engine.hourly_snapshots import HourlyRoller, roll_hour
+from streams.engine.hourly_snapshots import HourlyRoller
 from streams.engine.metrics import EngineMetrics
 from streams.history import PublisherRegistry, read_publishers
 from streams.records import MICROS, from_micros
@@ -231,12 +231,7 @@ class HistoryWriter:
             with self._lock:
                 self._publishers = publishers
                 self._next_publishers = now + self._publishers_refresh
-        for hour in self._hourly.due():
-            try:
-                roll_hour(conn, hour)
-            except psycopg.Error:
-                self._hourly.failed(hour)
-                raise
+        self._hourly.roll_due(conn)
         if now >= self._next_retention:
             # Snapshots are the bulk of the history (every value, every minute): kept for a while;
             # the rollups and the raw events follow ingest's retention.

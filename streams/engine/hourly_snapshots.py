@@ -1,8 +1,10 @@
 """Hourly snapshots: the last minute snapshot of each ended hour, per key (`kpi_snapshots_1h`).
 
 History at 1-hour buckets and coarser reads these instead of sixty minute rows per hour. An hour is
-rolled once it has ended and its last minute's snapshot has had time to be written; rolling it
-again (after a restart) gives the same rows.
+rolled once it has ended and its last minute's snapshot has had time to be written. The roller
+carries on from the last hour rolled (or the oldest minute snapshot, the first time), a day at most
+per round, so that neither a first start on old history nor a long outage leaves an hour behind;
+rolling an hour again gives the same rows.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import psycopg
 
 HOUR = timedelta(hours=1)
 _SETTLE = timedelta(minutes=2)  # the last minute's snapshot is written within a few history rounds
-_CATCH_UP_HOURS = 3  # at start: the hours that may have ended while the engine was down
+_HOURS_PER_ROUND = 24
 _ROLL = (
     "INSERT INTO kpi_snapshots_1h (at, kpi, area_code, window_name, value, numerator, denominator, target)"
     " SELECT time_bucket('1 hour', at), kpi, area_code, window_name, last(value, at), last(numerator, at),"
@@ -22,6 +24,10 @@ _ROLL = (
     " GROUP BY 1, 2, 3, 4"
     " ON CONFLICT (kpi, area_code, window_name, at) DO UPDATE SET value = excluded.value,"
     " numerator = excluded.numerator, denominator = excluded.denominator, target = excluded.target"
+)
+_RESUME_FROM = (
+    "SELECT coalesce((SELECT max(at) + interval '1 hour' FROM kpi_snapshots_1h),"
+    " (SELECT time_bucket('1 hour', min(at)) FROM kpi_snapshots))"
 )
 
 
@@ -31,26 +37,34 @@ def roll_hour(conn: psycopg.Connection[tuple[object, ...]], hour: datetime, hour
 
 
 class HourlyRoller:
-    """Which hours are due; the clock is passed in (the history writer's)."""
+    """Rolls the hours that are due; the clock is passed in (the history writer's)."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._next: datetime | None = None
+        self._next: datetime | None = None  # the first hour not rolled yet; None: ask the database
 
-    def due(self) -> list[datetime]:
+    def roll_due(self, conn: psycopg.Connection[tuple[object, ...]]) -> list[datetime]:
+        """Roll what is due (a day of hours at most); the hours rolled."""
+        hours = self.due(conn)
+        if hours:
+            try:
+                roll_hour(conn, hours[0], len(hours))
+            except psycopg.Error:
+                self._next = hours[0]  # again at the next round
+                raise
+        return hours
+
+    def due(self, conn: psycopg.Connection[tuple[object, ...]]) -> list[datetime]:
         now = datetime.fromtimestamp(self._clock(), UTC)
-        ended = now.replace(minute=0, second=0, microsecond=0) - HOUR  # the last hour that has ended
-        if now - (ended + HOUR) < _SETTLE:
-            ended -= HOUR
+        last_ended = now.replace(minute=0, second=0, microsecond=0) - HOUR
+        if now - (last_ended + HOUR) < _SETTLE:
+            last_ended -= HOUR
         if self._next is None:
-            self._next = ended - (_CATCH_UP_HOURS - 1) * HOUR
-        hours = []
-        while self._next <= ended:
+            row = conn.execute(_RESUME_FROM).fetchone()
+            resume = None if row is None else row[0]
+            self._next = resume if isinstance(resume, datetime) else last_ended + HOUR
+        hours: list[datetime] = []
+        while self._next <= last_ended and len(hours) < _HOURS_PER_ROUND:
             hours.append(self._next)
             self._next += HOUR
         return hours
-
-    def failed(self, hour: datetime) -> None:
-        """Roll `hour` (and what follows it) again at the next call."""
-        if self._next is None or hour < self._next:
-            self._next = hour

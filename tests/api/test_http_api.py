@@ -124,6 +124,9 @@ def test_history_buckets_the_minute_snapshots(
     db.execute("UPDATE kpi_snapshots SET value = 99 WHERE at = %s", (from_micros(base + 59 * MINUTE_US),))
     rolled = client.get("/api/v1/kpis/history", params=params, headers=key).json()
     assert [p["value"] for p in rolled["points"]] == [60.0, 72.0]  # the hourly row, not the changed minute
+    within = client.get("/api/v1/kpis/history", params=params | {"to": from_micros(base + 30 * MINUTE_US).isoformat()},
+                        headers=key).json()  # fmt: skip
+    assert [p["value"] for p in within["points"]] == [55.0]  # `to` inside a rolled hour: nothing after it counts
     roll_hour(db, from_micros(base))  # rolling again takes the change
     again = client.get("/api/v1/kpis/history", params=params | {"bucket": "6h"}, headers=key).json()
     assert [(p["at"], p["value"]) for p in again["points"]] == [("2026-11-26T00:00:00Z", 72.0)]  # 00:00–06:00

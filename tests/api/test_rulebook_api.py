@@ -41,6 +41,11 @@ def test_admins_create_and_update_targets_and_rules_and_others_may_not(
     assert "no KPI with id 'payments.nothing'" in unknown.json()["error"]["message"]
     wrong = client.post("/api/v1/targets", json={**target, "direction": "upwards"}, headers=admin)
     assert (wrong.status_code, wrong.json()["error"]["code"]) == (400, "invalid_request")
+    not_a_number = client.post(
+        "/api/v1/targets", content=b'{"kpi": "payments.cashless_share", "value": NaN, "direction": "at_least"}',
+        headers=admin | {"content-type": "application/json"},
+    )  # fmt: skip
+    assert (not_a_number.status_code, not_a_number.json()["error"]["code"]) == (400, "invalid_request")
 
     updated = client.put(f"/api/v1/targets/{target_id}", json={**target, "value": 75}, headers=admin)
     assert (updated.status_code, updated.json()["value"]) == (200, 75.0)

@@ -108,6 +108,19 @@ def test_new_rules_resolve_what_no_rule_keeps_and_judge_afresh() -> None:
     assert evaluator.tick(at(60)) == []
 
 
+def test_after_a_restart_alerts_that_the_rules_no_longer_keep_resolve() -> None:
+    narrowed = COVERAGE_DROP.model_copy(update={"areas": ("24615",)})
+    evaluator = AlertEvaluator([narrowed], HIERARCHY)
+    keys = [("coverage-drop", "24615"), ("coverage-drop", "24611"), ("gone", "24611")]
+    assert evaluator.restore_open(keys, at(0)) == [
+        AlertResolved("coverage-drop", "24611", "the rule no longer covers this area", at(0)),
+        AlertResolved("gone", "24611", "the rule was removed", at(0)),
+    ]
+    assert evaluator.observe([frame("24615", 70)], at(1)) == [
+        AlertResolved("coverage-drop", "24615", "coverage.usable_share (1h) is 70", at(1))
+    ]
+
+
 def test_a_changed_rule_counts_its_for_duration_afresh() -> None:
     evaluator = AlertEvaluator([COVERAGE_DROP], HIERARCHY)
     evaluator.observe([frame("24615", 40)], at(0))

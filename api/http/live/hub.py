@@ -11,7 +11,6 @@ queue dropped, and it gets a fresh snapshot at its next turn, so a slow client c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import deque
@@ -86,7 +85,8 @@ class Subscriber:
     def offer(self, delta: Delta) -> None:
         if self.lagging:
             return
-        if self.queued_frames + len(delta.frames) > QUEUE_FRAMES:
+        # A queue holding nothing takes any one delta (an epoch's first flush carries every value).
+        if self.queue and self.queued_frames + len(delta.frames) > QUEUE_FRAMES:
             self.lagging = True  # its sender will resynchronise it with a snapshot
             self.queue.clear()
             self.queued_frames = 0
@@ -124,8 +124,12 @@ class FrameHub:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._task
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # the shutdown goes on: the lifespan still closes the pool and Redis
+                log.exception("live frames: the hub had failed")
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._groups.setdefault(subscriber.selection, set()).add(subscriber)
@@ -144,7 +148,11 @@ class FrameHub:
 
     async def _listen(self) -> None:
         while True:
-            client = aioredis.Redis.from_url(self._redis_url)
+            # No retries inside the client: a subscription that reconnected by itself would have
+            # missed what was published meanwhile. Every break goes through the resync below.
+            client = aioredis.Redis.from_url(
+                self._redis_url, retry=None, socket_keepalive=True, health_check_interval=15
+            )
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(KPI_FRAMES_CHANNEL)
@@ -153,8 +161,10 @@ class FrameHub:
                 async for message in pubsub.listen():
                     if message["type"] == "message":
                         self._fan_out(decode_batch(message["data"]))
-            except aioredis.RedisError as exc:
-                log.warning("live frames: Redis unavailable (%s); clients will resynchronise", type(exc).__name__)
+            except (aioredis.RedisError, ValueError, TypeError, KeyError) as exc:
+                # Redis gone, or a batch this process cannot read (a newer engine during an upgrade):
+                # start over from the current values in Redis, and every client from a snapshot.
+                log.warning("live frames: %s; clients will resynchronise", type(exc).__name__)
                 self.ready.clear()
                 for members in self._groups.values():
                     for subscriber in members:

@@ -11,15 +11,18 @@ from streams.engine.frame_sink import decode_batch
 from streams.frames import KpiFrame
 
 _PAGE = 200
+_MAX_FRAMES = 20_000
 
 
 def missed_frames(client: redis.Redis, epoch: str, after_seq: int) -> list[KpiFrame] | None:
     """Every frame with `seq` > `after_seq` in `epoch`, oldest first; None when the stream no longer
-    reaches back that far or the epoch has changed (the client needs a snapshot instead)."""
+    reaches back that far, the epoch has changed, or more than `_MAX_FRAMES` were missed (the client
+    needs a snapshot instead: it is cheaper than replaying that much)."""
     current = client.get(KPI_EPOCH)
     if current is None or current.decode() != epoch:  # type: ignore[union-attr]
         return None
     batches: list[list[KpiFrame]] = []
+    frames = 0
     upper = "+"
     while True:
         entries: Any = client.xrevrange(KPI_FRAMES_STREAM, max=upper, count=_PAGE)
@@ -29,7 +32,12 @@ def missed_frames(client: redis.Redis, epoch: str, after_seq: int) -> list[KpiFr
             first, last = int(fields[b"first_seq"]), int(fields[b"last_seq"])
             if last <= after_seq:
                 return [f for batch in reversed(batches) for f in batch if f.seq > after_seq]
-            batches.append(decode_batch(fields[b"frames"]))
+            batch = decode_batch(fields[b"frames"])
+            frames += len(batch)
+            # A frame of another epoch: the engine started over while we read (its seqs restart).
+            if frames > _MAX_FRAMES or any(f.epoch != epoch for f in batch):
+                return None
+            batches.append(batch)
             if first <= after_seq + 1:
                 return [f for batch in reversed(batches) for f in batch if f.seq > after_seq]
             upper = "(" + entry_id.decode()

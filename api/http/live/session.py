@@ -34,7 +34,7 @@ async def open_session(websocket: WebSocket, state: AppState) -> dict[str, Any] 
             await websocket.close(code=CLOSE_AUTH, reason="a valid ticket first: POST /api/v1/ws-tickets")
             return None
         await websocket.send_json({"type": "ready", "key": who[1]})
-        request = await websocket.receive_json()
+        request = await asyncio.wait_for(websocket.receive_json(), AUTH_SECONDS)
     except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError):
         return None
     if not isinstance(request, dict) or request.get("type") != "subscribe":
