@@ -14,8 +14,13 @@ up: install
 down:
 	@if [ -x $(IOC) ]; then $(IOC) services stop; $(IOC) stack down; fi
 
+# The tests get a stack of their own (unless IOC_HOME and the ports are set, as CI sets them): the
+# demo's ingest session on the broker of `make up` must not collect what the tests publish.
+TEST_STACK := IOC_HOME=$${IOC_HOME:-$(CURDIR)/.ioc-test} IOC_PG_PORT=$${IOC_PG_PORT:-55482} \
+	IOC_MQTT_PORT=$${IOC_MQTT_PORT:-51933} IOC_REDIS_PORT=$${IOC_REDIS_PORT:-56429} IOC_API_PORT=$${IOC_API_PORT:-58130}
+
 test: install lint typecheck architecture
-	$(BIN)/pytest
+	$(TEST_STACK) $(BIN)/pytest
 
 install: system $(VENV)/.installed
 
@@ -41,7 +46,7 @@ architecture: $(VENV)/.installed
 
 # Pure-logic tests only (no services).
 unit: $(VENV)/.installed
-	$(BIN)/pytest -m "not integration"
+	$(TEST_STACK) $(BIN)/pytest -m "not integration"
 
 lock:
 	rm -rf /tmp/ioc-lock && $(PYTHON) -m venv /tmp/ioc-lock
@@ -50,4 +55,5 @@ lock:
 	  echo "# Regenerate with: make lock"; /tmp/ioc-lock/bin/pip freeze --exclude-editable; } > constraints.txt
 
 clean: down
-	rm -rf .ioc $(VENV)
+	@if [ -x $(IOC) ] && [ -d .ioc-test ]; then $(TEST_STACK) $(IOC) stack down; fi
+	rm -rf .ioc .ioc-test $(VENV)
