@@ -6,6 +6,8 @@ version): new targets show on the next frames, and every value is judged again b
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -31,6 +33,17 @@ class StoredTargetOut(Target):
     id: int
 
 
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The rulebook's refusals as API errors: an unknown KPI is a bad request, a duplicate a conflict."""
+    try:
+        yield
+    except UnknownKpi as exc:
+        raise BadRequest(str(exc)) from None
+    except (TargetExists, RuleExists) as exc:
+        raise Conflict(str(exc)) from None
+
+
 def _out(target_id: int, target: Target) -> StoredTargetOut:
     return StoredTargetOut(id=target_id, **target.model_dump())
 
@@ -49,13 +62,8 @@ def targets(key: Reader, state: State) -> list[StoredTargetOut]:
     responses=CONFLICT,
 )
 def create_target(body: Target, key: Admin, state: State) -> StoredTargetOut:
-    with database(state) as conn:
-        try:
-            target_id = TargetRepository(conn, _KPIS).create(body)
-        except UnknownKpi as exc:
-            raise BadRequest(str(exc)) from None
-        except TargetExists as exc:
-            raise Conflict(str(exc)) from None
+    with database(state) as conn, _refusals():
+        target_id = TargetRepository(conn, _KPIS).create(body)
     return _out(target_id, body)
 
 
@@ -66,13 +74,8 @@ def create_target(body: Target, key: Admin, state: State) -> StoredTargetOut:
     responses=NOT_FOUND | CONFLICT,
 )
 def update_target(target_id: int, body: Target, key: Admin, state: State) -> StoredTargetOut:
-    with database(state) as conn:
-        try:
-            found = TargetRepository(conn, _KPIS).update(target_id, body)
-        except UnknownKpi as exc:
-            raise BadRequest(str(exc)) from None
-        except TargetExists as exc:
-            raise Conflict(str(exc)) from None
+    with database(state) as conn, _refusals():
+        found = TargetRepository(conn, _KPIS).update(target_id, body)
     if not found:
         raise NotFound(f"no target with id {target_id}")
     return _out(target_id, body)
@@ -92,13 +95,8 @@ def alert_rules(key: Reader, state: State) -> list[AlertRule]:
     responses=CONFLICT,
 )
 def create_alert_rule(body: AlertRule, key: Admin, state: State) -> AlertRule:
-    with database(state) as conn:
-        try:
-            AlertRuleRepository(conn, _KPIS).create(body)
-        except UnknownKpi as exc:
-            raise BadRequest(str(exc)) from None
-        except RuleExists as exc:
-            raise Conflict(str(exc)) from None
+    with database(state) as conn, _refusals():
+        AlertRuleRepository(conn, _KPIS).create(body)
     return body
 
 
@@ -111,11 +109,8 @@ def create_alert_rule(body: AlertRule, key: Admin, state: State) -> AlertRule:
 def update_alert_rule(rule_id: str, body: AlertRule, key: Admin, state: State) -> AlertRule:
     if body.id != rule_id:
         raise BadRequest(f"the rule's id ({body.id}) must be the id in the path ({rule_id})")
-    with database(state) as conn:
-        try:
-            found = AlertRuleRepository(conn, _KPIS).update(body)
-        except UnknownKpi as exc:
-            raise BadRequest(str(exc)) from None
+    with database(state) as conn, _refusals():
+        found = AlertRuleRepository(conn, _KPIS).update(body)
     if not found:
         raise NotFound(f"no alert rule with id {rule_id}")
     return body
