@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 IOC := $(BIN)/ioc
 
-.PHONY: up down test install system lint typecheck architecture unit lock clean
+.PHONY: up down test verify install system lint typecheck architecture unit lock clean
 
 # `ioc up` starts the stack, migrates, runs the services and the simulator, and prints the wall's URL.
 up: install
@@ -21,6 +21,11 @@ TEST_STACK := IOC_HOME=$${IOC_HOME:-$(CURDIR)/.ioc-test} IOC_PG_PORT=$${IOC_PG_P
 
 test: install lint typecheck architecture
 	$(TEST_STACK) $(BIN)/pytest
+
+# The verification suites at full scale (faults under sustained load, fuzzing, the soak): about an
+# hour. Writes verify-report.md, kept in the repository. `make test` runs the same suites smaller.
+verify: install
+	$(TEST_STACK) $(BIN)/pytest tests/verify --verify-profile full --verify-report verify-report.md -o timeout=3600
 
 install: system $(VENV)/.installed
 

@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.ingest",
     "tests.fixtures.streams",
     "tests.fixtures.api",
+    "tests.fixtures.verify",
 ]
