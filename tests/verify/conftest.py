@@ -50,6 +50,14 @@ class LoadRun:
                 total += sum(1 for _ in lines)
         return total
 
+    def acknowledged(self) -> int:
+        """Messages the broker acknowledged (PUBACK), from the ledgers."""
+        total = 0
+        for ledger in self.ledgers:
+            with ledger.open() as lines:
+                total += sum(1 for line in lines if line.split(",")[4] == "True")
+        return total
+
     def account(self, database: IsolatedDatabase) -> Accounting:
         with database.connect() as conn:
             return account(conn, self.ledgers)

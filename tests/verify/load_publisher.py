@@ -26,8 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from api.bench.workload import BenchPublisher, EventFactory
 
 _TICK_SECONDS = 0.01
-_MAX_QUEUED = 200_000  # paho's own queue while the broker is away: bounded, a refusal is recorded
-_COMPACT_ABOVE = 50_000
+_MAX_QUEUED = 50_000  # paho's own queue while the broker is away: bounded, a refusal is recorded
 _EVENT_ID_AT = len(b'{"event_id":"')
 
 
@@ -60,7 +59,10 @@ class LedgerPublisher:
         self._event_ids: list[str] = []
         self._digests: list[str] = []
         self._acknowledged: list[bool] = []
-        self._pending: deque[tuple[int, mqtt.MQTTMessageInfo]] = deque()
+        # Message ids are 16 bits: paho's queue stays well below 65,535 so that no id is in use twice.
+        self._in_flight: dict[int, int] = {}
+        self._acked_mids: deque[int] = deque()
+        self._client.on_publish = self._on_publish
 
     def stop(self, *_: object) -> None:
         self._stop.set()
@@ -93,25 +95,25 @@ class LedgerPublisher:
         self._digests.append(hashlib.sha256(payload).hexdigest())
         self._acknowledged.append(False)
         info = self._client.publish(self._publisher.topic, payload, qos=1)
-        if info.rc == mqtt.MQTT_ERR_SUCCESS or info.rc == mqtt.MQTT_ERR_NO_CONN:
-            self._pending.append((seq - 1, info))  # paho sends a queued message once reconnected
+        if info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # queued: sent once reconnected
+            self._in_flight[info.mid] = seq - 1
+
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, *rest: object) -> None:
+        self._acked_mids.append(mid)  # paho's thread: only a thread-safe append here
 
     def _settle(self) -> None:
-        while self._pending and self._pending[0][1].is_published():
-            index, _ = self._pending.popleft()
-            self._acknowledged[index] = True
-        if len(self._pending) > _COMPACT_ABOVE:  # one message stuck at the head must not hold the rest
-            for index, info in self._pending:
-                self._acknowledged[index] = info.is_published()
-            self._pending = deque(item for item in self._pending if not self._acknowledged[item[0]])
+        while self._acked_mids:
+            index = self._in_flight.pop(self._acked_mids.popleft(), None)
+            if index is not None:
+                self._acknowledged[index] = True
 
     def _drain(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
-        while self._pending and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             self._settle()
+            if not self._in_flight:
+                return
             time.sleep(_TICK_SECONDS)
-        for index, info in self._pending:  # out of order acknowledgements after a reconnect
-            self._acknowledged[index] = info.is_published()
 
     def _write_ledger(self) -> None:
         with self._args.ledger.open("w", newline="") as out:
