@@ -40,7 +40,11 @@ class Settings(BaseSettings):
     mqtt_keepalive_seconds: int = Field(default=30, ge=2, le=600)
 
     # Ingest.
-    ingest_shared_group: str = "ingest"
+    # Empty: one plain subscription. Mosquitto 2.0.11 does not restore shared subscriptions from
+    # its persistence after a restart (measured: what publishers sent between the restart and the
+    # ingest's reconnect was acknowledged to them and dropped); plain ones it restores. A group
+    # spreads the stream over several processes (`ioc ingest --workers N` uses "ingest").
+    ingest_shared_group: str = ""
     ingest_batch_max_rows: int = Field(default=2000, ge=1, le=100_000)
     ingest_flush_interval_seconds: float = Field(default=0.02, gt=0, le=10)
     ingest_queue_max_messages: int = Field(default=20_000, ge=100)

@@ -16,7 +16,7 @@ from api.cli._context import service_connector, stop_on_signals, with_connection
 from deploy.settings import Settings
 from deploy.stack.mosquitto import INGEST_USERNAMES
 from ingest.service.health import HealthServer
-from ingest.service.runner import IngestService
+from ingest.service.runner import DEFAULT_SHARED_GROUP, IngestService
 from ingest.service.stored_events_publisher import StoredEventsPublisher
 
 log = logging.getLogger("ioc.ingest")
@@ -71,6 +71,7 @@ def _run_workers(count: int, settings: Settings) -> int:
             **os.environ,
             "IOC_MQTT_USERNAME": INGEST_USERNAMES[index],
             "IOC_INGEST_HEALTH_PORT": str(settings.ingest_health_port + index),
+            "IOC_INGEST_SHARED_GROUP": settings.ingest_shared_group or DEFAULT_SHARED_GROUP,
         }
         children.append(subprocess.Popen([sys.executable, "-m", "api.cli", "ingest"], env=env))
 

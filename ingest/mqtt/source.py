@@ -46,7 +46,10 @@ class MqttSourceConfig:
     port: int
     username: str
     password: str
-    subscription: str  # e.g. "$share/ingest/ioc/v1/#"
+    subscription: str  # "ioc/v1/#", or "$share/ingest/ioc/v1/#" to share the stream between processes
+    # The other form, dropped on connect: a session switched from one form to the other must not
+    # receive every message twice.
+    stale_subscription: str
     keepalive_seconds: int
 
 
@@ -59,6 +62,7 @@ class MqttSource:
         self._connected = False
         self._delivered = 0
         self._barrier_answered = False
+        self._barrier_mid: int | None = None
         self._next_attempt = 0.0
         self._backoff = 1.0
         # The broker takes the username as the client id (the ACL protects it); name it the same.
@@ -148,7 +152,7 @@ class MqttSource:
         it, a few dozen of the last acknowledgements before a DISCONNECT were lost, and the broker
         delivered those (already stored) messages again to the next session."""
         self._barrier_answered = False
-        result, _ = self._client.unsubscribe(_BARRIER_TOPIC)
+        result, self._barrier_mid = self._client.unsubscribe(_BARRIER_TOPIC)
         deadline = time.monotonic() + timeout_seconds
         while result == mqtt.MQTT_ERR_SUCCESS and not self._barrier_answered and time.monotonic() < deadline:
             if self._client.socket() is None:
@@ -183,6 +187,7 @@ class MqttSource:
         log.info("connected to the broker (session present: %s)", flags.session_present)
         # Resubscribe on every connect: a session may have expired while we were away.
         client.subscribe(self._config.subscription, qos=1)
+        client.unsubscribe(self._config.stale_subscription)
         self._connected = True
 
     def _on_disconnect(
@@ -194,7 +199,8 @@ class MqttSource:
             log.warning("disconnected from the broker: %s; reconnecting", rc)
 
     def _on_unsubscribe(self, client: mqtt.Client, userdata: object, mid: int, codes: object, props: object) -> None:
-        self._barrier_answered = True
+        if mid == self._barrier_mid:
+            self._barrier_answered = True
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         if not self._intake_open:

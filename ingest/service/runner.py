@@ -37,6 +37,13 @@ log = logging.getLogger(__name__)
 
 Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
 
+DEFAULT_SHARED_GROUP = "ingest"
+_EVENTS_FILTER = "ioc/v1/#"
+
+
+def subscription_filter(shared_group: str) -> str:
+    return f"$share/{shared_group}/{_EVENTS_FILTER}" if shared_group else _EVENTS_FILTER
+
 
 def source_config(settings: Settings) -> MqttSourceConfig:
     password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else ""
@@ -45,7 +52,8 @@ def source_config(settings: Settings) -> MqttSourceConfig:
         port=settings.mqtt_port,
         username=settings.mqtt_username,
         password=password,
-        subscription=f"$share/{settings.ingest_shared_group}/ioc/v1/#",
+        subscription=subscription_filter(settings.ingest_shared_group),
+        stale_subscription=subscription_filter("" if settings.ingest_shared_group else DEFAULT_SHARED_GROUP),
         keepalive_seconds=settings.mqtt_keepalive_seconds,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.contract import EventType, PayloadRejected, RejectReason, Source, Topic, parse_topic
+from ingest.service.runner import subscription_filter
 
 
 @pytest.mark.parametrize(
@@ -146,3 +147,8 @@ def test_hostile_topic_detail_is_bounded_and_escaped() -> None:
 
     assert len(caught.value.detail) <= 500
     assert "\n" not in caught.value.detail
+
+
+def test_one_process_subscribes_plainly_and_a_group_shares_the_stream() -> None:
+    assert subscription_filter("") == "ioc/v1/#"
+    assert subscription_filter("ingest") == "$share/ingest/ioc/v1/#"

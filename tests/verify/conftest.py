@@ -15,9 +15,11 @@ import pytest
 
 from deploy.stack.manager import LocalStack
 from ingest.registry.publishers import add_publisher
+from tests.fixtures.ingest import IngestAccount, IngestProcess, spawn_ingest, wait_for
 from tests.fixtures.mqtt import unique_publisher_id
 from tests.fixtures.stack import IsolatedDatabase
 from tests.verify.accounting import Accounting, account
+from tests.verify.report import ScenarioResult
 
 
 @dataclass
@@ -75,6 +77,37 @@ class LoadRun:
 
 
 StartLoad = Callable[..., LoadRun]
+
+
+@dataclass(frozen=True)
+class IngestPath:
+    """The path under test: the stack, a database, an ingest account and accounted load."""
+
+    stack: LocalStack
+    database: IsolatedDatabase
+    account: IngestAccount
+    start_load: StartLoad
+
+    def spawn_ingest(self, database: IsolatedDatabase | None = None) -> IngestProcess:
+        """`ioc ingest` as one production process: a plain subscription, its own account."""
+        return spawn_ingest(self.stack, database or self.database, self.account, shared=False)
+
+
+@pytest.fixture
+def ingest_path(
+    stack: LocalStack, database: IsolatedDatabase, ingest_account: IngestAccount, start_load: StartLoad
+) -> IngestPath:
+    return IngestPath(stack, database, ingest_account, start_load)
+
+
+def settle_and_account(load: LoadRun, database: IsolatedDatabase, scenario: ScenarioResult) -> Accounting:
+    """Once ingest has stored what the broker acknowledged (or two minutes passed), classify every message."""
+    expected = load.acknowledged()
+    wait_for(lambda: load.stored_rows(database) >= expected, timeout=120, interval=0.5)
+    result = load.account(database)
+    scenario.lost, scenario.duplicated = result.lost, result.duplicated_rows
+    scenario.measure("stored once", result.stored_once)
+    return result
 
 
 @pytest.fixture
