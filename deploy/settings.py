@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     ingest_retention_check_seconds: float = Field(default=3600.0, gt=0)
     ingest_registry_refresh_seconds: float = Field(default=5.0, gt=0)
     ingest_health_port: int = 58081
+    # Where the health and metrics servers listen: loopback on a machine, all interfaces in a
+    # container (a kubelet or compose probe comes from outside the process's loopback).
+    ingest_health_host: str = "127.0.0.1"
+    # Native compression of event chunks older than this (days; 0: off). Only the community edition
+    # of TimescaleDB (license 'timescale') has it; on the Apache edition `ioc db migrate` skips it.
+    compress_after_days: float = Field(default=7, ge=0)
 
     # Streams (the KPI engine).
     streams_consumer: str = "engine"
@@ -64,6 +70,7 @@ class Settings(BaseSettings):
     streams_targets_file: Path | None = None
     streams_alert_rules_file: Path | None = None
     streams_health_port: int = 58082
+    streams_health_host: str = "127.0.0.1"
     # How often the history writer stores the minute snapshot and re-rolls the minutes that changed.
     streams_history_seconds: float = Field(default=10.0, gt=0, le=600)
     # Minute snapshots (every value, every minute) are kept this long; rollups follow ingest's retention.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,12 @@ def register(commands: Any) -> None:
 def run_db(args: argparse.Namespace, settings: Settings) -> int:
     with connect(settings) as conn:
         try:
-            done = migrate_and_seed(conn, settings.streams_targets_file, settings.streams_alert_rules_file)
+            done = migrate_and_seed(
+                conn,
+                settings.streams_targets_file,
+                settings.streams_alert_rules_file,
+                compress_after=timedelta(days=settings.compress_after_days),
+            )
         except MigrationError as exc:
             print(f"ioc db migrate: {exc}", file=sys.stderr)
             return 1
@@ -45,6 +51,9 @@ def run_db(args: argparse.Namespace, settings: Settings) -> int:
             f"loaded {done.targets_seeded} targets and {done.rules_seeded} alert rules"
             " (edit them through the API from now on)"
         )
+    if done.compression is not None:
+        state = "on" if done.compression.enabled else "skipped"
+        print(f"compression {state}: {done.compression.reason}")
     return 0
 
 
