@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     # Under a deep backlog Mosquitto sends PINGRESP behind the queued messages (measured: 27 s
     # late while draining a flood), so a short keepalive makes paho drop healthy connections.
     mqtt_keepalive_seconds: int = Field(default=30, ge=2, le=600)
+    # MQTT over TLS: set the CA to turn it on for every MQTT client of the system (the certificate
+    # and host name are always verified); a client certificate where the broker asks for one.
+    mqtt_tls_ca_file: Path | None = None
+    mqtt_tls_cert_file: Path | None = None
+    mqtt_tls_key_file: Path | None = None
+    # HTTPS (and WSS) served by `ioc api` itself, when both are set.
+    api_tls_cert_file: Path | None = None
+    api_tls_key_file: Path | None = None
+    # The local stack in TLS mode (`ioc stack up --tls`): its own CA, Mosquitto and the API over TLS.
+    tls: bool = False
 
     # Ingest.
     ingest_shared_group: str = "ingest"

@@ -23,6 +23,7 @@ from datetime import timedelta
 import psycopg
 
 from deploy.settings import Settings
+from deploy.tls import mqtt_client_context
 from ingest.mqtt.source import MqttSource, MqttSourceConfig
 from ingest.records import RawMessage
 from ingest.registry.snapshot import RegistryCache, load_snapshot
@@ -47,6 +48,7 @@ def source_config(settings: Settings) -> MqttSourceConfig:
         password=password,
         subscription=f"$share/{settings.ingest_shared_group}/ioc/v1/#",
         keepalive_seconds=settings.mqtt_keepalive_seconds,
+        tls=mqtt_client_context(settings),
     )
 
 
