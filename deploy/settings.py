@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     # Under a deep backlog Mosquitto sends PINGRESP behind the queued messages (measured: 27 s
     # late while draining a flood), so a short keepalive makes paho drop healthy connections.
     mqtt_keepalive_seconds: int = Field(default=30, ge=2, le=600)
+    # MQTT over TLS: set the CA to turn it on for every MQTT client of the system (the certificate
+    # and host name are always verified); a client certificate where the broker asks for one.
+    mqtt_tls_ca_file: Path | None = None
+    mqtt_tls_cert_file: Path | None = None
+    mqtt_tls_key_file: Path | None = None
+    # HTTPS (and WSS) served by `ioc api` itself, when both are set.
+    api_tls_cert_file: Path | None = None
+    api_tls_key_file: Path | None = None
+    # The local stack in TLS mode (`ioc stack up --tls`): its own CA, Mosquitto and the API over TLS.
+    tls: bool = False
 
     # Ingest.
     # Empty: one plain subscription. Mosquitto 2.0.11 does not restore shared subscriptions from
@@ -54,6 +64,12 @@ class Settings(BaseSettings):
     ingest_retention_check_seconds: float = Field(default=3600.0, gt=0)
     ingest_registry_refresh_seconds: float = Field(default=5.0, gt=0)
     ingest_health_port: int = 58081
+    # Where the health and metrics servers listen: loopback on a machine, all interfaces in a
+    # container (a kubelet or compose probe comes from outside the process's loopback).
+    ingest_health_host: str = "127.0.0.1"
+    # Native compression of event chunks older than this (days; 0: off). Only the community edition
+    # of TimescaleDB (license 'timescale') has it; on the Apache edition `ioc db migrate` skips it.
+    compress_after_days: float = Field(default=7, ge=0)
 
     # Streams (the KPI engine).
     streams_consumer: str = "engine"
@@ -68,6 +84,7 @@ class Settings(BaseSettings):
     streams_targets_file: Path | None = None
     streams_alert_rules_file: Path | None = None
     streams_health_port: int = 58082
+    streams_health_host: str = "127.0.0.1"
     # How often the history writer stores the minute snapshot and re-rolls the minutes that changed.
     streams_history_seconds: float = Field(default=10.0, gt=0, le=600)
     # Minute snapshots (every value, every minute) are kept this long; rollups follow ingest's retention.

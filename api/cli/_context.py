@@ -15,8 +15,13 @@ from deploy.stack.manager import LocalStack
 
 
 def with_connections(settings: Settings) -> Settings:
-    """Connections left unset point at the local stack in `IOC_HOME`."""
-    if settings.database_url and settings.redis_url and settings.mqtt_password:
+    """Connections left unset point at the local stack in `IOC_HOME`.
+
+    In a deployment (database and Redis given, no local stack in `IOC_HOME`) nothing is created
+    there: the API and the engine need no broker password, and ingest gets its own.
+    """
+    deployed = settings.database_url and settings.redis_url
+    if deployed and (settings.mqtt_password or not (settings.resolved_home() / "secrets.json").exists()):
         return settings
     return LocalStack(settings).connected_settings()
 

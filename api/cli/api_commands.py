@@ -33,9 +33,13 @@ def run_api(args: argparse.Namespace, settings: Settings) -> int:
     settings = with_connections(settings)
     # No permessage-deflate: it would compress every delta once per client (the frames are encoded
     # once for all of them), costing more CPU than a control room's network saves.
+    # HTTPS and WSS when a certificate is configured (uvicorn wraps the socket we bind below).
+    tls = settings.api_tls_cert_file is not None and settings.api_tls_key_file is not None
     config = uvicorn.Config(
         create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info",
         ws_per_message_deflate=False,
+        ssl_certfile=str(settings.api_tls_cert_file) if tls else None,
+        ssl_keyfile=str(settings.api_tls_key_file) if tls else None,
     )  # fmt: skip
     # uvicorn turns SIGTERM into a graceful shutdown: requests in flight finish, the lifespan closes.
     uvicorn.Server(config).run(sockets=[_listening_socket(settings)])

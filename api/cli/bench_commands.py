@@ -65,6 +65,9 @@ def bench_settings(settings: Settings) -> Settings:
             "database_url": None,
             "redis_url": None,
             "mqtt_password": None,
+            # The benchmarks' clients speak plain MQTT to their own loopback broker.
+            "tls": False,
+            "mqtt_tls_ca_file": None,
         }
     )
 

@@ -42,7 +42,9 @@ def run_one(settings: Settings) -> int:
     assert settings.redis_url is not None
     stored_events = StoredEventsPublisher(settings.redis_url.get_secret_value(), producer=settings.mqtt_username)
     service = IngestService(settings, connect, stored_events=stored_events)
-    health = HealthServer(settings.ingest_health_port, service.health, service.metrics.registry)
+    health = HealthServer(
+        settings.ingest_health_port, service.health, service.metrics.registry, host=settings.ingest_health_host
+    )
 
     stop_on_signals(service.stop, log)
     health.start()
@@ -50,8 +52,8 @@ def run_one(settings: Settings) -> int:
     # full passes, which otherwise cost tens of milliseconds every few seconds under load.
     gc.freeze()
     log.info(
-        "ingest %s: broker %s:%d, health and metrics on http://127.0.0.1:%d/health",
-        settings.mqtt_username, settings.mqtt_host, settings.mqtt_port, health.port,
+        "ingest %s: broker %s:%d, health and metrics on http://%s:%d/health",
+        settings.mqtt_username, settings.mqtt_host, settings.mqtt_port, settings.ingest_health_host, health.port,
     )  # fmt: skip
     try:
         service.run()

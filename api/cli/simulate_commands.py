@@ -9,11 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from api.cli._context import connect, local_broker_accounts, stop_on_signals
+from api.cli._context import connect, local_broker_accounts, stop_on_signals, with_connections
 from api.simulator.session import SimulationConfig, SimulationError, SimulationSession
 from api.simulator.shapes import LOCAL_TIME
 from api.simulator.traffic import FaultRates
 from deploy.settings import Settings
+from deploy.tls import mqtt_client_context
 
 log = logging.getLogger("ioc.simulate")
 
@@ -75,7 +76,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     try:
         session = SimulationSession(
-            lambda: connect(settings), local_broker_accounts(settings), settings.mqtt_host, settings.mqtt_port, config
+            lambda: connect(settings),
+            local_broker_accounts(settings),
+            settings.mqtt_host,
+            settings.mqtt_port,
+            config,
+            tls=mqtt_client_context(with_connections(settings)),
         )
     except SimulationError as exc:
         print(f"ioc simulate: {exc}", file=sys.stderr)

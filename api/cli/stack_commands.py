@@ -15,15 +15,22 @@ from deploy.stack.service import ServiceStartError
 def register(commands: Any) -> None:
     stack = commands.add_parser("stack", help="the local stack of real services")
     actions = stack.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("up", help="install nothing, start PostgreSQL+TimescaleDB, Mosquitto, Redis; wait")
-    actions.add_parser("down", help="stop what `up` started")
-    status = actions.add_parser("status", help="health of each service")
+    # TLS mode is the stack's, so every action takes the flag (or IOC_TLS=true, which `env` prints).
+    mode = argparse.ArgumentParser(add_help=False)
+    mode.add_argument("--tls", action="store_true", help="TLS mode: the stack's own CA, MQTT and HTTPS over TLS")
+    actions.add_parser(
+        "up", parents=[mode], help="install nothing, start PostgreSQL+TimescaleDB, Mosquitto, Redis; wait"
+    )
+    actions.add_parser("down", parents=[mode], help="stop what `up` started")
+    status = actions.add_parser("status", parents=[mode], help="health of each service")
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    actions.add_parser("env", help="shell-sourceable IOC_* variables for clients and tests")
+    actions.add_parser("env", parents=[mode], help="shell-sourceable IOC_* variables for clients and tests")
     stack.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.tls:
+        settings = settings.model_copy(update={"tls": True})
     stack = LocalStack(settings)
     if args.action == "up":
         try:

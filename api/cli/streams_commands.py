@@ -63,7 +63,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ),
         alert_rules=rulebook.rules,
     )
-    health = HealthServer(settings.streams_health_port, engine.health, engine.metrics.registry, name="streams-health")
+    health = HealthServer(
+        settings.streams_health_port,
+        engine.health,
+        engine.metrics.registry,
+        host=settings.streams_health_host,
+        name="streams-health",
+    )
 
     stop_on_signals(engine.stop, log)
     health.start()

@@ -15,6 +15,7 @@ Queues are bounded: a publish that finds paho's queue full is refused and counte
 from __future__ import annotations
 
 import secrets
+import ssl
 import threading
 import time
 from collections.abc import Iterable
@@ -67,7 +68,9 @@ def register(
 
 
 class PublisherClient:
-    def __init__(self, publisher: SimPublisher, password: str, host: str, port: int) -> None:
+    def __init__(
+        self, publisher: SimPublisher, password: str, host: str, port: int, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.publisher = publisher
         self.created_at = datetime.now(UTC)
         self._lock = threading.Lock()
@@ -76,6 +79,8 @@ class PublisherClient:
         self._connected = threading.Event()
         self._closing = threading.Event()
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=publisher.id, protocol=mqtt.MQTTv5)
+        if tls is not None:
+            self._client.tls_set_context(tls)
         self._client.username_pw_set(publisher.id, password)
         offline = status_payload("offline", self.created_at)
         self._client.will_set(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class SimulationSession:
         mqtt_host: str,
         mqtt_port: int,
         config: SimulationConfig,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._config = config
         self.seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
@@ -69,7 +71,9 @@ class SimulationSession:
                 registered = register(conn, accounts, self.publishers, config.silent_after_seconds)
             except (PublisherError, ValueError) as exc:
                 raise SimulationError(f"cannot register the simulated publishers: {exc}") from None
-        self._clients = {p.id: PublisherClient(p, registered[p.id][0], mqtt_host, mqtt_port) for p in self.publishers}
+        self._clients = {
+            p.id: PublisherClient(p, registered[p.id][0], mqtt_host, mqtt_port, tls) for p in self.publishers
+        }
         last_seq = {pid: seq for pid, (_, seq) in registered.items()}
         self._traffic = Traffic(scope, rng, config.faults, config.speed, last_seq)
         duration = config.duration_seconds

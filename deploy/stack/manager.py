@@ -12,6 +12,7 @@ from deploy.stack.postgres import PostgresService
 from deploy.stack.redis import RedisService
 from deploy.stack.secrets import StackSecrets, load_or_create_secrets
 from deploy.stack.service import LocalService, ServiceHealth
+from deploy.tls import CertificateFiles, ensure_local_certificates
 
 
 class LocalStack:
@@ -20,7 +21,13 @@ class LocalStack:
         self.paths: StackPaths = prepare_paths(settings.resolved_home())
         self.secrets: StackSecrets = load_or_create_secrets(self.paths.secrets_file)
         self.postgres = PostgresService(self.paths.postgres, settings.pg_port, self.secrets.postgres_password)
-        self.mosquitto = MosquittoService(self.paths.mosquitto, settings.mqtt_port, self.secrets.mqtt_service_password)
+        # TLS mode: a CA of the stack's own and a certificate for localhost and 127.0.0.1.
+        self.certificates: CertificateFiles | None = (
+            ensure_local_certificates(self.paths.home / "tls") if settings.tls else None
+        )
+        self.mosquitto = MosquittoService(
+            self.paths.mosquitto, settings.mqtt_port, self.secrets.mqtt_service_password, tls=self.certificates
+        )
         self.redis = RedisService(self.paths.redis, settings.redis_port, self.secrets.redis_password)
 
     @property
@@ -41,7 +48,7 @@ class LocalStack:
 
     def environment(self) -> dict[str, str]:
         """The `IOC_*` variables a client or test needs to reach this stack."""
-        return {
+        env = {
             "IOC_HOME": str(self.paths.home),
             "IOC_DATABASE_URL": self.postgres.app_dsn(),
             "IOC_REDIS_URL": self.redis.url(),
@@ -51,6 +58,17 @@ class LocalStack:
             "IOC_MQTT_PASSWORD": self.secrets.mqtt_service_password,
             "IOC_API_URL": f"http://127.0.0.1:{self.settings.api_port}",
         }
+        if self.certificates is not None:
+            port = self.settings.api_port
+            env |= {
+                "IOC_TLS": "true",
+                "IOC_MQTT_TLS_CA_FILE": str(self.certificates.ca_cert),
+                "IOC_API_TLS_CERT_FILE": str(self.certificates.cert),
+                "IOC_API_TLS_KEY_FILE": str(self.certificates.key),
+                "IOC_API_URL": f"https://127.0.0.1:{port}",
+                "IOC_API_ALLOWED_ORIGINS": f'["https://127.0.0.1:{port}", "https://localhost:{port}"]',
+            }
+        return env
 
     def connected_settings(self) -> Settings:
         """`settings` with every connection left unset filled in from this stack."""
@@ -62,6 +80,8 @@ class LocalStack:
             updates["redis_url"] = env["IOC_REDIS_URL"]
         if self.settings.mqtt_password is None:
             updates["mqtt_password"] = env["IOC_MQTT_PASSWORD"]
+        if self.certificates is not None and self.settings.mqtt_tls_ca_file is None:
+            updates["mqtt_tls_ca_file"] = env["IOC_MQTT_TLS_CA_FILE"]
         return Settings.model_validate({**self.settings.model_dump(), **updates})
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import ssl
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from deploy.stack.broker_accounts import AccountRole, MosquittoAccounts
 from deploy.stack.paths import MOSQUITTO_USER, chown_to, running_as_root
 from deploy.stack.service import LocalService, ServiceHealth, terminate
+from deploy.tls import CertificateFiles
 
 MONITOR_USERNAME = "ioc-monitor"
 # Service accounts for ingest processes; more than one so that replicas can share the stream
@@ -45,16 +48,24 @@ max_packet_size 262144
 persistent_client_expiration 14d
 listener {port} 127.0.0.1
 use_username_as_clientid true
+{tls}"""
+# TLS mode: the same listener speaks only TLS, with the stack's own CA (`ioc stack up --tls`).
+_TLS = """\
+cafile {dir}/tls/ca.crt
+certfile {dir}/tls/server.crt
+keyfile {dir}/tls/server.key
+tls_version tlsv1.2
 """
 
 
 class MosquittoService(LocalService):
     name = "mosquitto"
 
-    def __init__(self, directory: Path, port: int, service_password: str) -> None:
+    def __init__(self, directory: Path, port: int, service_password: str, tls: CertificateFiles | None = None) -> None:
         self._dir = directory
         self._port = port
         self._service_password = service_password
+        self._tls = tls
         self.log_file = directory / "mosquitto.log"
         self.config_file = directory / "mosquitto.conf"
         self.accounts = MosquittoAccounts(directory, owner=MOSQUITTO_USER if running_as_root() else None)
@@ -66,7 +77,18 @@ class MosquittoService(LocalService):
     def start(self) -> None:
         (self._dir / "data").mkdir(parents=True, exist_ok=True)
         self.log_file.touch()
-        self.config_file.write_text(_CONFIG.format(dir=self._dir, log=self.log_file, port=self._port))
+        tls = ""
+        if self._tls is not None:
+            # Copies the broker (another user) can read, wherever the stack's home is.
+            (self._dir / "tls").mkdir(mode=0o700, exist_ok=True)
+            for source, name in (
+                (self._tls.ca_cert, "ca.crt"),
+                (self._tls.cert, "server.crt"),
+                (self._tls.key, "server.key"),
+            ):
+                shutil.copyfile(source, self._dir / "tls" / name)
+            tls = _TLS.format(dir=self._dir)
+        self.config_file.write_text(_CONFIG.format(dir=self._dir, log=self.log_file, port=self._port, tls=tls))
         self.accounts.set(MONITOR_USERNAME, self._service_password, AccountRole.MONITOR)
         self.accounts.set_many({u: self._service_password for u in INGEST_USERNAMES}, AccountRole.INGEST)
         chown_to(MOSQUITTO_USER, self._dir)
@@ -82,17 +104,32 @@ class MosquittoService(LocalService):
         (self._dir / "data" / "mosquitto.db").unlink(missing_ok=True)
         self.start()
 
+    def client_context(self) -> ssl.SSLContext | None:
+        """How the stack's own clients verify the broker in TLS mode (the stack's CA, host names checked)."""
+        if self._tls is None:
+            return None
+        return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(self._tls.ca_cert))
+
     def health(self) -> ServiceHealth:
-        reason = probe_connect(self._port, MONITOR_USERNAME, self._service_password)
+        reason = probe_connect(self._port, MONITOR_USERNAME, self._service_password, tls=self.client_context())
         if reason is None:
             return ServiceHealth(self.name, "ok", self.address)
         return ServiceHealth(self.name, "down", self.address, detail=reason)
 
 
-def probe_connect(port: int, username: str | None, password: str | None, timeout: float = 3.0) -> str | None:
+def probe_connect(
+    port: int,
+    username: str | None,
+    password: str | None,
+    timeout: float = 3.0,
+    tls: ssl.SSLContext | None = None,
+    host: str = "127.0.0.1",
+) -> str | None:
     """Connect once and disconnect; None when the broker accepted, else why not."""
     outcome: list[str] = []
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    if tls is not None:
+        client.tls_set_context(tls)
     if username is not None:
         client.username_pw_set(username, password)
 
@@ -101,7 +138,7 @@ def probe_connect(port: int, username: str | None, password: str | None, timeout
 
     client.on_connect = on_connect
     try:
-        client.connect("127.0.0.1", port, keepalive=5)
+        client.connect(host, port, keepalive=5)
     except OSError as exc:
         return f"connection refused ({exc.strerror or exc})"
     client.loop_start()
@@ -117,10 +154,14 @@ def probe_connect(port: int, username: str | None, password: str | None, timeout
     return outcome[0] or None
 
 
-def clear_session(port: int, username: str, password: str, timeout: float = 5.0) -> None:
+def clear_session(
+    port: int, username: str, password: str, timeout: float = 5.0, tls: ssl.SSLContext | None = None
+) -> None:
     """Throw away what the broker keeps for `username` (its persistent session and queued messages):
     connect once with a clean session, then disconnect."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=username, protocol=mqtt.MQTTv311, clean_session=True)
+    if tls is not None:
+        client.tls_set_context(tls)
     client.username_pw_set(username, password)
     client.connect("127.0.0.1", port, keepalive=5)
     client.loop_start()

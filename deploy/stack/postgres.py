@@ -60,6 +60,11 @@ class PostgresService(LocalService):
     def app_dsn(self, database: str = APP_DATABASE) -> str:
         return f"postgresql://{APP_ROLE}:{self._app_password}@127.0.0.1:{self._port}/{database}"
 
+    def admin_conninfo(self, database: str = "postgres") -> str:
+        """The superuser over the cluster's private socket, for tools such as pg_restore."""
+        user = f" user={POSTGRES_USER}" if running_as_root() else ""
+        return f"host={self._socket_dir} port={self._port} dbname={database}{user}"
+
     def admin_connect(self, database: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
         """A superuser connection over the cluster's private socket (mode 0700: its owner and root)."""
         user = POSTGRES_USER if running_as_root() else None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import select
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class MqttSourceConfig:
     # receive every message twice.
     stale_subscription: str
     keepalive_seconds: int
+    tls: ssl.SSLContext | None = None  # verifying context (deploy.tls); None: plain MQTT
 
 
 class MqttSource:
@@ -73,6 +75,8 @@ class MqttSource:
             clean_session=False,
             manual_ack=True,
         )
+        if config.tls is not None:
+            client.tls_set_context(config.tls)
         client.username_pw_set(config.username, config.password)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

@@ -23,6 +23,7 @@ from datetime import timedelta
 import psycopg
 
 from deploy.settings import Settings
+from deploy.tls import mqtt_client_context
 from ingest.mqtt.source import MqttSource, MqttSourceConfig
 from ingest.records import RawMessage
 from ingest.registry.snapshot import RegistryCache, load_snapshot
@@ -55,6 +56,7 @@ def source_config(settings: Settings) -> MqttSourceConfig:
         subscription=subscription_filter(settings.ingest_shared_group),
         stale_subscription=subscription_filter("" if settings.ingest_shared_group else DEFAULT_SHARED_GROUP),
         keepalive_seconds=settings.mqtt_keepalive_seconds,
+        tls=mqtt_client_context(settings),
     )
 
 

@@ -1,0 +1,191 @@
+"""deploy/compose/compose.yaml and the Dockerfile, checked as files: no Docker engine runs here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "deploy/compose/compose.yaml"
+DOCKERFILE = ROOT / "deploy/docker/Dockerfile"
+
+ONE_SHOT = {"migrate", "broker-init"}
+STATEFUL = {"timescaledb": "/var/lib/postgresql/data", "mosquitto": "/mosquitto/data", "grafana": "/var/lib/grafana"}
+# A tag with at least major.minor.patch; `latest`, `stable` or a bare major would move under us.
+PINNED_TAG = re.compile(r"^[^:@]+:(\d+\.\d+\.\d+)[\w.-]*$")
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$")
+REQUIRED_VARIABLE = re.compile(r"\$\{[A-Z0-9_]+:\?[^}]*\}")
+ANY_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(:?[-?+])?[^}]*\}")
+
+
+def _services() -> dict[str, dict[str, Any]]:
+    document = yaml.safe_load(COMPOSE_FILE.read_text())
+    services: dict[str, dict[str, Any]] = document["services"]
+    return services
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    assert isinstance(env, dict), "environment as a mapping, so that each value can be checked"
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def test_the_expected_services_are_there() -> None:
+    assert set(_services()) == {
+        "timescaledb", "mosquitto", "broker-init", "redis", "migrate", "ingest-1", "ingest-2", "streams",
+        "api-1", "api-2", "proxy", "grafana",
+    }  # fmt: skip
+
+
+def test_every_image_is_pinned_to_a_full_version() -> None:
+    images = {name: s["image"] for name, s in _services().items()}
+    for name, image in images.items():
+        if image.startswith("${IOC_IMAGE"):
+            assert image == "${IOC_IMAGE:-daknong-ioc:0.1.0}", name
+            continue
+        assert PINNED_TAG.match(image), f"{name}: {image} is not pinned"
+    assert images["timescaledb"] == "timescale/timescaledb:2.17.2-pg15"  # community edition, PostgreSQL 15
+    assert images["mosquitto"].startswith("eclipse-mosquitto:2.")
+    assert images["redis"].startswith("redis:7.")
+
+
+def test_every_long_running_service_has_a_health_check_and_one_shots_do_not_restart() -> None:
+    for name, service in _services().items():
+        if name in ONE_SHOT:
+            assert service["restart"] == "no", name
+            continue
+        check = service.get("healthcheck")
+        assert check is not None, name
+        assert check.get("disable") is not True, name
+        assert check["test"][0] in ("CMD", "CMD-SHELL"), name
+        assert service["restart"] == "unless-stopped", name
+
+
+def test_no_secret_has_a_value_or_a_default_in_the_file() -> None:
+    for name, service in _services().items():
+        for key, value in _environment(service).items():
+            if SECRET_NAME.search(key):
+                assert REQUIRED_VARIABLE.fullmatch(value), f"{name}.{key} must be a required ${{VAR:?}}"
+            for match in ANY_VARIABLE.finditer(value):
+                if SECRET_NAME.search(match.group(1)):
+                    assert match.group(2) == ":?", f"{name}.{key}: {match.group(1)} must be required"
+            # A connection URL carries its password only through a required variable.
+            for credentials in re.findall(r"://([^@/]*)@", value):
+                password = credentials.split(":", 1)[1]
+                assert REQUIRED_VARIABLE.fullmatch(password), f"{name}.{key} has a literal password"
+        command = " ".join(map(str, service.get("command", [])))
+        if "--requirepass" in command:
+            assert REQUIRED_VARIABLE.search(command.split("--requirepass", 1)[1]), name
+
+
+def test_every_stateful_service_keeps_its_data_in_a_named_volume() -> None:
+    named = set(yaml.safe_load(COMPOSE_FILE.read_text())["volumes"])
+    services = _services()
+    for name, target in STATEFUL.items():
+        mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in services[name]["volumes"]}
+        assert mounts[target] in named, f"{name} keeps {target} outside a named volume"
+    # Redis only fans out (README: TimescaleDB is the truth): it must not pretend to persist.
+    command = services["redis"]["command"]
+    assert command[command.index("--save") + 1] == ""
+    assert "volumes" not in services["redis"]
+
+
+def test_two_ingest_replicas_share_the_stream_each_with_its_own_broker_account() -> None:
+    services = _services()
+    replicas = [_environment(services[n]) for n in ("ingest-1", "ingest-2")]
+    assert [r["IOC_MQTT_USERNAME"] for r in replicas] == ["ioc-ingest", "ioc-ingest-2"]
+    assert {r["IOC_INGEST_SHARED_GROUP"] for r in replicas} == {"ingest"}
+    assert replicas[0]["IOC_MQTT_PASSWORD"] != replicas[1]["IOC_MQTT_PASSWORD"]
+    for replica in replicas:
+        assert replica["IOC_MQTT_PORT"] == "8883"
+        assert replica["IOC_MQTT_TLS_CA_FILE"] == "/etc/ioc/tls/ca.crt"
+    assert [services[n]["command"] for n in ("ingest-1", "ingest-2", "streams")] == [
+        ["ingest"],
+        ["ingest"],
+        ["streams"],
+    ]
+
+
+def test_the_proxy_fronts_both_api_replicas_over_https() -> None:
+    caddyfile = (ROOT / "deploy/compose/caddy/Caddyfile").read_text()
+    assert "reverse_proxy api-1:58080 api-2:58080" in caddyfile
+    assert "tls /certs/server.crt /certs/server.key" in caddyfile
+    services = _services()
+    assert services["api-1"]["environment"] == services["api-2"]["environment"]
+    assert "ports" not in services["api-1"]
+    assert "ports" not in services["api-2"]
+
+
+def test_the_broker_listens_with_tls_and_dynamic_security() -> None:
+    conf = (ROOT / "deploy/compose/mosquitto/mosquitto.conf").read_text().splitlines()
+    assert "listener 8883" in conf
+    assert "allow_anonymous false" in conf
+    assert "plugin /usr/lib/mosquitto_dynamic_security.so" in conf
+    assert {"cafile /mosquitto/certs/ca.crt", "certfile /mosquitto/certs/server.crt"} <= set(conf)
+    assert not any(line.startswith("listener") and "8883" not in line for line in conf)  # no plain listener
+
+
+def test_grafana_is_provisioned_from_the_repository() -> None:
+    grafana = _services()["grafana"]
+    assert "../../dashboards/grafana:/etc/ioc-grafana:ro" in grafana["volumes"]
+    assert _environment(grafana)["GF_PATHS_PROVISIONING"] == "/etc/ioc-grafana"
+
+
+def _published_ports() -> dict[str, list[str]]:
+    published: dict[str, list[str]] = {}
+    for name, service in _services().items():
+        for port in service.get("ports", []):
+            published.setdefault(name, []).append(str(port).split(":")[-2])
+    return published
+
+
+def test_the_readme_documents_every_service_and_published_port() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Deployment", 1)[1].split("\n## ", 1)[0]
+    for name in _services():
+        assert f"`{name}`" in section, f"README's Deployment section does not name {name}"
+    assert _published_ports() == {"mosquitto": ["8883"], "proxy": ["443"], "grafana": ["3000"]}
+    for name, ports in _published_ports().items():
+        row = next(line for line in section.splitlines() if line.startswith(f"| `{name}`"))
+        for port in ports:
+            assert port in row, f"README does not give {name}'s port {port}"
+
+
+def _stages() -> list[list[str]]:
+    stages: list[list[str]] = []
+    for line in DOCKERFILE.read_text().splitlines():
+        if line.startswith("FROM "):
+            stages.append([])
+        if stages and line.strip() and not line.lstrip().startswith("#"):
+            stages[-1].append(line)
+    return stages
+
+
+def test_the_image_is_multi_stage_pinned_and_runs_as_a_user() -> None:
+    text = DOCKERFILE.read_text()
+    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.MULTILINE)
+    assert base is not None
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", base.group(1))
+    stages = _stages()
+    assert [s[0] for s in stages] == ["FROM ${PYTHON_IMAGE} AS build", "FROM ${PYTHON_IMAGE} AS runtime"]
+    runtime = "\n".join(stages[-1])
+    assert "USER 10001:10001" in runtime
+    assert "COPY --from=build /opt/ioc /opt/ioc" in runtime
+    for tool in ("gcc", "build-essential", "python3-dev", "libpq-dev", "make"):
+        assert not re.search(rf"\b{tool}\b", runtime), f"{tool} in the final image"
+    assert "-c constraints.txt" in "\n".join(stages[0])
+    assert 'ENTRYPOINT ["ioc"]' in runtime
+
+
+@pytest.mark.parametrize(
+    "path", ["deploy/compose/mosquitto/entrypoint.sh", "deploy/compose/mosquitto/init-accounts.sh"]
+)
+def test_the_broker_scripts_take_passwords_from_the_environment_only(path: str) -> None:
+    script = (ROOT / path).read_text()
+    assert "set -eu" in script  # a missing variable stops the script instead of setting an empty password
+    for match in re.finditer(r"(?:-P|createClient \S+ -p|init \S+ ioc-admin) (\S+)", script):
+        assert match.group(1).startswith('"$'), f"{path}: literal password {match.group(1)}"
