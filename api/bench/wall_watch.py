@@ -53,7 +53,8 @@ class WallClientLog:
     watched: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
 
 
-async def _open(config: WatchConfig, http: httpx.AsyncClient, slow: bool) -> ClientConnection:
+async def open_wall_socket(config: WatchConfig, http: httpx.AsyncClient, slow: bool) -> ClientConnection:
+    """A live KPI socket: ticket, auth, subscribe (the first message to read is the snapshot)."""
     ticket = (await http.post("/api/v1/ws-tickets")).raise_for_status().json()["ticket"]
     url = config.base_url.replace("http", "ws", 1) + "/ws/kpis"
     sock = None
@@ -153,7 +154,7 @@ async def watch(config: WatchConfig, key: str, ready: asyncio.Event, stop: async
     limits = httpx.Limits(max_connections=20)
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=config.base_url, headers=headers, limits=limits, timeout=60) as http:
-        sockets = [await _open(config, http, log.slow) for log in logs]
+        sockets = [await open_wall_socket(config, http, log.slow) for log in logs]
     seen = [asyncio.Event() for _ in logs]
     tasks = [asyncio.ensure_future(_client(ws, log, s, stop)) for ws, log, s in zip(sockets, logs, seen, strict=True)]
     await asyncio.gather(*(s.wait() for s in seen))

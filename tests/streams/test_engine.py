@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import psycopg
 import pytest
@@ -20,14 +19,11 @@ from deploy.stack.manager import LocalStack
 from ingest.service.stored_events_publisher import StoredEventsPublisher
 from streams.alerts.rules import AlertRule
 from streams.alerts.store import AlertNotFound, AlertStore
-from streams.catalog import CATALOG, Quantile
 from streams.engine.history_writer import ROLLUPS
 from streams.frames import KpiFrame
-from streams.hierarchy import load_hierarchy
-from streams.records import from_micros, to_micros
-from streams.windows import WINDOWS_BY_NAME
 from tests import factories
 from tests.fixtures.ingest import Publisher, RunningIngest, count_rows, wait_for
+from tests.fixtures.kpi_sql import sql_mismatches
 from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.stack import IsolatedDatabase, cli_environment
 from tests.fixtures.streams import RunningEngine, current_frames
@@ -69,33 +65,8 @@ def publish_mix(publishers: dict[str, Publisher], rng: random.Random, count: int
 
 def frames_match_sql(db: psycopg.Connection[tuple[object, ...]], frames: dict[str, KpiFrame]) -> int:
     """Asserts every KPI frame equals its SQL definition at the frame's own window; returns how many."""
-    hierarchy = load_hierarchy(db)
-    checked = 0
-    for frame in frames.values():
-        kpi = CATALOG.by_id(frame.kpi)
-        subtree = [code for code, lineage in hierarchy.lineage.items() if frame.area in lineage]
-        if frame.window == "now":
-            params: dict[str, object] = {
-                "now": from_micros(to_micros(frame.as_of)), "horizon": timedelta(days=90),
-                "silent_after": timedelta(seconds=900),
-            }  # fmt: skip
-        else:
-            start, end = WINDOWS_BY_NAME[frame.window].bounds(to_micros(frame.as_of))
-            params = {**kpi.sql_params, "start": from_micros(start), "end": from_micros(end)}
-        params["areas"] = subtree
-        row = db.execute(kpi.sql, params).fetchone()
-        assert row is not None
-        value, numerator, denominator = ([float(v) if isinstance(v, Decimal) else v for v in row] + [None, None])[:3]
-        if isinstance(kpi.formula, Quantile):
-            assert frame.denominator == denominator, frame
-            assert (frame.value is None) == (value is None), frame
-            if value is not None:
-                assert frame.value == pytest.approx(value, rel=0.01), frame
-        else:
-            assert (frame.numerator, frame.denominator) == (numerator, denominator), frame
-            assert frame.value == (None if value is None else pytest.approx(value, rel=1e-12)), frame
-        checked += 1
-    return checked
+    assert sql_mismatches(db, list(frames.values())) == []
+    return len(frames)
 
 
 def metric(running: RunningEngine, name: str, **labels: str) -> float | None:

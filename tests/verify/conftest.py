@@ -88,9 +88,9 @@ class IngestPath:
     account: IngestAccount
     start_load: StartLoad
 
-    def spawn_ingest(self, database: IsolatedDatabase | None = None) -> IngestProcess:
+    def spawn_ingest(self, database: IsolatedDatabase | None = None, **env: str) -> IngestProcess:
         """`ioc ingest` as one production process: a plain subscription, its own account."""
-        return spawn_ingest(self.stack, database or self.database, self.account, shared=False)
+        return spawn_ingest(self.stack, database or self.database, self.account, shared=False, **env)
 
 
 @pytest.fixture
