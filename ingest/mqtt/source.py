@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import select
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -84,6 +85,7 @@ class MqttSource:
         client.on_unsubscribe = self._on_unsubscribe
         # With this set, queuing a packet does not write it at once: `flush()` writes them in bulk.
         client.on_socket_register_write = lambda client, userdata, sock: None
+        client.on_socket_open = self._on_socket_open
         self._client = client
 
     @property
@@ -179,6 +181,13 @@ class MqttSource:
             self._next_attempt = time.monotonic() + self._backoff
             log.warning("broker unreachable (%s); retrying in %.0f s", exc, self._backoff)
             self._backoff = min(self._backoff * 2, 15.0)
+
+    def _on_socket_open(self, client: mqtt.Client, userdata: object, sock: object) -> None:
+        # A silent partition (packets dropped, no reset) would otherwise take paho up to two
+        # keepalives to notice: what we send and the broker never acknowledges ends the connection
+        # after half of one, so it is noticed within one and a half.
+        if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, self._config.keepalive_seconds * 500)
 
     def _on_connect(
         self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags, rc: ReasonCode, props: object

@@ -97,8 +97,10 @@ def test_ingest_receives_over_tls(tls_broker: MosquittoService, certificates: Ce
     tls_broker.accounts.set("tls-probe", "probe-pw", AccountRole.PUBLISHER)
     received: list[RawMessage] = []
     config = MqttSourceConfig(
-        "localhost", port, "ioc-ingest", "service-pw", "$share/ingest/ioc/v1/#", 30, mqtt_client_context(settings)
-    )
+        host="localhost", port=port, username="ioc-ingest", password="service-pw",
+        subscription="$share/ingest/ioc/v1/#", stale_subscription="ioc/v1/#", keepalive_seconds=30,
+        tls=mqtt_client_context(settings),
+    )  # fmt: skip
     source = MqttSource(config, received.append)
     source.start()
     publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="tls-probe", protocol=mqtt.MQTTv311)
