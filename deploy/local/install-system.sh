@@ -12,6 +12,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 # Debian's Chromium: the wall and console tests drive it headless (tests/dashboards/browser.py).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# iproute2's ip and tc: the network-partition scenario of the verification suites (tests/verify).
+{ command -v ip && command -v tc; } >/dev/null 2>&1 || [ -x /usr/sbin/tc ] || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
   echo "install-system: installing ${missing[*]}"
