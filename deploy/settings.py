@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # ingest's reconnect was acknowledged to them and dropped); plain ones it restores. A group
     # spreads the stream over several processes (`ioc ingest --workers N` uses "ingest").
     ingest_shared_group: str = ""
+    # Entries (one per committed batch) the stored-events stream keeps for the engine.
+    ingest_stream_max_entries: int = Field(default=10_000, ge=100)
     ingest_batch_max_rows: int = Field(default=2000, ge=1, le=100_000)
     ingest_flush_interval_seconds: float = Field(default=0.02, gt=0, le=10)
     ingest_queue_max_messages: int = Field(default=20_000, ge=100)
@@ -78,7 +80,7 @@ class Settings(BaseSettings):
     streams_coalesce_seconds: float = Field(default=0.1, gt=0, le=10)
     streams_long_window_coalesce_seconds: float = Field(default=1.0, gt=0, le=60)
     streams_read_count: int = Field(default=200, ge=1, le=10_000)
-    streams_frames_max_entries: int = Field(default=10_000, ge=100)
+    streams_replay_seconds: float = Field(default=60.0, gt=0, le=3600)
     # The first targets and alert rules, copied into the database by `ioc db migrate` while it holds
     # none (then edited through the API). None: the files shipped in streams/.
     streams_targets_file: Path | None = None

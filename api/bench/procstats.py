@@ -14,11 +14,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-def peak_rss_bytes(pid: int) -> int:
+def _status_bytes(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def peak_rss_bytes(pid: int) -> int:
+    return _status_bytes(pid, "VmHWM:")
+
+
+def private_bytes(pid: int) -> int:
+    """Anonymous resident memory: what the process itself allocated (not shared memory, not files)."""
+    return _status_bytes(pid, "RssAnon:")
 
 
 class CpuWatch:

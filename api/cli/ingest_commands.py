@@ -40,7 +40,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def run_one(settings: Settings) -> int:
     connect = service_connector(settings)
     assert settings.redis_url is not None
-    stored_events = StoredEventsPublisher(settings.redis_url.get_secret_value(), producer=settings.mqtt_username)
+    stored_events = StoredEventsPublisher(
+        settings.redis_url.get_secret_value(),
+        producer=settings.mqtt_username,
+        max_entries=settings.ingest_stream_max_entries,
+    )
     service = IngestService(settings, connect, stored_events=stored_events)
     health = HealthServer(
         settings.ingest_health_port, service.health, service.metrics.registry, host=settings.ingest_health_host

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = KpiEngine(
         connect,
         StoredEventsSource(client, settings.streams_consumer),
-        FrameSink(client, max_stream_entries=settings.streams_frames_max_entries),
+        FrameSink(client, replay_seconds=settings.streams_replay_seconds),
         CATALOG,
         rulebook.targets,
         config=EngineConfig(

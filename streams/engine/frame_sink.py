@@ -8,7 +8,8 @@ from Redis; the runner then starts a new epoch and publishes every value again.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import redis
 
@@ -26,9 +27,15 @@ from streams.records import from_micros
 
 
 class FrameSink:
-    def __init__(self, client: redis.Redis, *, max_stream_entries: int = 10_000) -> None:
+    def __init__(
+        self, client: redis.Redis, *, replay_seconds: float = 60.0, clock: Callable[[], float] = time.time
+    ) -> None:
         self._redis = client
-        self._max_entries = max_stream_entries
+        # The replay stream keeps the last `replay_seconds` of flushes. A cap in entries does not
+        # bound its memory: an entry is one flush, and a flush at 5,000 events/s carries hundreds
+        # of frames (measured in the soak: 10,000 entries took Redis into its 1 GB limit).
+        self._replay_ms = int(replay_seconds * 1000)
+        self._clock = clock
 
     def heartbeat(self, as_of: str) -> None:
         """Tell the API the engine is alive (expires after 10 s)."""
@@ -51,7 +58,8 @@ class FrameSink:
             if frames:
                 pipe.hset(KPI_CURRENT, mapping={f.key: e for f, e in zip(frames, encoded, strict=True)})
                 fields = {"first_seq": str(frames[0].seq), "last_seq": str(frames[-1].seq), "frames": batch}
-                pipe.xadd(KPI_FRAMES_STREAM, fields, maxlen=self._max_entries, approximate=True)  # type: ignore[arg-type]
+                oldest_kept = f"{int(self._clock() * 1000) - self._replay_ms}-0"
+                pipe.xadd(KPI_FRAMES_STREAM, fields, minid=oldest_kept, approximate=True)  # type: ignore[arg-type]
                 pipe.publish(KPI_FRAMES_CHANNEL, batch)
             if alerts:
                 pipe.publish(ALERTS_CHANNEL, json.dumps([alert_notice(a) for a in alerts], ensure_ascii=False))

@@ -15,10 +15,11 @@ import pytest
 
 from deploy.stack.manager import LocalStack
 from ingest.registry.publishers import add_publisher
-from tests.fixtures.ingest import IngestAccount, IngestProcess, spawn_ingest, wait_for
+from tests.fixtures.ingest import IngestAccount, ServiceProcess, spawn_ingest, wait_for
 from tests.fixtures.mqtt import unique_publisher_id
 from tests.fixtures.stack import IsolatedDatabase
 from tests.verify.accounting import Accounting, account
+from tests.verify.engine_process import spawn_engine
 from tests.verify.report import ScenarioResult
 
 
@@ -81,23 +82,35 @@ StartLoad = Callable[..., LoadRun]
 
 @dataclass(frozen=True)
 class IngestPath:
-    """The path under test: the stack, a database, an ingest account and accounted load."""
+    """The path under test: the stack, a database, an ingest account and accounted load. The
+    service processes it starts are killed at the end of the test, whatever its outcome."""
 
     stack: LocalStack
     database: IsolatedDatabase
     account: IngestAccount
     start_load: StartLoad
+    started: list[ServiceProcess] = field(default_factory=list)
 
-    def spawn_ingest(self, database: IsolatedDatabase | None = None, **env: str) -> IngestProcess:
+    def spawn_ingest(self, database: IsolatedDatabase | None = None, **env: str) -> ServiceProcess:
         """`ioc ingest` as one production process: a plain subscription, its own account."""
-        return spawn_ingest(self.stack, database or self.database, self.account, shared=False, **env)
+        self.started.append(spawn_ingest(self.stack, database or self.database, self.account, shared=False, **env))
+        return self.started[-1]
+
+    def spawn_engine(self, redis_url: str, **env: str) -> ServiceProcess:
+        """`ioc streams` on this database and Redis, its first rebuild done."""
+        self.started.append(spawn_engine(self.stack, self.database, redis_url, **env))
+        return self.started[-1]
 
 
 @pytest.fixture
 def ingest_path(
     stack: LocalStack, database: IsolatedDatabase, ingest_account: IngestAccount, start_load: StartLoad
-) -> IngestPath:
-    return IngestPath(stack, database, ingest_account, start_load)
+) -> Iterator[IngestPath]:
+    path = IngestPath(stack, database, ingest_account, start_load)
+    yield path
+    for service in path.started:
+        if service.process.poll() is None:
+            service.kill()
 
 
 def settle_and_account(load: LoadRun, database: IsolatedDatabase, scenario: ScenarioResult) -> Accounting:

@@ -10,13 +10,14 @@ from tests.fixtures.ingest import ServiceProcess, free_port
 from tests.fixtures.stack import IsolatedDatabase, cli_environment
 
 
-def spawn_engine(stack: LocalStack, database: IsolatedDatabase, redis_url: str) -> ServiceProcess:
+def spawn_engine(stack: LocalStack, database: IsolatedDatabase, redis_url: str, **env: str) -> ServiceProcess:
     """Started, and its first rebuild done (its health answers ok)."""
     port = free_port()
-    env = cli_environment(
-        stack, IOC_DATABASE_URL=database.url, IOC_REDIS_URL=redis_url, IOC_STREAMS_HEALTH_PORT=str(port)
+    environment = cli_environment(
+        stack, IOC_DATABASE_URL=database.url, IOC_REDIS_URL=redis_url, IOC_STREAMS_HEALTH_PORT=str(port), **env
     )
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "streams"], env=env, stdout=subprocess.DEVNULL)
+    argv = [sys.executable, "-m", "api.cli", "streams"]
+    process = subprocess.Popen(argv, env=environment, stdout=subprocess.DEVNULL)
     engine = ServiceProcess(process, port)
     try:
         engine.wait_ready(60)

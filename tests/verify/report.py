@@ -47,8 +47,19 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render(facts: RunFacts, results: list[ScenarioResult]) -> str:
-    passed = sum(1 for r in results if r.passed)
+_TABLE_HEADER = "| scenario | load | lost | duplicated | other figures | result |"
+
+
+def earlier_rows(report: str, results: list[ScenarioResult]) -> list[str]:
+    """The rows of an earlier report whose scenarios this run did not run (for a run of some suites)."""
+    titles = {_cell(r.scenario) for r in results}
+    rows = report.split(_TABLE_HEADER, 1)[-1].splitlines()[2:] if _TABLE_HEADER in report else []
+    return [row for row in rows if row.startswith("| ") and row[2:].split(" | ", 1)[0] not in titles]
+
+
+def render(facts: RunFacts, results: list[ScenarioResult], kept: list[str] | None = None) -> str:
+    kept = kept or []
+    passed = sum(1 for r in results if r.passed) + sum(1 for row in kept if row.endswith("| pass |"))
     lines = [
         "# Verification report",
         "",
@@ -56,9 +67,11 @@ def render(facts: RunFacts, results: list[ScenarioResult]) -> str:
         f"Machine: {facts.cores} cores, {facts.memory_gib:.1f} GiB memory. "
         + "Versions: " + ", ".join(f"{name} {version}" for name, version in facts.versions.items()) + ".",
         "",
-        f"**{passed} of {len(results)} scenarios passed.**",
+        *([f"{len(kept)} rows are kept from an earlier run of the other suites (the last rows)."] if kept else []),
         "",
-        "| scenario | load | lost | duplicated | other figures | result |",
+        f"**{passed} of {len(results) + len(kept)} scenarios passed.**",
+        "",
+        _TABLE_HEADER,
         "|---|---|---|---|---|---|",
     ]  # fmt: skip
     for r in results:
@@ -68,4 +81,4 @@ def render(facts: RunFacts, results: list[ScenarioResult]) -> str:
         duplicated = "" if r.duplicated is None else _format(r.duplicated)
         row = (r.scenario, r.load, lost, duplicated, figures, verdict)
         lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + kept) + "\n"

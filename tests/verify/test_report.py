@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.verify.report import RunFacts, ScenarioResult, render
+from tests.verify.report import RunFacts, ScenarioResult, earlier_rows, render
 
 
 def test_one_line_per_scenario_with_the_machine_and_the_verdicts() -> None:
@@ -26,3 +26,22 @@ def test_one_line_per_scenario_with_the_machine_and_the_verdicts() -> None:
         "| published/s 4,935; stored once 429,811; p99 ms 12.35 | pass |",
         "| 3. commit cut \\| reset |  | 2 | 0 |  | **FAIL**: assert 2 == 0 |",
     ]
+
+
+def test_a_run_of_some_suites_keeps_the_other_rows_of_the_earlier_report() -> None:
+    facts = RunFacts("2026-11-27 08:00 UTC", "full", 2, 23.5, {"Python": "3.11.7"}, "abc1234")
+    earlier = render(
+        facts,
+        [
+            ScenarioResult("1. ingest killed", lost=0, duplicated=0, passed=True),
+            ScenarioResult("Bad input: fuzzing", passed=True),
+        ],
+    )
+    rerun = [ScenarioResult("1. ingest killed", lost=1, duplicated=0, passed=False)]
+
+    kept = earlier_rows(earlier, rerun)
+    text = render(facts, rerun, kept)
+
+    assert kept == ["| Bad input: fuzzing |  |  |  |  | pass |"]
+    assert "**1 of 2 scenarios passed.**" in text
+    assert text.splitlines()[-2:] == ["| 1. ingest killed |  | 1 | 0 |  | **FAIL** |", kept[0]]

@@ -1,0 +1,56 @@
+"""Private memory of the system's processes over a soak: sampled, and judged flat or growing."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from api.bench.procstats import private_bytes
+
+
+def listener_pid(port: int) -> int:
+    """The process listening on a loopback TCP port (a service of the stack)."""
+    out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"pid=(\d+)", out)
+    assert match is not None, f"nothing listens on port {port}"
+    return int(match.group(1))
+
+
+def with_children(pid: int) -> list[int]:
+    """The process and its direct children (PostgreSQL: the postmaster and its backends)."""
+    family = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                family.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return family
+
+
+def private_total(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            total += private_bytes(pid)
+        except OSError:
+            continue  # a backend that ended between the listing and the reading
+    return total
+
+
+@dataclass
+class MemoryTrend:
+    """Samples of one service's private memory; flat when the end is within `limit` of the start."""
+
+    name: str
+    samples: list[int] = field(default_factory=list)
+
+    def growth(self, warm_up_samples: int) -> float:
+        """Median of the last 5 samples over the median of the first 5 after warm-up, minus 1."""
+        after = self.samples[warm_up_samples:]
+        assert len(after) >= 10, f"{self.name}: too few samples after warm-up"
+        start, end = statistics.median(after[:5]), statistics.median(after[-5:])
+        return end / start - 1
