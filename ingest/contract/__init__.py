@@ -13,6 +13,7 @@ from ingest.contract.errors import (
     RejectReason,
 )
 from ingest.contract.events import (
+    AREA_CODE_PATTERN,
     EVENT_MODELS,
     Channel,
     ContractModel,
@@ -46,6 +47,7 @@ from ingest.contract.topics import (
 
 __all__ = [
     "ALLOWED_EVENT_TYPES",
+    "AREA_CODE_PATTERN",
     "EVENT_MODELS",
     "MAX_JSON_DEPTH",
     "MAX_PAYLOAD_BYTES",

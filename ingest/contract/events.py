@@ -25,6 +25,7 @@ _RFC3339_RE: Final = re.compile(
 )
 _NO_NUL: Final = r"^[^\x00]+$"
 RFC3339_EXAMPLE: Final = "2025-01-31T08:30:00+07:00"
+AREA_CODE_PATTERN: Final = r"[0-9A-Za-z._-]{1,32}"
 
 
 def _require_rfc3339(value: object) -> object:
@@ -42,7 +43,7 @@ def _require_rfc3339(value: object) -> object:
 # strict=False only lets the already-checked string through to pydantic's
 # parser; the before-validator refuses every non-string JSON input.
 Rfc3339Time = Annotated[AwareDatetime, BeforeValidator(_require_rfc3339), Field(strict=False)]
-AreaCode = Annotated[str, Field(pattern=r"^[0-9A-Za-z._-]{1,32}$")]
+AreaCode = Annotated[str, Field(pattern=f"^{AREA_CODE_PATTERN}$")]
 DossierId = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_NUL)]
 ProcedureCode = Annotated[str, Field(min_length=1, max_length=64, pattern=_NO_NUL)]
 VillageName = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_NUL)]

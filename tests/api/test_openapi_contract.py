@@ -56,7 +56,11 @@ def test_framework_refusals_and_unstorable_values_are_errors_of_the_api(
         "error": {"code": "not_found", "message": "Not Found"}
     }
     assert client.delete("/api/v1/areas", headers=admin).json()["error"]["code"] == "method_not_allowed"
-    nul = client.get("/api/v1/events/payments", params={"area": "24611\x00"}, headers=admin)
+    nul_filter = client.get("/api/v1/events/payments", params={"area": "24611\x00"}, headers=admin)
+    assert (nul_filter.status_code, nul_filter.json()["error"]["code"]) == (400, "invalid_request")  # not an area code
+    nul = client.post(
+        "/api/v1/publishers", json={"id": "nul-area", "source": "payments", "area_code": "24611\x00"}, headers=admin
+    )
     assert (nul.status_code, nul.json()["error"]) == (
         400,
         {"code": "invalid_request", "message": "a value in the request cannot be used: DataError"},

@@ -12,8 +12,10 @@ from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
 from api.http.errors import ERROR_RESPONSES, NOT_FOUND, NotFound
+from api.http.filters import PUBLISHER_ID
 from api.http.state import AppState, app_state
 from api.replays import DeadLetterReplayer
+from ingest.contract import RejectReason
 from ingest.dead_letters import DeadLetterNotFound, DeadLetterRepository
 
 router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"], responses=ERROR_RESPONSES)
@@ -43,15 +45,19 @@ class ReplayOut(BaseModel):
 def dead_letters(
     key: Annotated[ApiKey, Depends(require(Scope.READ))],
     state: State,
-    reason: Annotated[str | None, Query(max_length=64)] = None,
-    publisher: Annotated[str | None, Query(max_length=64)] = None,
+    reason: RejectReason | None = None,
+    publisher: Annotated[str | None, Query(pattern=PUBLISHER_ID)] = None,
     include_resolved: bool = False,
     before_id: Annotated[int | None, Query(description="the last id of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeadLetterOut]:
     with database(state) as conn:
         found = DeadLetterRepository(conn).find(
-            reason=reason, publisher_id=publisher, include_resolved=include_resolved, before_id=before_id, limit=limit
+            reason=None if reason is None else reason.value,
+            publisher_id=publisher,
+            include_resolved=include_resolved,
+            before_id=before_id,
+            limit=limit,
         )
     return [DeadLetterOut.model_validate(d, from_attributes=True) for d in found]
 

@@ -16,6 +16,7 @@ from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
 from api.http.errors import ERROR_RESPONSES, BadRequest
 from api.http.events.repository import find_events
+from api.http.filters import AREA_CODE, PUBLISHER_ID
 from api.http.state import AppState, app_state
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=ERROR_RESPONSES)
@@ -43,8 +44,8 @@ def events(
     source: Literal["portal", "payments", "coverage"],
     key: Annotated[ApiKey, Depends(require(Scope.READ))],
     state: Annotated[AppState, Depends(app_state)],
-    area: Annotated[str | None, Query(max_length=32)] = None,
-    publisher: Annotated[str | None, Query(max_length=64)] = None,
+    area: Annotated[str | None, Query(pattern=AREA_CODE)] = None,
+    publisher: Annotated[str | None, Query(pattern=PUBLISHER_ID)] = None,
     start: Annotated[datetime | None, Query(alias="from", description="RFC 3339; default: `to` − 24 h")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="RFC 3339; default: now")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -12,6 +12,7 @@ from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
 from api.http.errors import ERROR_RESPONSES, BadRequest, Unavailable
+from api.http.filters import AREA_CODE
 from api.http.kpis.schemas import CatalogEntry, CurrentValues, Frame, HistoryPoint, KpiHistory, TargetOut
 from api.http.state import AppState, app_state
 from deploy.redis_names import KPI_CURRENT, KPI_EPOCH
@@ -53,7 +54,7 @@ def current(
     key: ReadKey,
     state: State,
     kpi: Annotated[str | None, Query(description="a KPI id from the catalog")] = None,
-    area: Annotated[str | None, Query(max_length=32, description="an area code")] = None,
+    area: Annotated[str | None, Query(pattern=AREA_CODE, description="an area code")] = None,
     window: Annotated[str | None, Query(description="5m, 1h, 24h, today or now")] = None,
 ) -> CurrentValues:
     if kpi is not None and kpi not in {k.id for k in CATALOG.kpis}:
@@ -92,7 +93,7 @@ def history(
     key: ReadKey,
     state: State,
     kpi: Annotated[str, Query(description="a KPI id from the catalog")],
-    area: Annotated[str, Query(max_length=32)],
+    area: Annotated[str, Query(pattern=AREA_CODE, description="an area code")],
     window: Annotated[str, Query(description="5m, 1h, 24h, today or now")] = "1h",
     start: Annotated[datetime | None, Query(alias="from", description="RFC 3339; default: `to` − 24 h")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="RFC 3339; default: now")] = None,
