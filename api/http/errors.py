@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,18 @@ class Unavailable(ApiError):
     code = "unavailable"
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
 def error_json(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
@@ -84,7 +97,12 @@ def install_error_handlers(app: FastAPI) -> None:
         # in the same shape as every other error.
         assert isinstance(exc, HTTPException)
         code = _CODES_BY_STATUS.get(exc.status_code, "http_error")
-        return error_json(exc.status_code, code, str(exc.detail), dict(exc.headers or {}) or None)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route that matched the path; a path that
+            # several routes serve (GET and POST apart) allows all of theirs.
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return error_json(exc.status_code, code, str(exc.detail), headers or None)
 
     async def on_unstorable_value(request: Request, exc: Exception) -> JSONResponse:
         # SQLSTATE class 22 (and psycopg's own refusal of NUL characters): a value in the request

@@ -1,7 +1,8 @@
 """Bad input through the real broker and the real `ioc ingest`: generated invalid messages mixed with
 valid ones. Never a crash, every invalid one dead-lettered with its reason, every valid one stored
-once, and ingest's valid throughput with poison at least 95 % of its throughput without
-(`drain.py` says how it is measured)."""
+once, and (judged under `make verify` only: a ratio of throughputs is a measurement, too noisy on
+a shared machine for `make test`) ingest's valid throughput with poison at least 95 % of its
+throughput without (`drain.py` says how it is measured)."""
 
 from __future__ import annotations
 
@@ -103,7 +104,8 @@ def test_poison_mixed_into_valid_traffic(
     assert result.unconfirmed == 0, result.summary()
     assert result.dead_lettered_as_expected == invalid, result.summary()
     assert result.stored_once == result.sent - invalid, result.summary()
-    assert mixed >= 0.95 * clean, f"with poison {mixed:,.0f} valid events per CPU-s, clean {clean:,.0f}"
+    if profile.full:  # a throughput ratio is a measurement: `make verify` judges it, not `make test`
+        assert mixed >= 0.95 * clean, f"with poison {mixed:,.0f} valid events per CPU-s, clean {clean:,.0f}"
 
 
 def _ledger(publisher: PoisonPublisher, directory: Path) -> Path:

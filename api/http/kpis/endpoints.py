@@ -23,6 +23,10 @@ from streams.live import GAUGE_WINDOW
 from streams.rulebook import read_rulebook
 from streams.windows import LOCAL_TIMEZONE, WINDOWS_BY_NAME
 
+# Listed in the OpenAPI document, so that integrators (and schemathesis) know the valid ids; an
+# unknown one still gets our own 400, which names where the catalog is.
+_KPI_IDS: dict[str, object] = {"enum": [k.id for k in CATALOG.kpis]}
+
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"], responses=ERROR_RESPONSES)
 _WINDOWED = (*WINDOWS_BY_NAME,)
 ReadKey = Annotated[ApiKey, Depends(require(Scope.READ))]
@@ -53,7 +57,7 @@ def catalog(key: ReadKey, state: State) -> list[CatalogEntry]:
 def current(
     key: ReadKey,
     state: State,
-    kpi: Annotated[str | None, Query(description="a KPI id from the catalog")] = None,
+    kpi: Annotated[str | None, Query(description="a KPI id from the catalog", json_schema_extra=_KPI_IDS)] = None,
     area: Annotated[str | None, Query(pattern=AREA_CODE, description="an area code")] = None,
     window: Annotated[str | None, Query(description="5m, 1h, 24h, today or now")] = None,
 ) -> CurrentValues:
@@ -92,7 +96,7 @@ _MAX_BUCKETS = 5_000
 def history(
     key: ReadKey,
     state: State,
-    kpi: Annotated[str, Query(description="a KPI id from the catalog")],
+    kpi: Annotated[str, Query(description="a KPI id from the catalog", json_schema_extra=_KPI_IDS)],
     area: Annotated[str, Query(pattern=AREA_CODE, description="an area code")],
     window: Annotated[str, Query(description="5m, 1h, 24h, today or now")] = "1h",
     start: Annotated[datetime | None, Query(alias="from", description="RFC 3339; default: `to` − 24 h")] = None,
