@@ -55,8 +55,9 @@ class Settings(BaseSettings):
     # ingest's reconnect was acknowledged to them and dropped); plain ones it restores. A group
     # spreads the stream over several processes (`ioc ingest --workers N` uses "ingest").
     ingest_shared_group: str = ""
-    # Entries (one per committed batch) the stored-events stream keeps for the engine.
-    ingest_stream_max_entries: int = Field(default=10_000, ge=100)
+    # Seconds of committed batches the stored-events stream keeps for the engine (further behind,
+    # it rebuilds from the database).
+    ingest_stream_retain_seconds: float = Field(default=60.0, ge=1, le=3600)
     ingest_batch_max_rows: int = Field(default=2000, ge=1, le=100_000)
     ingest_flush_interval_seconds: float = Field(default=0.02, gt=0, le=10)
     ingest_queue_max_messages: int = Field(default=20_000, ge=100)

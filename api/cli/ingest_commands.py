@@ -43,7 +43,7 @@ def run_one(settings: Settings) -> int:
     stored_events = StoredEventsPublisher(
         settings.redis_url.get_secret_value(),
         producer=settings.mqtt_username,
-        max_entries=settings.ingest_stream_max_entries,
+        retain_seconds=settings.ingest_stream_retain_seconds,
     )
     service = IngestService(settings, connect, stored_events=stored_events)
     health = HealthServer(

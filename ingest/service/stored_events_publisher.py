@@ -27,10 +27,11 @@ class StoredEventsPublisher:
         redis_url: str,
         producer: str,
         *,
-        # An entry is one committed batch (up to IOC_INGEST_BATCH_MAX_ROWS events): measured in the
-        # soak at 5,000 events/s, a cap of 100,000 entries let Redis grow by 1.6 MB/s, into its 1 GB
-        # limit within minutes. The engine needs only what it has not read; further behind, it rebuilds.
-        max_entries: int = 10_000,
+        # The stream keeps the last `retain_seconds` of batches. A cap in entries does not bound its
+        # memory: an entry is one committed batch of up to IOC_INGEST_BATCH_MAX_ROWS events, and the
+        # 30-minute soak at 5,000 events/s saw 10,000 entries grow Redis by 160 MB. The engine needs
+        # only what it has not read; further behind than this, it rebuilds from the database.
+        retain_seconds: float = 60.0,
         timeout_seconds: float = 0.2,
         pause_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
@@ -41,7 +42,10 @@ class StoredEventsPublisher:
         self._producer = producer
         self._session = uuid.uuid4().hex
         self._pseq = 0
-        self._max_entries = max_entries
+        self._retain_ms = int(retain_seconds * 1000)
+        # Redis stamps entry ids with its own clock: trimming relative to the last id it gave keeps
+        # the window right whatever this host's clock says.
+        self._last_id_ms: int | None = None
         self._pause_seconds = pause_seconds
         self._clock = clock
         self._paused_until = 0.0
@@ -61,14 +65,16 @@ class StoredEventsPublisher:
             # One transaction: a reader that takes the stream's last id and the producers hash
             # together sees, for every producer, exactly the entries up to that id.
             with self._redis.pipeline(transaction=True) as pipe:
-                pipe.xadd(STORED_EVENTS_STREAM, batch.encode(), maxlen=self._max_entries, approximate=True)  # type: ignore[arg-type]
+                oldest_kept = None if self._last_id_ms is None else f"{self._last_id_ms - self._retain_ms}-0"
+                pipe.xadd(STORED_EVENTS_STREAM, batch.encode(), minid=oldest_kept, approximate=True)  # type: ignore[arg-type]
                 pipe.hset(STORED_EVENTS_PRODUCERS, self._producer, batch.position)
-                pipe.execute()
+                entry_id, _ = pipe.execute()
         except redis.RedisError as exc:
             self.skipped += 1
             self._paused_until = self._clock() + self._pause_seconds
             log.warning("stored-events stream unavailable (%s); the KPI engine will rebuild", type(exc).__name__)
             return False
+        self._last_id_ms = int(_text(entry_id).partition("-")[0])
         return True
 
     def mark_gap(self) -> None:
@@ -84,3 +90,7 @@ class StoredEventsPublisher:
             StoredEventsBatch(self._producer, self._session, self._pseq, {}, final=True), even_if_paused=True
         )
         self._redis.close()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

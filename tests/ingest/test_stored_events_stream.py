@@ -91,3 +91,22 @@ def test_redis_down_never_holds_ingest_up(
     assert wait_for(lambda: count_rows(database, "payment_transactions") == 500, timeout=30)
     assert time.monotonic() - started < 10
     assert nowhere.skipped >= 1
+
+
+def test_the_stream_keeps_only_its_retention_window(stack: LocalStack) -> None:
+    client = redis.Redis.from_url(stack.redis.url())
+    client.delete(STORED_EVENTS_STREAM, STORED_EVENTS_PRODUCERS)
+    publisher = StoredEventsPublisher(stack.redis.url(), producer="ingest-under-test", retain_seconds=0.5)
+    batch = {"transaction": [["p-1", "24615"]]}
+    for i in range(300):
+        assert publisher.publish(batch, (i,))
+    time.sleep(0.6)
+    for i in range(300, 600):
+        assert publisher.publish(batch, (i,))
+    kept = [b.transaction_ids[0] for b in _read_stream(client)]
+    # Redis trims whole nodes of at most 100 entries (stream-node-max-entries), so up to a node's
+    # worth of the old batches may share one with the first new ones; every new one is there.
+    assert kept[-300:] == list(range(300, 600))
+    assert len(kept) < 400
+    publisher.close()
+    client.close()

@@ -59,10 +59,10 @@ def test_soak_memory_stays_flat_latency_stable_and_nothing_is_lost(
     scenario.scenario = f"Soak: {seconds // 60} min with {walls} live walls"
     scenario.load = f"{RATE:,} events/s for {seconds} s"
     stack, database = ingest_path.stack, ingest_path.database
-    # Redis keeps the engine's unread batches and a replay window of frames: the short run keeps
-    # them small enough to be full within its warm-up, so that flat memory can show.
-    stream_entries, replay_seconds = profile.pick(fast=("300", "5"), full=("10000", "60"))
-    ingest = ingest_path.spawn_ingest(IOC_REDIS_URL=redis_url, IOC_INGEST_STREAM_MAX_ENTRIES=stream_entries)
+    # Redis keeps a window of stored-event batches and one of frames: the short run keeps both to
+    # 5 s, so that they are full within its warm-up and flat memory can show.
+    stream_seconds, replay_seconds = profile.pick(fast=("5", "5"), full=("60", "60"))
+    ingest = ingest_path.spawn_ingest(IOC_REDIS_URL=redis_url, IOC_INGEST_STREAM_RETAIN_SECONDS=stream_seconds)
     engine = ingest_path.spawn_engine(redis_url, IOC_STREAMS_REPLAY_SECONDS=replay_seconds)
     with database.connect() as db:
         key = ApiKeyRepository(db).create("verify-soak", Scope.READ)
