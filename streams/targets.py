@@ -10,21 +10,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, ValidationError
 
 DEFAULT_TARGETS_FILE = Path(__file__).with_name("targets.yaml")
+
+
+def _not_a_number(value: object) -> object:
+    # Pydantic would also read `0` as a day counted from 1970: a deadline is written as a date.
+    if isinstance(value, int | float):
+        raise ValueError("a deadline is a date, such as 2025-12-31")
+    return value
 
 
 class Target(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kpi: str
-    value: float
+    value: StrictFloat  # strict: `true` is not a number
     direction: Literal["at_least", "at_most"]
-    deadline: date | None = None
+    deadline: Annotated[date | None, BeforeValidator(_not_a_number)] = None
     source: str = Field(default="", description="Where the figure comes from.")
 
     def met_by(self, value: float) -> bool:

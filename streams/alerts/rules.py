@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, ValidationError, model_validator
 
 from streams.frames import KpiFrame
 from streams.hierarchy import AreaHierarchy
@@ -34,12 +34,13 @@ class AlertRule(BaseModel):
     window: Literal["5m", "1h", "24h", "today", "now"]
     levels: tuple[Literal["province", "district", "commune", "village"], ...] = ()
     areas: tuple[str, ...] = ()
-    below: float | None = None
-    above: float | None = None
-    below_target: bool = False
-    stale_after_seconds: float | None = Field(default=None, gt=0)
-    min_denominator: float = 0
-    for_seconds: float = Field(default=0, ge=0)
+    # Strict: `true` is not a number, nor `1` a boolean (an edited rule means what it says).
+    below: StrictFloat | None = None
+    above: StrictFloat | None = None
+    below_target: StrictBool = False
+    stale_after_seconds: StrictFloat | None = Field(default=None, gt=0)
+    min_denominator: StrictFloat = 0
+    for_seconds: StrictFloat = Field(default=0, ge=0)
     severity: Severity = "warning"
     description: str = ""
 

@@ -140,6 +140,7 @@ def test_history_buckets_the_minute_snapshots(
             "at most 5000 buckets per query: widen the bucket or narrow the range",
         ),
         ({"from": "2026-11-26T00:00:00"}, "'from' needs a time zone offset (RFC 3339)"),
+        ({"to": "0.5"}, "to: Value error, must be an RFC 3339 date-time, such as 2026-11-26T07:00:00+07:00"),
     ):
         refused = client.get("/api/v1/kpis/history", params=params | bad, headers=key)
         assert (refused.status_code, refused.json()["error"]["message"]) == (400, message), bad

@@ -59,7 +59,9 @@ def test_framework_refusals_and_unstorable_values_are_errors_of_the_api(
     nul_filter = client.get("/api/v1/events/payments", params={"area": "24611\x00"}, headers=admin)
     assert (nul_filter.status_code, nul_filter.json()["error"]["code"]) == (400, "invalid_request")  # not an area code
     nul = client.post(
-        "/api/v1/publishers", json={"id": "nul-area", "source": "payments", "area_code": "24611\x00"}, headers=admin
+        "/api/v1/publishers",
+        json={"id": "nul-text", "source": "payments", "area_code": "24611", "description": "a\x00b"},
+        headers=admin,
     )
     assert (nul.status_code, nul.json()["error"]) == (
         400,

@@ -75,6 +75,11 @@ def test_an_operator_replays_a_dead_letter_and_the_kpi_stream_hears_of_it(
     assert replayed.json() == {"id": letter["id"], "status": "stored", "detail": "transaction from counter-9"}
     assert client.get("/api/v1/dead-letters", headers=operator).json() == []
     assert len(client.get("/api/v1/dead-letters", params={"include_resolved": "true"}, headers=operator).json()) == 1
+    beyond = client.get("/api/v1/dead-letters", params={"before_id": str(2**63)}, headers=operator)
+    assert (beyond.status_code, beyond.json()["error"]["message"]) == (
+        400,
+        "before_id: Input should be less than or equal to 9223372036854775807",
+    )
     entries = [StoredEventsBatch.decode(f) for _, f in redis.Redis.from_url(redis_url).xrange(STORED_EVENTS_STREAM)]
     assert [(b.producer, b.pseq, b.final, len(b.records.get("transaction", []))) for b in entries] == [
         ("ioc-replay", 1, False, 1),

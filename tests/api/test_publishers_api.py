@@ -71,7 +71,7 @@ def test_admins_register_and_revoke_publishers_and_others_may_not(
     ]
 
     again = client.post("/api/v1/publishers", json=body, headers=admin)
-    assert (again.status_code, again.json()["error"]["message"]) == (400, f"publisher {publisher_id} already exists")
+    assert (again.status_code, again.json()["error"]["message"]) == (409, f"publisher {publisher_id} already exists")
     bad = client.post("/api/v1/publishers", json=body | {"id": "Bad Id"}, headers=admin)
     assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_request")
     disabled = client.post(f"/api/v1/publishers/{publisher_id}/disable", headers=admin)
@@ -93,7 +93,7 @@ def test_keys_targets_rules_and_metrics(client: httpx.Client, db: psycopg.Connec
     assert client.post("/api/v1/apikeys/wall-10/revoke", headers=admin).status_code == 204
     assert client.get("/api/v1/kpis", headers=bearer(created["key"])).status_code == 401
     taken = client.post("/api/v1/apikeys", json={"name": "wall-9", "scope": "admin"}, headers=admin)
-    assert (taken.status_code, taken.json()["error"]["message"]) == (400, "an API key named wall-9 exists already")
+    assert (taken.status_code, taken.json()["error"]["message"]) == (409, "an API key named wall-9 exists already")
 
     targets = client.get("/api/v1/targets", headers=reader).json()
     assert [(t["kpi"], t["value"]) for t in targets if t["kpi"] == "portal.e_cert_rate"] == [

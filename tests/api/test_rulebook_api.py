@@ -46,6 +46,13 @@ def test_admins_create_and_update_targets_and_rules_and_others_may_not(
         headers=admin | {"content-type": "application/json"},
     )  # fmt: skip
     assert (not_a_number.status_code, not_a_number.json()["error"]["code"]) == (400, "invalid_request")
+    # Numbers and booleans are not read as one another, nor a number as a date.
+    for body, message in (
+        ({**target, "value": True}, "value: Input should be a valid number"),
+        ({**target, "deadline": 0}, "deadline: Value error, a deadline is a date, such as 2025-12-31"),
+    ):
+        refused = client.post("/api/v1/targets", json=body, headers=admin)
+        assert (refused.status_code, refused.json()["error"]["message"]) == (400, message)
 
     updated = client.put(f"/api/v1/targets/{target_id}", json={**target, "value": 75}, headers=admin)
     assert (updated.status_code, updated.json()["value"]) == (200, 75.0)
@@ -63,6 +70,12 @@ def test_admins_create_and_update_targets_and_rules_and_others_may_not(
     two = client.post("/api/v1/alert-rules", json={**CASH_RULE, "id": "two", "above": 90}, headers=admin)
     assert two.status_code == 400
     assert "exactly one of below, above, below_target, stale_after_seconds" in two.json()["error"]["message"]
+    for field, value, message in (
+        ("for_seconds", False, "for_seconds: Input should be a valid number"),
+        ("below_target", 1, "below_target: Input should be a valid boolean"),
+    ):
+        loose = client.post("/api/v1/alert-rules", json={**CASH_RULE, "id": "loose", field: value}, headers=admin)
+        assert (loose.status_code, loose.json()["error"]["message"]) == (400, message)
     renamed = client.put("/api/v1/alert-rules/cash-heavy", json={**CASH_RULE, "id": "other"}, headers=admin)
     assert (renamed.status_code, renamed.json()["error"]["message"]) == (
         400,

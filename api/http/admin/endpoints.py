@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, ApiKeyRepository, KeyNameTaken, Scope
 from api.http.db import database
-from api.http.errors import ERROR_RESPONSES, NOT_FOUND, BadRequest, NotFound
+from api.http.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, Conflict, NotFound
 from api.http.state import AppState, app_state
 
 router = APIRouter(tags=["administration"], responses=ERROR_RESPONSES)
@@ -44,13 +44,19 @@ def keys(key: Admin, state: State) -> list[KeyOut]:
     return [KeyOut(name=k.name, scope=k.scope.label, created_at=k.created_at, revoked_at=k.revoked_at) for k in found]
 
 
-@router.post("/api/v1/apikeys", response_model=NewKeyOut, status_code=201, summary="Create an API key (admin)")
+@router.post(
+    "/api/v1/apikeys",
+    response_model=NewKeyOut,
+    status_code=201,
+    summary="Create an API key (admin)",
+    responses=CONFLICT,
+)
 def create_key(body: NewKeyIn, key: Admin, state: State) -> NewKeyOut:
     with database(state) as conn:
         try:
             secret = ApiKeyRepository(conn).create(body.name, Scope.parse(body.scope))
         except KeyNameTaken as exc:
-            raise BadRequest(str(exc)) from None
+            raise Conflict(str(exc)) from None
     return NewKeyOut(name=body.name, scope=body.scope, key=secret)
 
 

@@ -12,7 +12,7 @@ from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
 from api.http.errors import ERROR_RESPONSES, NOT_FOUND, NotFound
-from api.http.filters import PUBLISHER_ID
+from api.http.filters import MAX_ROW_ID, PUBLISHER_ID
 from api.http.state import AppState, app_state
 from api.replays import DeadLetterReplayer
 from ingest.contract import RejectReason
@@ -48,7 +48,7 @@ def dead_letters(
     reason: RejectReason | None = None,
     publisher: Annotated[str | None, Query(pattern=PUBLISHER_ID)] = None,
     include_resolved: bool = False,
-    before_id: Annotated[int | None, Query(description="the last id of the previous page")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="the last id of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeadLetterOut]:
     with database(state) as conn:

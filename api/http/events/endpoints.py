@@ -16,7 +16,7 @@ from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
 from api.http.errors import ERROR_RESPONSES, BadRequest
 from api.http.events.repository import find_events
-from api.http.filters import AREA_CODE, PUBLISHER_ID
+from api.http.filters import AREA_CODE, PUBLISHER_ID, Rfc3339
 from api.http.state import AppState, app_state
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=ERROR_RESPONSES)
@@ -46,8 +46,8 @@ def events(
     state: Annotated[AppState, Depends(app_state)],
     area: Annotated[str | None, Query(pattern=AREA_CODE)] = None,
     publisher: Annotated[str | None, Query(pattern=PUBLISHER_ID)] = None,
-    start: Annotated[datetime | None, Query(alias="from", description="RFC 3339; default: `to` − 24 h")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="RFC 3339; default: now")] = None,
+    start: Annotated[Rfc3339 | None, Query(alias="from", description="RFC 3339; default: `to` − 24 h")] = None,
+    end: Annotated[Rfc3339 | None, Query(alias="to", description="RFC 3339; default: now")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> EventPage:

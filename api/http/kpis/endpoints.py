@@ -7,12 +7,13 @@ from typing import Annotated
 
 import redis
 from fastapi import APIRouter, Depends, Query
+from pydantic.config import JsonDict
 
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
 from api.http.errors import ERROR_RESPONSES, BadRequest, Unavailable
-from api.http.filters import AREA_CODE
+from api.http.filters import AREA_CODE, KPI_IDS, WINDOW_NAMES, WINDOWS, Rfc3339
 from api.http.kpis.schemas import CatalogEntry, CurrentValues, Frame, HistoryPoint, KpiHistory, TargetOut
 from api.http.state import AppState, app_state
 from deploy.redis_names import KPI_CURRENT, KPI_EPOCH
@@ -22,10 +23,6 @@ from streams.history_reads import read_history
 from streams.live import GAUGE_WINDOW
 from streams.rulebook import read_rulebook
 from streams.windows import LOCAL_TIMEZONE, WINDOWS_BY_NAME
-
-# Listed in the OpenAPI document, so that integrators (and schemathesis) know the valid ids; an
-# unknown one still gets our own 400, which names where the catalog is.
-_KPI_IDS: dict[str, object] = {"enum": [k.id for k in CATALOG.kpis]}
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"], responses=ERROR_RESPONSES)
 _WINDOWED = (*WINDOWS_BY_NAME,)
@@ -57,13 +54,13 @@ def catalog(key: ReadKey, state: State) -> list[CatalogEntry]:
 def current(
     key: ReadKey,
     state: State,
-    kpi: Annotated[str | None, Query(description="a KPI id from the catalog", json_schema_extra=_KPI_IDS)] = None,
+    kpi: Annotated[str | None, Query(description="a KPI id from the catalog", json_schema_extra=KPI_IDS)] = None,
     area: Annotated[str | None, Query(pattern=AREA_CODE, description="an area code")] = None,
-    window: Annotated[str | None, Query(description="5m, 1h, 24h, today or now")] = None,
+    window: Annotated[str | None, Query(description="5m, 1h, 24h, today or now", json_schema_extra=WINDOWS)] = None,
 ) -> CurrentValues:
     if kpi is not None and kpi not in {k.id for k in CATALOG.kpis}:
         raise BadRequest(f"unknown KPI {kpi!r}; GET /api/v1/kpis lists them")
-    if window is not None and window not in (*_WINDOWED, GAUGE_WINDOW):
+    if window is not None and window not in WINDOW_NAMES:
         raise BadRequest(f"unknown window {window!r}; use one of 5m, 1h, 24h, today, now")
     try:
         with state.redis.pipeline(transaction=True) as pipe:
@@ -90,22 +87,23 @@ BUCKETS: dict[str, timedelta] = {
     "1h": timedelta(hours=1), "6h": timedelta(hours=6), "1d": timedelta(days=1),
 }  # fmt: skip
 _MAX_BUCKETS = 5_000
+_BUCKET_NAMES: JsonDict = {"enum": [*BUCKETS]}
 
 
 @router.get("/history", response_model=KpiHistory, summary="A KPI's values over time, from the minute snapshots")
 def history(
     key: ReadKey,
     state: State,
-    kpi: Annotated[str, Query(description="a KPI id from the catalog", json_schema_extra=_KPI_IDS)],
+    kpi: Annotated[str, Query(description="a KPI id from the catalog", json_schema_extra=KPI_IDS)],
     area: Annotated[str, Query(pattern=AREA_CODE, description="an area code")],
-    window: Annotated[str, Query(description="5m, 1h, 24h, today or now")] = "1h",
-    start: Annotated[datetime | None, Query(alias="from", description="RFC 3339; default: `to` − 24 h")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="RFC 3339; default: now")] = None,
-    bucket: Annotated[str, Query(description="1m, 5m, 15m, 1h, 6h or 1d")] = "1h",
+    window: Annotated[str, Query(description="5m, 1h, 24h, today or now", json_schema_extra=WINDOWS)] = "1h",
+    start: Annotated[Rfc3339 | None, Query(alias="from", description="RFC 3339; default: `to` − 24 h")] = None,
+    end: Annotated[Rfc3339 | None, Query(alias="to", description="RFC 3339; default: now")] = None,
+    bucket: Annotated[str, Query(description="1m, 5m, 15m, 1h, 6h or 1d", json_schema_extra=_BUCKET_NAMES)] = "1h",
 ) -> KpiHistory:
     if kpi not in {k.id for k in CATALOG.kpis}:
         raise BadRequest(f"unknown KPI {kpi!r}; GET /api/v1/kpis lists them")
-    if window not in (*_WINDOWED, GAUGE_WINDOW):
+    if window not in WINDOW_NAMES:
         raise BadRequest(f"unknown window {window!r}; use one of 5m, 1h, 24h, today, now")
     if bucket not in BUCKETS:
         raise BadRequest(f"unknown bucket {bucket!r}; use one of {', '.join(BUCKETS)}")

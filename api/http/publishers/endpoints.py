@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
-from api.http.errors import ERROR_RESPONSES, NOT_FOUND, BadRequest, NotFound
+from api.http.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, BadRequest, Conflict, NotFound
+from api.http.filters import AREA_CODE
 from api.http.state import AppState, app_state
 from deploy.stack.broker_accounts import MosquittoAccounts
 from deploy.stack.manager import LocalStack
@@ -54,7 +55,7 @@ class PublisherOut(BaseModel):
 class NewPublisherIn(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
     source: Literal["portal", "payments", "coverage"]
-    area_code: str = Field(max_length=32)
+    area_code: str = Field(pattern=AREA_CODE)
     description: str = Field(default="", max_length=500)
 
 
@@ -97,7 +98,13 @@ def gaps(
     return [GapOut(first=g.first, last=g.last, missing=g.missing) for g in found]
 
 
-@router.post("", response_model=NewPublisherOut, status_code=201, summary="Register a publisher (scope admin)")
+@router.post(
+    "",
+    response_model=NewPublisherOut,
+    status_code=201,
+    summary="Register a publisher (scope admin)",
+    responses=CONFLICT,
+)
 def register(
     body: NewPublisherIn, key: Annotated[ApiKey, Depends(require(Scope.ADMIN))], state: State
 ) -> NewPublisherOut:
@@ -106,8 +113,10 @@ def register(
             created = add_publisher(
                 conn, _broker_accounts(state), body.id, body.source, body.area_code, body.description
             )
-        except (InvalidPublisher, PublisherExists) as exc:
+        except InvalidPublisher as exc:
             raise BadRequest(str(exc)) from None
+        except PublisherExists as exc:
+            raise Conflict(str(exc)) from None
     return NewPublisherOut(
         publisher=_out(created.publisher, None), mqtt_username=created.publisher.id, mqtt_password=created.password
     )

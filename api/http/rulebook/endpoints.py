@@ -11,11 +11,13 @@ from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from pydantic import Field
 
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
 from api.http.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, BadRequest, Conflict, NotFound
+from api.http.filters import KPI_IDS
 from api.http.state import AppState, app_state
 from streams.alerts.rules import AlertRule
 from streams.catalog import CATALOG
@@ -31,6 +33,15 @@ _KPIS = [k.id for k in CATALOG.kpis]
 
 class StoredTargetOut(Target):
     id: int
+
+
+# The bodies as the engine's models, with the catalog's KPI ids listed in the OpenAPI document.
+class TargetIn(Target):
+    kpi: str = Field(json_schema_extra=KPI_IDS)
+
+
+class AlertRuleIn(AlertRule):
+    kpi: str = Field(json_schema_extra=KPI_IDS)
 
 
 @contextmanager
@@ -61,7 +72,7 @@ def targets(key: Reader, state: State) -> list[StoredTargetOut]:
     summary="Add a target (admin)",
     responses=CONFLICT,
 )
-def create_target(body: Target, key: Admin, state: State) -> StoredTargetOut:
+def create_target(body: TargetIn, key: Admin, state: State) -> StoredTargetOut:
     with database(state) as conn, _refusals():
         target_id = TargetRepository(conn, _KPIS).create(body)
     return _out(target_id, body)
@@ -73,7 +84,7 @@ def create_target(body: Target, key: Admin, state: State) -> StoredTargetOut:
     summary="Replace a target (admin)",
     responses=NOT_FOUND | CONFLICT,
 )
-def update_target(target_id: int, body: Target, key: Admin, state: State) -> StoredTargetOut:
+def update_target(target_id: int, body: TargetIn, key: Admin, state: State) -> StoredTargetOut:
     with database(state) as conn, _refusals():
         found = TargetRepository(conn, _KPIS).update(target_id, body)
     if not found:
@@ -94,7 +105,7 @@ def alert_rules(key: Reader, state: State) -> list[AlertRule]:
     summary="Add an alert rule (admin)",
     responses=CONFLICT,
 )
-def create_alert_rule(body: AlertRule, key: Admin, state: State) -> AlertRule:
+def create_alert_rule(body: AlertRuleIn, key: Admin, state: State) -> AlertRule:
     with database(state) as conn, _refusals():
         AlertRuleRepository(conn, _KPIS).create(body)
     return body
@@ -106,7 +117,7 @@ def create_alert_rule(body: AlertRule, key: Admin, state: State) -> AlertRule:
     summary="Replace an alert rule (admin)",
     responses=NOT_FOUND,
 )
-def update_alert_rule(rule_id: str, body: AlertRule, key: Admin, state: State) -> AlertRule:
+def update_alert_rule(rule_id: str, body: AlertRuleIn, key: Admin, state: State) -> AlertRule:
     if body.id != rule_id:
         raise BadRequest(f"the rule's id ({body.id}) must be the id in the path ({rule_id})")
     with database(state) as conn, _refusals():
