@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from streams.quantiles import DEFAULT_BUCKETS, LogBuckets, merge_counts
+from streams.quantiles import DEFAULT_BUCKETS, BucketCounts, LogBuckets, merge_counts
 
 R = TypeVar("R")
 
@@ -79,18 +79,20 @@ def contribution_of(measures: tuple[Measure, ...], record: Any, occurred_us: int
     return Contribution(occurred_us, tuple(counts), tuple(keys), tuple(buckets))
 
 
+# What a tally that never counted a measure's values reads (never written to).
+_NO_VALUES = BucketCounts()
+
+
 class Tally:
     """The measures of one set of events (a slot, or a window of one area)."""
 
-    __slots__ = ("_sorted_buckets", "counts", "distinct", "events", "histograms")
+    __slots__ = ("counts", "distinct", "events", "histograms")
 
     def __init__(self) -> None:
         self.counts: dict[str, int | float] = {}
         self.distinct: dict[str, dict[Hashable, int]] = {}
-        self.histograms: dict[str, dict[int, int]] = {}
+        self.histograms: dict[str, BucketCounts] = {}
         self.events = 0
-        # Bucket indexes in order, per histogram, until its set of buckets changes (percentiles read it).
-        self._sorted_buckets: dict[str, list[int]] = {}
 
     def add(self, c: Contribution) -> None:
         self.events += 1
@@ -101,13 +103,10 @@ class Tally:
             keys = self.distinct.setdefault(name, {})
             keys[key] = keys.get(key, 0) + 1
         for name, index in c.buckets:
-            histogram = self.histograms.setdefault(name, {})
-            n = histogram.get(index)
-            if n is None:
-                histogram[index] = 1
-                self._sorted_buckets.pop(name, None)
-            else:
-                histogram[index] = n + 1
+            histogram = self.histograms.get(name)
+            if histogram is None:
+                histogram = self.histograms[name] = BucketCounts()
+            histogram.add(index)
 
     def merge(self, other: Tally, sign: int) -> None:
         """Add (sign 1) or take away (sign -1) everything `other` counted."""
@@ -117,19 +116,15 @@ class Tally:
         for name, keys in other.distinct.items():
             merge_counts(self.distinct.setdefault(name, {}), keys, sign)
         for name, histogram in other.histograms.items():
-            merge_counts(self.histograms.setdefault(name, {}), histogram, sign)
-            self._sorted_buckets.pop(name, None)
+            mine = self.histograms.get(name)
+            if mine is None:
+                mine = self.histograms[name] = BucketCounts()
+            mine.merge(histogram, sign)
 
     def amount(self, name: str) -> int | float:
         """A `Count`'s sum or a `DistinctCount`'s number of keys (measure names are unique)."""
         keys = self.distinct.get(name)
         return len(keys) if keys is not None else self.counts.get(name, 0)
 
-    def histogram(self, name: str) -> dict[int, int]:
-        return self.histograms.get(name, {})
-
-    def sorted_buckets(self, name: str) -> list[int]:
-        ordered = self._sorted_buckets.get(name)
-        if ordered is None:
-            ordered = self._sorted_buckets[name] = sorted(self.histograms.get(name, ()))
-        return ordered
+    def histogram(self, name: str) -> BucketCounts:
+        return self.histograms.get(name, _NO_VALUES)

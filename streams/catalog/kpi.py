@@ -45,8 +45,7 @@ class Quantile:
 
     def evaluate(self, tally: Tally) -> KpiValue:
         histogram = tally.histogram(self.measure)
-        estimate = self.buckets.quantile(histogram, self.q, tally.sorted_buckets(self.measure))
-        return KpiValue(estimate, None, sum(histogram.values()))
+        return KpiValue(self.buckets.quantile(histogram, self.q), None, histogram.total)
 
 
 @dataclass(frozen=True)

@@ -38,13 +38,14 @@ def test_merging_two_windows_equals_counting_their_union() -> None:
         b.add(v)
         union.add(v)
     a.merge(b)
-    assert a.counts == union.counts
+    assert list(a.counts.items()) == list(union.counts.items())
     assert a.quantile(0.95) == union.quantile(0.95)
     a.merge(b, sign=-1)  # the second window leaves: exactly the first one remains
     alone = LogHistogram()
     for v in first:
         alone.add(v)
-    assert a.counts == alone.counts
+    assert list(a.counts.items()) == list(alone.counts.items())
+    assert a.count == 500
 
 
 def test_size_is_bounded_by_the_value_range_not_the_sample_count() -> None:
@@ -53,7 +54,16 @@ def test_size_is_bounded_by_the_value_range_not_the_sample_count() -> None:
     for _ in range(200_000):
         histogram.add(10 ** rng.uniform(-2, 6))
     assert histogram.count == 200_000
-    assert len(histogram.counts) <= math.ceil(math.log(1e8) / math.log(1.01 / 0.99)) + 1
+    assert len(list(histogram.counts.items())) <= math.ceil(math.log(1e8) / math.log(1.01 / 0.99)) + 1
+
+
+def test_values_beyond_the_top_count_in_its_bucket() -> None:
+    histogram = LogHistogram()
+    for value in (5.0, 2e6, 1e300):
+        histogram.add(value)
+    assert [n for _, n in histogram.counts.items()] == [1, 2]  # 5, then the two above 10⁶ together
+    assert histogram.quantile(1.0) == pytest.approx(1e6, rel=0.01)
+    assert histogram.quantile(0.3) == pytest.approx(5.0, rel=0.01)
 
 
 def test_zeros_empty_and_bad_input() -> None:
@@ -61,7 +71,8 @@ def test_zeros_empty_and_bad_input() -> None:
     assert histogram.quantile(0.5) is None
     histogram.add(0.0, times=3)
     histogram.add(40.0)
-    assert histogram.counts[ZERO_BUCKET] == 3
+    assert histogram.counts.zeros == 3
+    assert next(histogram.counts.items()) == (ZERO_BUCKET, 3)
     assert histogram.quantile(0.5) == 0.0
     assert histogram.quantile(1.0) == pytest.approx(40.0, rel=0.01)
     for bad in (-1.0, math.nan, math.inf):

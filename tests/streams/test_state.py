@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tracemalloc
 
 import pytest
 
@@ -10,7 +11,7 @@ from streams.catalog import CATALOG, KpiDefinition, KpiValue
 from streams.hierarchy import AreaHierarchy
 from streams.measures import Tally, contribution_of
 from streams.records import MICROS, DossierRecord, PaymentRecord, Record, SampleRecord
-from streams.state import KpiState
+from streams.state import SLOT_BYTES_BOUND, KpiState
 from streams.windows import MINUTE_US, WINDOWS, WINDOWS_BY_NAME
 from tests.streams.kpi_data import NOW_US, PARENTS, generated_records
 
@@ -103,3 +104,35 @@ def test_time_never_goes_back() -> None:
     assert state.now_us == NOW_US
     with pytest.raises(RuntimeError, match="advance"):
         KpiState(CATALOG, HIERARCHY).apply([])
+
+
+def _busy_minute(rng: random.Random, area: str, minute_start_us: int) -> list[Record]:
+    """What one area's minute holds in the soak (5,000 events/s over 123 areas): 1,220 coverage samples."""
+    return [
+        SampleRecord("probe-1", area, minute_start_us + i * 49_000, i, round(rng.lognormvariate(2.5, 0.9), 2),
+                     round(rng.uniform(15, 300), 1), round(rng.uniform(0, 5), 2))
+        for i in range(1_220)
+    ]  # fmt: skip
+
+
+def test_a_busy_minute_adds_at_most_the_slot_bound_to_the_state() -> None:
+    # The state grows with its windows, one slot per area and minute (and per ten minutes) until
+    # they are full: SLOT_BYTES_BOUND × slots is its size, which the soak uses to tell that
+    # growth from a leak.
+    rng = random.Random(5)
+    state = KpiState(CATALOG, HIERARCHY)
+    minute = NOW_US // MINUTE_US * MINUTE_US
+    state.advance(minute + MINUTE_US - 1)
+    # The window tallies exist from here on, their histograms already as wide as values go (a
+    # window's histogram widens once to the extremes it sees; a slot is the unit that keeps coming).
+    extremes = [SampleRecord("probe-1", "24615", minute, None, v, v, 0.0) for v in (0.002, 1e6)]
+    state.apply(_busy_minute(rng, "24615", minute) + extremes)
+    records = _busy_minute(rng, "24615", minute + MINUTE_US)
+    slots = state.tallied_slots()
+    state.advance(minute + 2 * MINUTE_US - 1)
+    tracemalloc.start()
+    state.apply(records)
+    added, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert state.tallied_slots() == slots + 1  # the new minute; its ten minutes had a slot already
+    assert added <= SLOT_BYTES_BOUND, added

@@ -8,6 +8,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from api.bench.procstats import private_bytes
 
 
@@ -43,14 +45,34 @@ def private_total(pids: list[int]) -> int:
 
 @dataclass
 class MemoryTrend:
-    """Samples of one service's private memory; flat when the end is within `limit` of the start."""
+    """Samples of one service's private memory; flat when the end is within `limit` of the start.
+
+    `expected` holds, per sample, the bytes the service is meant to add as its state fills (the KPI
+    engine's windows fill for a day: its slots × `SLOT_BYTES_BOUND`); growth beyond that is judged.
+    """
 
     name: str
     samples: list[int] = field(default_factory=list)
+    expected: list[int] = field(default_factory=list)
 
     def growth(self, warm_up_samples: int) -> float:
-        """Median of the last 5 samples over the median of the first 5 after warm-up, minus 1."""
+        """Median of the last 5 samples over the median of the first 5 after warm-up, minus 1, less
+        what `expected` grew by in between."""
         after = self.samples[warm_up_samples:]
         assert len(after) >= 10, f"{self.name}: too few samples after warm-up"
         start, end = statistics.median(after[:5]), statistics.median(after[-5:])
-        return end / start - 1
+        expected = self.expected[warm_up_samples:]
+        allowed = statistics.median(expected[-5:]) - statistics.median(expected[:5]) if expected else 0
+        return (end - max(allowed, 0)) / start - 1
+
+    def expected_growth(self, warm_up_samples: int) -> int:
+        expected = self.expected[warm_up_samples:]
+        return int(statistics.median(expected[-5:]) - statistics.median(expected[:5])) if expected else 0
+
+
+def gauge(port: int, name: str) -> float:
+    """A gauge's value on a service's Prometheus page (served on its health port)."""
+    page = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    match = re.search(rf"^{re.escape(name)} (\S+)$", page, re.MULTILINE)
+    assert match is not None, f"no {name} on port {port}"
+    return float(match.group(1))
