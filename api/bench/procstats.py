@@ -1,8 +1,9 @@
-"""CPU time and peak memory of processes, read from /proc (Linux)."""
+"""CPU time and memory of processes, read from /proc (Linux), and the metrics a service serves."""
 
 from __future__ import annotations
 
 import os
+import urllib.request
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -43,3 +44,15 @@ class CpuWatch:
 
     def stop(self) -> None:
         self.seconds = cpu_seconds(self._pid) - self._at_start
+
+
+def metric_value(port: int, name: str) -> float:
+    """A metric on a service's Prometheus page (served on its health port), summed over its labels."""
+    total, found = 0.0, False
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith((name + " ", name + "{")):
+                total, found = total + float(line.rsplit(" ", 1)[1]), True
+    if not found:
+        raise LookupError(f"no metric {name} on port {port}")
+    return total

@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -137,8 +136,9 @@ class StreamsBench:
                 load = self.feed(rate, seconds, at_start=cpu.start)
                 cpu.stop()
                 rss = procstats.peak_rss_bytes(engine.pid) / 2**20
-                applied = int(_metric(engine_port, "ioc_streams_events_applied_total"))
-                rebuilds = int(_metric(engine_port, "ioc_streams_rebuilds_total")) - 1  # the first is the start
+                applied = int(procstats.metric_value(engine_port, "ioc_streams_events_applied_total"))
+                # The first rebuild is the engine's start.
+                rebuilds = int(procstats.metric_value(engine_port, "ioc_streams_rebuilds_total")) - 1
             finally:
                 watcher.stop()
         latencies = self.latencies(watcher.seen, FAST_KEYS)
@@ -273,16 +273,6 @@ class StreamsBench:
                     if at < len(frames):
                         latencies.append(1000 * (frames[at][0] - to_micros(occurred) / MICROS))
         return latencies
-
-
-def _metric(port: int, name: str) -> float:
-    """A metric of the engine, summed over its labels."""
-    total = 0.0
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-        for line in response.read().decode().splitlines():
-            if line.startswith((name + " ", name + "{")):
-                total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -1,4 +1,4 @@
-"""`ioc bench ingest | streams | ws | api`: performance is measured by benchmark commands, not by timed tests."""
+"""`ioc bench ingest | streams | ws | api | keys`: performance is measured by benchmark commands, not by timed tests."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from api.bench.api_bench import render as render_api
 from api.bench.bench_stack import BenchSetupError
 from api.bench.ingest_bench import IngestBench, IngestBenchConfig
 from api.bench.ingest_bench import render as render_ingest
+from api.bench.key_order_bench import KeyOrderBench, KeyOrderBenchConfig
+from api.bench.key_order_bench import render as render_keys
 from api.bench.streams_bench import StreamsBench, StreamsBenchConfig
 from api.bench.streams_bench import render as render_streams
 from api.bench.ws_bench import WsBench, WsBenchConfig
@@ -50,6 +52,9 @@ def register(commands: Any) -> None:
     a = ApiBenchConfig()
     api.add_argument("--events", type=int, default=a.events, help="raw events to store first")
     api.add_argument("--requests", type=int, default=a.requests, help="history queries to time")
+    keys = kinds.add_parser("keys", help="the event tables' unique key in time order against a random UUID first")
+    k = KeyOrderBenchConfig()
+    keys.add_argument("--rows", type=int, default=k.rows, help="rows written into each table")
     bench.set_defaults(handler=run)
 
 
@@ -83,6 +88,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 flood_events=args.flood_events,
             )  # fmt: skip
             print(render_ingest(IngestBench(stack, config).run()))
+        elif args.kind == "keys":
+            keys_config = KeyOrderBenchConfig(rows=args.rows)
+            print(render_keys(keys_config, *KeyOrderBench(stack, keys_config).run()))
         elif args.kind == "api":
             api_config = ApiBenchConfig(events=args.events, requests=args.requests)
             print(render_api(api_config, ApiBench(stack, api_config).run()))

@@ -61,3 +61,22 @@ def test_a_failing_migration_leaves_nothing_behind(empty_database: IsolatedDatab
             migrate(conn, [*shipped, broken])
         assert conn.execute("SELECT to_regclass('x')").fetchone() == (None,)
         assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (len(shipped),)
+
+
+def test_event_tables_are_keyed_in_time_order_with_no_other_time_index(empty_database: IsolatedDatabase) -> None:
+    # Inserts of one batch land on the few index pages at the key's time edge (a random UUID first
+    # spread them over the whole index); the key serves the time-range reads that a separate
+    # `occurred_at DESC` index used to.
+    with empty_database.connect() as conn:
+        migrate(conn)
+        indexes = conn.execute(
+            "SELECT tablename, indexdef FROM pg_indexes"
+            " WHERE tablename IN ('portal_dossier_events', 'payment_transactions', 'coverage_samples')"
+            " ORDER BY tablename, indexname"
+        ).fetchall()
+    assert [(table, definition.split(" USING ")[1]) for table, definition in indexes] == [
+        ("coverage_samples", "btree (occurred_at, event_id, publisher_id)"),
+        ("payment_transactions", "btree (occurred_at, event_id, publisher_id)"),
+        ("portal_dossier_events", "btree (dossier_id, occurred_at DESC)"),
+        ("portal_dossier_events", "btree (occurred_at, event_id, publisher_id)"),
+    ]

@@ -1,4 +1,4 @@
-"""Private memory of the system's processes over a soak: sampled, and judged flat or growing."""
+"""Private memory and CPU of the system's processes over a soak: sampled, memory judged flat or growing."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from api.bench.procstats import private_bytes
+from api.bench.procstats import cpu_seconds, private_bytes
 
 
 def listener_pid(port: int) -> int:
@@ -45,7 +43,8 @@ def private_total(pids: list[int]) -> int:
 
 @dataclass
 class MemoryTrend:
-    """Samples of one service's private memory; flat when the end is within `limit` of the start.
+    """Samples of one service's private memory; flat when the end is within `limit` of the start,
+    or within `floor_bytes` of it for a service as small as the broker.
 
     `expected` holds, per sample, the bytes the service is meant to add as its state fills (the KPI
     engine's windows fill for a day: its slots × `SLOT_BYTES_BOUND`); growth beyond that is judged.
@@ -79,9 +78,27 @@ class MemoryTrend:
         return int(statistics.median(expected[-5:]) - statistics.median(expected[:5])) if expected else 0
 
 
-def gauge(port: int, name: str) -> float:
-    """A gauge's value on a service's Prometheus page (served on its health port)."""
-    page = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    match = re.search(rf"^{re.escape(name)} (\S+)$", page, re.MULTILINE)
-    assert match is not None, f"no {name} on port {port}"
-    return float(match.group(1))
+@dataclass
+class CpuTrend:
+    """CPU seconds one service has used, sampled with the time, to compare its load early and late.
+
+    A service of several processes (PostgreSQL's backends, autovacuum workers that come and go)
+    counts each process's last reading, so one that ends keeps what it used.
+    """
+
+    name: str
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (monotonic s, CPU s)
+    _last_by_pid: dict[int, float] = field(default_factory=dict)
+
+    def sample(self, pids: list[int], at: float) -> None:
+        for pid in pids:
+            try:
+                self._last_by_pid[pid] = cpu_seconds(pid)
+            except OSError:
+                continue  # ended between the listing and the reading
+        self.samples.append((at, sum(self._last_by_pid.values())))
+
+    def percent(self, first: int, last: int) -> float:
+        """Percent of one core used between two samples."""
+        (t0, c0), (t1, c1) = self.samples[first], self.samples[last]
+        return 100 * (c1 - c0) / (t1 - t0)
