@@ -26,16 +26,17 @@ from psycopg import sql
 from api.bench.bench_stack import BenchSetupError
 from api.database_setup import migrate_and_seed
 from deploy.stack.manager import LocalStack
+from ingest.contract import EventType
+from ingest.storage.event_tables import EVENT_TABLES
 
 _DATABASE = "ioc_bench_keys"
-_COLUMNS = "occurred_at, event_id, publisher_id, area_code, seq, sector, method, amount_vnd, outcome, received_at"
-_TYPES = ["timestamptz", "uuid", "text", "text", "int8", "text", "text", "int8", "text", "timestamptz"]
+_PAYMENTS = EVENT_TABLES[EventType.TRANSACTION]  # its columns and COPY types; rows below follow them
 _UUID_FIRST = (
     "CREATE TABLE uuid_first_transactions (LIKE payment_transactions INCLUDING DEFAULTS,"
     " UNIQUE (event_id, publisher_id, occurred_at))",
     "SELECT create_hypertable('uuid_first_transactions', by_range('occurred_at', INTERVAL '1 day'))",
 )
-TABLES = {"time first": "payment_transactions", "uuid first": "uuid_first_transactions"}
+TABLES = {"time first": _PAYMENTS.name, "uuid first": "uuid_first_transactions"}
 
 
 @dataclass(frozen=True)
@@ -134,11 +135,11 @@ def _write_batch(
     before = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()
     conn.commit()
     staging, target = sql.Identifier(f"staging_{table}"), sql.Identifier(table)
-    columns = sql.SQL(_COLUMNS)
+    columns = sql.SQL(", ").join(map(sql.Identifier, _PAYMENTS.columns))
     began = time.perf_counter()
     with conn.transaction(), conn.cursor() as cur:
         with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(staging, columns)) as copy:
-            copy.set_types(_TYPES)
+            copy.set_types(list(_PAYMENTS.types))
             for row in rows:
                 copy.write_row(row)
         cur.execute(
