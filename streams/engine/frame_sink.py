@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 
+import orjson
 import redis
 
 from deploy.redis_names import (
@@ -68,7 +69,7 @@ class FrameSink:
 
 def decode_batch(data: str | bytes) -> list[KpiFrame]:
     """A channel message or a stream entry's `frames` field, back into frames."""
-    return [KpiFrame(**item) for item in json.loads(data)]
+    return [KpiFrame(**item) for item in orjson.loads(data)]
 
 
 def alert_notice(action: AlertAction) -> dict[str, object]:

@@ -80,3 +80,18 @@ def test_zeros_empty_and_bad_input() -> None:
             histogram.add(bad)
     with pytest.raises(ValueError, match="same bucket mapping"):
         histogram.merge(LogHistogram(LogBuckets(relative_accuracy=0.02)))
+
+
+def test_every_rank_finds_the_bucket_that_holds_it() -> None:
+    rng = random.Random(5)
+    histogram, taken = LogHistogram(), LogHistogram()
+    for _ in range(300):
+        value = rng.choice((0.0, rng.uniform(0.1, 10), rng.uniform(500, 900)))
+        histogram.add(value)
+        if rng.random() < 0.3:
+            taken.add(value)
+    histogram.merge(taken, sign=-1)  # leaves empty buckets inside the range
+    ordered = [index for index, n in histogram.counts.items() for _ in range(n)]
+    assert [histogram.counts.index_at_rank(rank) for rank in range(1, len(ordered) + 1)] == ordered
+    with pytest.raises(ValueError, match="beyond"):
+        histogram.counts.index_at_rank(len(ordered) + 1)
