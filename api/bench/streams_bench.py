@@ -3,7 +3,8 @@
 Each phase runs the real chain on the bench stack: mosquitto_pub publishers → `ioc ingest` →
 the stored-events stream → `ioc streams` → frames on Redis, which this process subscribes to.
 An event's latency is the time from its hand-over to its publisher (its `occurred_at`) until the
-first province frame of its source whose `last_event_at` reaches it — for payments
+first province frame of its source that arrives after the event's commit and whose `last_event_at`
+reaches it, with the commit → frame part (the engine's share) apart — for payments
 (`payments.tx_count`, succeeded ones) and coverage samples (`coverage.usable_share`), whose
 province numbers change with every such event; `5m` frames (coalesced per 100 ms) and, reported
 apart, `today` frames (per second). CPU is the engine process's own, from the first event until
@@ -32,12 +33,14 @@ from api.bench.procstats import CpuWatch
 from api.bench.workload import EventFactory, bench_publishers, templates
 from deploy.redis_names import KPI_CURRENT
 from deploy.stack.manager import LocalStack
-from streams.records import MICROS, to_micros
+from streams.records import to_micros
 
 _PUBLISHER_SETTLE_SECONDS = 2.0
 # Watched frame keys (as in frame_watch) and the events whose latency each one measures.
-_SUCCEEDED_PAYMENTS = "SELECT occurred_at FROM payment_transactions WHERE outcome = 'succeeded'"
-_SAMPLES = "SELECT occurred_at FROM coverage_samples"
+_SUCCEEDED_PAYMENTS = (
+    "SELECT occurred_at, pg_xact_commit_timestamp(xmin) FROM payment_transactions WHERE outcome = 'succeeded'"
+)
+_SAMPLES = "SELECT occurred_at, pg_xact_commit_timestamp(xmin) FROM coverage_samples"
 FAST_KEYS = {"payments.tx_count|67|5m": _SUCCEEDED_PAYMENTS, "coverage.usable_share|67|5m": _SAMPLES}
 _SLOW = {"payments.tx_count|67|today": _SUCCEEDED_PAYMENTS}
 _CAUGHT_UP = (
@@ -72,6 +75,8 @@ class StreamsPhase:
     today_latency_p99_ms: float
     commit_latency_p50_ms: float  # of which publish → commit (ingest), for the same events
     commit_latency_p99_ms: float
+    engine_latency_p50_ms: float  # commit → frame, for the same events: the engine's share and Redis's
+    engine_latency_p99_ms: float
     rebuilds: int
     catch_up_seconds: float  # after the last event was handed over, until the engine had applied all
     engine_cpu_percent: float
@@ -141,7 +146,8 @@ class StreamsBench:
                 rebuilds = int(procstats.metric_value(engine_port, "ioc_streams_rebuilds_total")) - 1
             finally:
                 watcher.stop()
-        latencies = self.latencies(watcher.seen, FAST_KEYS)
+        pairs = self.latency_pairs(watcher.seen, FAST_KEYS)
+        latencies, engine_share = [publish for publish, _ in pairs], [commit for _, commit in pairs]
         today = self.latencies(watcher.seen, _SLOW)
         commit_p50, commit_p99 = self._commit_latency()
         return StreamsPhase(
@@ -149,7 +155,8 @@ class StreamsBench:
             latency_p50_ms=percentile(latencies, 0.5), latency_p99_ms=percentile(latencies, 0.99),
             latency_max_ms=max(latencies, default=0.0), today_latency_p50_ms=percentile(today, 0.5),
             today_latency_p99_ms=percentile(today, 0.99), commit_latency_p50_ms=commit_p50,
-            commit_latency_p99_ms=commit_p99, rebuilds=rebuilds,
+            commit_latency_p99_ms=commit_p99, engine_latency_p50_ms=percentile(engine_share, 0.5),
+            engine_latency_p99_ms=percentile(engine_share, 0.99), rebuilds=rebuilds,
             catch_up_seconds=load.caught_up - load.handed_over,
             engine_cpu_percent=100 * cpu.seconds / load.elapsed, engine_peak_rss_mb=rss,
             frames_per_second=watcher.frames / load.elapsed,
@@ -258,21 +265,36 @@ class StreamsBench:
         return float(row[0] or 0), float(row[1] or 0)
 
     def latencies(self, seen: dict[str, list[tuple[float, int]]], watched: dict[str, str]) -> list[float]:
-        """For each event of the watched keys' sources: from its hand-over to the arrival of the first
-        frame (in `seen`: arrival time, `last_event_at` µs) whose `last_event_at` reaches it."""
-        latencies: list[float] = []
+        """publish → frame (ms) for each event of the watched keys' sources (see `latency_pairs`)."""
+        return [publish for publish, _ in self.latency_pairs(seen, watched)]
+
+    def latency_pairs(
+        self, seen: dict[str, list[tuple[float, int]]], watched: dict[str, str]
+    ) -> list[tuple[float, float]]:
+        """For each event of the watched keys' sources, (publish → frame, commit → frame) in ms: to
+        the arrival of the first frame (in `seen`: arrival time, `last_event_at` µs) that came after
+        the event's commit and whose `last_event_at` reaches it. A frame before the commit cannot
+        count the event, however late the events it counts."""
+        pairs: list[tuple[float, float]] = []
         with psycopg.connect(self.bench.database_url, autocommit=True) as conn:
             for key, events in watched.items():
                 frames = seen.get(key, [])
+                arrivals = [arrived for arrived, _ in frames]
                 reached: list[int] = []  # the furthest event time any frame so far has reached
                 for _, last in frames:
                     reached.append(max(last, reached[-1]) if reached else last)
-                for (occurred,) in conn.execute(events):
+                for occurred, committed in conn.execute(events):
                     assert isinstance(occurred, datetime)
-                    at = bisect.bisect_left(reached, to_micros(occurred))
+                    assert isinstance(committed, datetime)
+                    at = max(
+                        bisect.bisect_left(reached, to_micros(occurred)),
+                        bisect.bisect_left(arrivals, committed.timestamp()),
+                    )
                     if at < len(frames):
-                        latencies.append(1000 * (frames[at][0] - to_micros(occurred) / MICROS))
-        return latencies
+                        arrived = frames[at][0]
+                        publish_ms, commit_ms = arrived - occurred.timestamp(), arrived - committed.timestamp()
+                        pairs.append((1000 * publish_ms, 1000 * commit_ms))
+        return pairs
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -293,7 +315,8 @@ def render(config: StreamsBenchConfig, phases: list[StreamsPhase]) -> str:
             f" publish→frame (5m) p50 {p.latency_p50_ms:.0f} ms p99 {p.latency_p99_ms:.0f} ms"
             f" max {p.latency_max_ms:.0f} ms,"
             f" (today) p50 {p.today_latency_p50_ms:.0f} ms p99 {p.today_latency_p99_ms:.0f} ms; of which"
-            f" publish→commit p50 {p.commit_latency_p50_ms:.0f} ms p99 {p.commit_latency_p99_ms:.0f} ms;"
+            f" publish→commit p50 {p.commit_latency_p50_ms:.0f} ms p99 {p.commit_latency_p99_ms:.0f} ms,"
+            f" commit→frame p50 {p.engine_latency_p50_ms:.0f} ms p99 {p.engine_latency_p99_ms:.0f} ms;"
             f" rebuilds {p.rebuilds};"
             f" caught up {p.catch_up_seconds:.1f} s after the last event; engine CPU {p.engine_cpu_percent:.0f}% of"
             f" a core, peak RSS {p.engine_peak_rss_mb:.0f} MB; {p.frames_per_second:,.0f} frames/s"
