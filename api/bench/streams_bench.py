@@ -13,7 +13,6 @@ the engine's province numbers equal the database's.
 
 from __future__ import annotations
 
-import bisect
 import json
 import os
 import subprocess
@@ -29,6 +28,7 @@ import redis
 
 from api.bench import bench_stack, procstats
 from api.bench.feeders import PublisherFeeder
+from api.bench.frame_arrivals import FrameArrivals
 from api.bench.procstats import CpuWatch
 from api.bench.workload import EventFactory, bench_publishers, templates
 from deploy.redis_names import KPI_CURRENT
@@ -271,27 +271,17 @@ class StreamsBench:
     def latency_pairs(
         self, seen: dict[str, list[tuple[float, int]]], watched: dict[str, str]
     ) -> list[tuple[float, float]]:
-        """For each event of the watched keys' sources, (publish → frame, commit → frame) in ms: to
-        the arrival of the first frame (in `seen`: arrival time, `last_event_at` µs) that came after
-        the event's commit and whose `last_event_at` reaches it. A frame before the commit cannot
-        count the event, however late the events it counts."""
+        """For each event of the watched keys' sources, (publish → frame, commit → frame) in ms, to the
+        first frame of `seen` (arrival time, `last_event_at` µs) that counts it (see `FrameArrivals`)."""
         pairs: list[tuple[float, float]] = []
         with psycopg.connect(self.bench.database_url, autocommit=True) as conn:
             for key, events in watched.items():
-                frames = seen.get(key, [])
-                arrivals = [arrived for arrived, _ in frames]
-                reached: list[int] = []  # the furthest event time any frame so far has reached
-                for _, last in frames:
-                    reached.append(max(last, reached[-1]) if reached else last)
+                arrivals = FrameArrivals(seen.get(key, []))
                 for occurred, committed in conn.execute(events):
                     assert isinstance(occurred, datetime)
                     assert isinstance(committed, datetime)
-                    at = max(
-                        bisect.bisect_left(reached, to_micros(occurred)),
-                        bisect.bisect_left(arrivals, committed.timestamp()),
-                    )
-                    if at < len(frames):
-                        arrived = frames[at][0]
+                    arrived = arrivals.first_counting(to_micros(occurred), committed.timestamp())
+                    if arrived is not None:
                         publish_ms, commit_ms = arrived - occurred.timestamp(), arrived - committed.timestamp()
                         pairs.append((1000 * publish_ms, 1000 * commit_ms))
         return pairs
