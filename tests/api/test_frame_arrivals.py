@@ -21,6 +21,12 @@ def test_a_frame_that_arrived_before_the_commit_does_not_count_it() -> None:
     assert arrivals.first_counting(occurred_us=2_000, committed=10.15) == 10.2
 
 
+def test_a_frame_whose_window_holds_nothing_as_late_does_not_count_it() -> None:
+    # The frame at 10.2 arrived after the commit, but the latest event in it is older than the event.
+    assert FrameArrivals(FRAMES).first_counting(occurred_us=4_500, committed=10.15) == 10.3
+    assert FrameArrivals([(10.0, 5_000), (10.2, 1_000)]).first_counting(occurred_us=4_500, committed=10.1) is None
+
+
 def test_an_event_no_frame_counted_has_none() -> None:
     arrivals = FrameArrivals(FRAMES)
     assert arrivals.first_counting(occurred_us=9_500, committed=9.0) is None

@@ -10,6 +10,7 @@ import pytest
 from streams.catalog import CATALOG
 from streams.engine.frame_sink import decode_batch
 from streams.engine.frames_out import FrameBuilder
+from streams.frames import KpiFrame
 from streams.hierarchy import AreaHierarchy
 from streams.live import LiveKpis
 from streams.records import MICROS, PaymentRecord, SampleRecord
@@ -60,6 +61,17 @@ def test_only_changed_values_become_frames_numbered_one_by_one() -> None:
     }
     assert second[0].seq == len(first) + 1
     assert decode_batch("[" + ",".join(f.encode() for f in second) + "]") == second
+
+
+def test_a_frame_decodes_to_what_was_encoded_even_beyond_64_bit_sums() -> None:
+    frame = KpiFrame(
+        "payments.volume_vnd", "67", "24h", 2.0**70, 2**70, None, "VND", None, None, "2026-11-26T02:30:17+00:00",
+        "e1", 7,
+    )  # fmt: skip
+    text = frame.encode()  # orjson stops at 64 bits; the frame still goes out
+    assert '"numerator":1180591620717411303424,' in text
+    assert KpiFrame.decode(text) == frame
+    assert KpiFrame.decode(frame._replace(numerator=12).encode()) == frame._replace(numerator=12)
 
 
 def test_a_new_epoch_restarts_the_sequence_and_sends_every_value() -> None:
