@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from api.http.auth.keys import ApiKeyRepository, Scope
+from api.http.live import session
 from deploy.stack.manager import LocalStack
 from streams.engine.frame_sink import FrameSink
 from streams.frames import KpiFrame
@@ -67,6 +68,29 @@ def test_a_wall_gets_a_snapshot_then_only_its_deltas_and_a_new_epoch_resynchroni
         sink.write([frame("payments.tx_count", "67", 11, 1, epoch="e2")], new_epoch="e2")
         again = receive(ws)
         assert (again["type"], again["epoch"], again["seq"]) == ("snapshot", "e2", 1)
+
+
+def test_an_idle_wall_gets_heartbeats_and_its_own_heartbeats_change_nothing(
+    client: httpx.Client, db: psycopg.Connection[tuple[object, ...]], redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(session, "HEARTBEAT_SECONDS", 0.3)  # 15 s in service
+    sink = FrameSink(redis.Redis.from_url(redis_url))
+    sink.write([frame("payments.tx_count", "67", 10, 1)], new_epoch="e1")
+    key = ApiKeyRepository(db).create("wall-1", Scope.READ)
+    with open_socket(client) as ws:
+        ws.send(json.dumps({"type": "auth", "ticket": ticket(client, key)}))
+        assert receive(ws) == {"type": "ready", "key": "wall-1"}
+        ws.send(json.dumps({"type": "subscribe", "kpis": "*", "areas": "*", "windows": "*"}))
+        assert receive(ws)["type"] == "snapshot"
+        ws.send(json.dumps({"type": "heartbeat"}))  # the wall's own: read and dropped
+        assert receive(ws) == {"type": "heartbeat"}  # nothing else to send for 0.3 s
+        assert receive(ws) == {"type": "heartbeat"}
+        sink.write([frame("payments.tx_count", "67", 11, 2)])
+        message = receive(ws)
+        while message == {"type": "heartbeat"}:
+            message = receive(ws)
+        assert message["type"] == "delta"
+        assert [(f["value"], f["seq"]) for f in message["frames"]] == [(11, 2)]  # type: ignore[union-attr]
 
 
 def test_tickets_are_single_use_and_foreign_pages_are_refused(
