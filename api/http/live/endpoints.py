@@ -19,7 +19,7 @@ from api.http.auth.keys import ApiKey, Scope
 from api.http.errors import ERROR_RESPONSES, Unavailable
 from api.http.live.hub import FrameHub, Selection, Subscriber, frames_message
 from api.http.live.replay import missed_frames
-from api.http.live.session import chosen, open_session, wait_for_work, watch_disconnect
+from api.http.live.session import Heartbeat, chosen, open_session, wait_for_work, watch_disconnect
 from api.http.live.tickets import TICKET_SECONDS, issue_ticket
 from api.http.state import AppState, app_state
 
@@ -69,6 +69,7 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
     # The client's side of the socket is read all along, so that a client that goes away is
     # noticed at once, not at the next frame or heartbeat.
     gone = watch_disconnect(websocket, subscriber.wake)
+    heartbeat = Heartbeat(subscriber.wake)
     try:
         if not await _until_ready(hub, gone):
             return
@@ -81,7 +82,7 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
             selected = [f.encode() for f in resumed if selection.wants(f)]
             await websocket.send_text(frames_message("resumed", selected, epoch=epoch, seq=last_seq))
         while True:
-            if not await wait_for_work(websocket, subscriber.wake, gone):
+            if not await wait_for_work(websocket, heartbeat, gone):
                 return
             deltas = subscriber.take()
             if subscriber.lagging or any(d.epoch != epoch for d in deltas):
@@ -102,6 +103,7 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
                     await websocket.send_text(delta.text)
                 last_seq = delta.last_seq
     finally:
+        heartbeat.cancel()
         gone.cancel()
         hub.remove(subscriber)
         state.metrics.live_clients.dec()

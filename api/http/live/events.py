@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from api.http.live.events_tail import EventFilter, TailSubscriber
-from api.http.live.session import chosen, open_session, wait_for_work, watch_disconnect
+from api.http.live.session import Heartbeat, chosen, open_session, wait_for_work, watch_disconnect
 from api.http.state import AppState
 
 router = APIRouter(tags=["live"])
@@ -25,10 +25,11 @@ async def events_socket(websocket: WebSocket) -> None:
     )
     state.tail.add(subscriber)
     gone = watch_disconnect(websocket, subscriber.wake)
+    heartbeat = Heartbeat(subscriber.wake)
     try:
         await websocket.send_json({"type": "subscribed", "max_per_second": subscriber.max_per_second})
         while True:
-            if not await wait_for_work(websocket, subscriber.wake, gone):
+            if not await wait_for_work(websocket, heartbeat, gone):
                 return
             events = []
             while not subscriber.queue.empty():
@@ -41,5 +42,6 @@ async def events_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         return
     finally:
+        heartbeat.cancel()
         gone.cancel()
         state.tail.remove(subscriber)

@@ -58,21 +58,48 @@ def watch_disconnect(websocket: WebSocket, wake: asyncio.Event) -> asyncio.Task[
     return gone
 
 
-async def wait_for_work(websocket: WebSocket, wake: asyncio.Event, gone: asyncio.Task[None]) -> bool:
-    """True once `wake` is set (and cleared again); False when the client has gone. While idle, a
-    heartbeat goes out every HEARTBEAT_SECONDS. (No task per call: this runs for every client at
-    every flush.)"""
-    while True:
-        try:
-            async with asyncio.timeout(HEARTBEAT_SECONDS):
-                await wake.wait()
-        except TimeoutError:
-            if gone.done():
-                return False
-            await websocket.send_json({"type": "heartbeat"})
-            continue
-        wake.clear()
-        return not gone.done()
+class Heartbeat:
+    """Wakes a sender that has sent nothing for HEARTBEAT_SECONDS, so that it sends a heartbeat.
+
+    One timer per client, re-armed only when it fires: an `asyncio.timeout` around every wait
+    scheduled and cancelled a timer at every flush for every client, which cost the send path about
+    half as much CPU again with 500 walls (measured by a micro-benchmark of 500 sockets).
+    """
+
+    def __init__(self, wake: asyncio.Event) -> None:
+        self.wake = wake
+        self.due = False
+        self._loop = asyncio.get_running_loop()
+        self._last_active = self._loop.time()
+        self._timer = self._loop.call_later(HEARTBEAT_SECONDS, self._check)
+
+    def active(self) -> None:
+        self._last_active = self._loop.time()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _check(self) -> None:
+        idle = self._loop.time() - self._last_active
+        if idle >= HEARTBEAT_SECONDS:
+            self.due = True
+            self.wake.set()
+            idle = 0.0
+        self._timer = self._loop.call_later(HEARTBEAT_SECONDS - idle, self._check)
+
+
+async def wait_for_work(websocket: WebSocket, heartbeat: Heartbeat, gone: asyncio.Task[None]) -> bool:
+    """True once the sender's `wake` is set (and cleared again), after sending a heartbeat if one is
+    due; False when the client has gone. The caller takes what is queued, which may be nothing."""
+    await heartbeat.wake.wait()
+    heartbeat.wake.clear()
+    if gone.done():
+        return False
+    if heartbeat.due:
+        heartbeat.due = False
+        await websocket.send_json({"type": "heartbeat"})
+    heartbeat.active()
+    return True
 
 
 def chosen(request: dict[str, Any], name: str) -> frozenset[str]:
