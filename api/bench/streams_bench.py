@@ -3,8 +3,9 @@
 Each phase runs the real chain on the bench stack: mosquitto_pub publishers → `ioc ingest` →
 the stored-events stream → `ioc streams` → frames on Redis, which this process subscribes to.
 An event's latency is the time from its hand-over to its publisher (its `occurred_at`) until the
-first province frame of its source that arrives after the event's commit and whose `last_event_at`
-reaches it, with the commit → frame part (the engine's share) apart — for payments
+first province frame of its source that arrives after the event's commit and whose own
+`last_event_at` reaches it (`FrameArrivals`), with the commit → frame part (the engine's share)
+apart — for payments
 (`payments.tx_count`, succeeded ones) and coverage samples (`coverage.usable_share`), whose
 province numbers change with every such event; `5m` frames (coalesced per 100 ms) and, reported
 apart, `today` frames (per second). CPU is the engine process's own, from the first event until
@@ -73,9 +74,9 @@ class StreamsPhase:
     latency_max_ms: float
     today_latency_p50_ms: float
     today_latency_p99_ms: float
-    commit_latency_p50_ms: float  # of which publish → commit (ingest), for the same events
+    commit_latency_p50_ms: float  # of which publish → commit (ingest), over every watched event
     commit_latency_p99_ms: float
-    engine_latency_p50_ms: float  # commit → frame, for the same events: the engine's share and Redis's
+    engine_latency_p50_ms: float  # commit → frame (the engine and Redis), over the events a frame counted
     engine_latency_p99_ms: float
     rebuilds: int
     catch_up_seconds: float  # after the last event was handed over, until the engine had applied all
