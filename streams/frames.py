@@ -10,6 +10,7 @@ from the hash instead of replaying. `seq` increases by one per frame within an e
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import orjson
@@ -61,3 +62,17 @@ class KpiFrame(NamedTuple):
 
 def frame_key(kpi: str, area: str, window: str) -> str:
     return f"{kpi}|{area}|{window}"
+
+
+def encode_batch(encoded: Sequence[str]) -> str:
+    """One flush's frames, each already encoded, as the JSON array the engine publishes: one frame
+    per line, so that the API can forward each frame's own text (`batch_texts`) instead of encoding
+    every frame again."""
+    return "[\n" + ",\n".join(encoded) + "\n]"
+
+
+def batch_texts(batch: str) -> list[str]:
+    """The frames' texts in a batch from `encode_batch`. A frame's JSON never holds a raw newline
+    (JSON escapes it inside strings), so `,<newline>` only ever separates two frames."""
+    inner = batch[2:-2]
+    return inner.split(",\n") if inner else []

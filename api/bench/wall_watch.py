@@ -21,7 +21,9 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import httpx
+import orjson
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosedOK
 
 from streams.records import MICROS, to_micros
 
@@ -119,32 +121,35 @@ async def _client(ws: ClientConnection, log: WallClientLog, snapshot_seen: async
 
 
 async def _receive(ws: ClientConnection, log: WallClientLog, last_seq: int) -> None:
-    async for raw in ws:
+    while True:
+        try:
+            raw = await ws.recv(decode=False)  # bytes: hundreds of walls need not decode every delta
+        except ConnectionClosedOK:
+            return
         arrived = time.time()
-        assert isinstance(raw, str)
         log.delta_bytes += len(raw)
         if not log.watched and raw.startswith(_DELTA):
             last_seq = _note_delta(log, raw, arrived, last_seq)
         else:
-            last_seq = _note(log, json.loads(raw), arrived, last_seq)
+            last_seq = _note(log, orjson.loads(raw), arrived, last_seq)
 
 
-_DELTA = '{"type": "delta"'
+_DELTA = b'{"type": "delta"'
 
 
-def _note_delta(log: WallClientLog, raw: str, arrived: float, last_seq: int) -> int:
+def _note_delta(log: WallClientLog, raw: bytes, arrived: float, last_seq: int) -> int:
     """`_note` for a delta without parsing it: hundreds of clients in one process must keep up with
     the server, so only what is counted is read (the frames' encoding is the engine's, see
     streams/frames.py: `"as_of":"…"` and `"seq":N}` end each frame)."""
     log.deltas += 1
-    log.frames += raw.count('"kpi":')
-    first = raw.index('"seq":') + 6
-    if int(raw[first : raw.index("}", first)]) != last_seq + 1:
+    log.frames += raw.count(b'"kpi":')
+    first = raw.index(b'"seq":') + 6
+    if int(raw[first : raw.index(b"}", first)]) != last_seq + 1:
         log.seq_breaks += 1
-    as_of = raw.rindex('"as_of":"') + 9
-    log.delays_ms.append(1000 * (arrived - to_micros(raw[as_of : raw.index('"', as_of)]) / MICROS))
-    last = raw.rindex('"seq":') + 6
-    return int(raw[last : raw.index("}", last)])
+    as_of = raw.rindex(b'"as_of":"') + 9
+    log.delays_ms.append(1000 * (arrived - to_micros(raw[as_of : raw.index(b'"', as_of)].decode()) / MICROS))
+    last = raw.rindex(b'"seq":') + 6
+    return int(raw[last : raw.index(b"}", last)])
 
 
 async def watch(config: WatchConfig, key: str, ready: asyncio.Event, stop: asyncio.Event) -> list[WallClientLog]:

@@ -23,7 +23,7 @@ from deploy.redis_names import (
     KPI_HEARTBEAT,
 )
 from streams.alerts.evaluator import AlertAction, AlertOpened
-from streams.frames import KpiFrame
+from streams.frames import KpiFrame, encode_batch
 from streams.records import from_micros
 
 
@@ -50,7 +50,7 @@ class FrameSink:
         if not frames and new_epoch is None and not alerts:
             return
         encoded = [f.encode() for f in frames]
-        batch = "[" + ",".join(encoded) + "]"
+        batch = encode_batch(encoded)
         with self._redis.pipeline(transaction=True) as pipe:
             if new_epoch is not None:
                 # Values of the previous epoch are not comparable seq-wise: the hash starts over.

@@ -11,7 +11,7 @@ def delta(first_seq: int, count: int) -> Delta:
         KpiFrame("payments.tx_count", f"a{n}", "5m", 1.0, None, None, "transactions", None, None, "t", "e", seq)
         for n, seq in enumerate(range(first_seq, first_seq + count))
     ]
-    return Delta.of([LiveFrame(f, f.encode()) for f in frames])
+    return Delta.of([LiveFrame.from_frame(f) for f in frames])
 
 
 def test_a_full_queue_marks_the_client_lagging_but_an_empty_one_takes_any_delta() -> None:

@@ -10,7 +10,7 @@ import pytest
 from streams.catalog import CATALOG
 from streams.engine.frame_sink import decode_batch
 from streams.engine.frames_out import FrameBuilder
-from streams.frames import KpiFrame
+from streams.frames import KpiFrame, batch_texts, encode_batch
 from streams.hierarchy import AreaHierarchy
 from streams.live import LiveKpis
 from streams.records import MICROS, PaymentRecord, SampleRecord
@@ -60,7 +60,22 @@ def test_only_changed_values_become_frames_numbered_one_by_one() -> None:
         "ops.events_per_s",
     }
     assert second[0].seq == len(first) + 1
-    assert decode_batch("[" + ",".join(f.encode() for f in second) + "]") == second
+    batch = encode_batch([f.encode() for f in second])
+    assert decode_batch(batch) == second
+    assert batch_texts(batch) == [f.encode() for f in second]  # what the API forwards, as it is
+
+
+def test_a_batch_splits_into_its_frames_even_when_their_strings_hold_commas_and_newlines() -> None:
+    frame = KpiFrame(
+        "coverage.usable_share", "67", "5m", None, None, None, "%,\n%", None, None, "2026-11-26T02:30:17+00:00",
+        "e1", 7,
+    )  # fmt: skip
+    texts = [frame.encode(), frame._replace(unit="},\n{", seq=8).encode(), frame._replace(seq=9).encode()]
+    batch = encode_batch(texts)
+    assert batch_texts(batch) == texts
+    assert [f.unit for f in decode_batch(batch)] == ["%,\n%", "},\n{", "%,\n%"]
+    assert batch_texts(encode_batch([])) == []
+    assert decode_batch(encode_batch([])) == []
 
 
 def test_a_frame_decodes_to_what_was_encoded_even_beyond_64_bit_sums() -> None:

@@ -96,8 +96,8 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
             for delta in deltas:
                 if delta.last_seq <= last_seq:
                     continue  # a replay or snapshot already held it
-                if delta.frames[0].frame.seq <= last_seq:
-                    fresh = [f.text for f in delta.frames if f.frame.seq > last_seq]
+                if delta.frames[0].seq <= last_seq:
+                    fresh = [f.text for f in delta.frames if f.seq > last_seq]
                     await websocket.send_text(frames_message("delta", fresh))
                 else:
                     await websocket.send_text(delta.text)

@@ -1,11 +1,12 @@
 """The live fan-out of one API process: one Redis subscription, clients grouped by what they selected.
 
-Each engine flush arrives as one batch. The hub keeps the latest frame of every key (so a snapshot
-is a filter in memory, taken in the same step as the subscription: nothing falls between them),
-and for each distinct selection picks the frames it wants and encodes them once: a `Delta` that
-every client of that selection shares. A client's queue holds deltas up to `QUEUE_FRAMES` frames;
-the listener never waits on a client — a client whose queue would overflow is marked lagging, its
-queue dropped, and it gets a fresh snapshot at its next turn, so a slow client costs only itself.
+Each engine flush arrives as one batch, one frame per line. The hub keeps the latest frame of every
+key (so a snapshot is a filter in memory, taken in the same step as the subscription: nothing falls
+between them), with the engine's own JSON of it, and for each distinct selection picks the frames it
+wants and joins their texts once: a `Delta` that every client of that selection shares. A client's
+queue holds deltas up to `QUEUE_FRAMES` frames; the listener never waits on a client — a client
+whose queue would overflow is marked lagging, its queue dropped, and it gets a fresh snapshot at its
+next turn, so a slow client costs only itself.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import json
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import orjson
 import redis.asyncio as aioredis
 
 from deploy.redis_names import KPI_CURRENT, KPI_EPOCH, KPI_FRAMES_CHANNEL
-from streams.engine.frame_sink import decode_batch
-from streams.frames import KpiFrame
+from streams.frames import KpiFrame, batch_texts
 
 log = logging.getLogger(__name__)
 QUEUE_FRAMES = 2_000
@@ -35,7 +36,7 @@ class Selection:
     areas: frozenset[str] = frozenset()
     windows: frozenset[str] = frozenset()
 
-    def wants(self, frame: KpiFrame) -> bool:
+    def wants(self, frame: LiveFrame | KpiFrame) -> bool:
         return (
             (not self.kpis or frame.kpi in self.kpis)
             and (not self.areas or frame.area in self.areas)
@@ -44,8 +45,36 @@ class Selection:
 
 
 class LiveFrame(NamedTuple):
-    frame: KpiFrame
-    text: str  # its JSON, encoded once for every client that wants it
+    """A frame as the hub holds it: what it is selected and ordered by, and its JSON as the engine
+    encoded it, which every client that wants the frame is sent as it is."""
+
+    kpi: str
+    area: str
+    window: str
+    epoch: str
+    seq: int
+    text: str
+
+    @classmethod
+    def of(cls, fields: dict[str, Any], text: str) -> LiveFrame:
+        return cls(fields["kpi"], fields["area"], fields["window"], fields["epoch"], fields["seq"], text)
+
+    @classmethod
+    def from_frame(cls, frame: KpiFrame) -> LiveFrame:
+        return cls(frame.kpi, frame.area, frame.window, frame.epoch, frame.seq, frame.encode())
+
+
+def live_frames(batch: bytes) -> list[LiveFrame]:
+    """An engine flush from the frames channel (see `streams.frames.encode_batch`).
+
+    Raises ValueError, KeyError or TypeError on a batch this process cannot read."""
+    fields = orjson.loads(batch)
+    if not isinstance(fields, list):
+        raise TypeError("a batch of frames is a JSON array")
+    texts = batch_texts(batch.decode())
+    if len(texts) != len(fields):  # not one frame per line (an engine from before): encode them here
+        texts = [orjson.dumps(f).decode() for f in fields]
+    return [LiveFrame.of(f, text) for f, text in zip(fields, texts, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -61,11 +90,11 @@ class Delta:
 
     @property
     def epoch(self) -> str:
-        return self.frames[0].frame.epoch
+        return self.frames[0].epoch
 
     @property
     def last_seq(self) -> int:
-        return self.frames[-1].frame.seq
+        return self.frames[-1].seq
 
 
 def frames_message(kind: str, frames: list[str], **fields: object) -> str:
@@ -113,7 +142,7 @@ class FrameHub:
     def __init__(self, redis_url: str) -> None:
         self._redis_url = redis_url
         self._groups: dict[Selection, set[Subscriber]] = {}
-        self._current: dict[str, LiveFrame] = {}
+        self._current: dict[tuple[str, str, str], LiveFrame] = {}  # by KPI, area and window
         self._epoch: str | None = None
         self.ready = asyncio.Event()  # the current values are loaded and followed
         self._task: asyncio.Task[None] | None = None
@@ -143,8 +172,8 @@ class FrameHub:
 
     def snapshot(self, selection: Selection) -> Snapshot:
         """The current value of every selected key (call it between awaits: it is exact as of now)."""
-        frames = sorted((f for f in self._current.values() if selection.wants(f.frame)), key=lambda f: f.frame.seq)
-        return Snapshot(self._epoch, frames[-1].frame.seq if frames else 0, frames)
+        frames = sorted((f for f in self._current.values() if selection.wants(f)), key=lambda f: f.seq)
+        return Snapshot(self._epoch, frames[-1].seq if frames else 0, frames)
 
     async def _listen(self) -> None:
         while True:
@@ -160,7 +189,7 @@ class FrameHub:
                 self.ready.set()
                 async for message in pubsub.listen():
                     if message["type"] == "message":
-                        self._fan_out(decode_batch(message["data"]))
+                        self._fan_out(live_frames(message["data"]))
             except (aioredis.RedisError, ValueError, TypeError, KeyError) as exc:
                 # Redis gone, or a batch this process cannot read (a newer engine during an upgrade):
                 # start over from the current values in Redis, and every client from a snapshot.
@@ -183,24 +212,25 @@ class FrameHub:
         self._epoch = None if epoch is None else epoch.decode()
         self._current = {}
         for data in stored.values():
-            frame = KpiFrame.decode(data)
-            self._current[frame.key] = LiveFrame(frame, frame.encode())
+            text = data.decode()
+            live = LiveFrame.of(orjson.loads(text), text)
+            self._current[live.kpi, live.area, live.window] = live
 
-    def _fan_out(self, batch: list[KpiFrame]) -> None:
+    def _fan_out(self, batch: list[LiveFrame]) -> None:
         if not batch:
             return
         if batch[0].epoch != self._epoch:  # the engine started over: it publishes every value again
             self._epoch = batch[0].epoch
             self._current = {}
         fresh: list[LiveFrame] = []
-        for frame in batch:
-            held = self._current.get(frame.key)
-            if held is None or held.frame.seq < frame.seq:  # a batch that the load already saw is skipped
-                live = LiveFrame(frame, frame.encode())
-                self._current[frame.key] = live
+        for live in batch:
+            key = (live.kpi, live.area, live.window)
+            held = self._current.get(key)
+            if held is None or held.seq < live.seq:  # a batch that the load already saw is skipped
+                self._current[key] = live
                 fresh.append(live)
         for selection, members in self._groups.items():
-            chosen = [f for f in fresh if selection.wants(f.frame)]
+            chosen = [f for f in fresh if selection.wants(f)]
             if chosen:
                 delta = Delta.of(chosen)
                 for subscriber in members:
