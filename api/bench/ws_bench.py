@@ -95,7 +95,7 @@ class WsBench:
             watcher = WallWatcher(
                 WatchConfig(
                     base_url=base_url, clients=clients, watched=tuple(FAST_KEYS),
-                    watching_clients=min(clients, c.watching_clients),
+                    watching_clients=min(clients, c.watching_clients), count_frames=False,
                     subscription={"kpis": list(WALL_KPIS), "areas": areas, "windows": "*"},
                 ),
                 key,
@@ -115,13 +115,14 @@ class WsBench:
                 logs = watcher.stop()
         latencies = [ms for log in logs if log.watched for ms in self._chain.latencies(log.watched, FAST_KEYS)]
         fanout = [ms for log in logs for ms in log.delays_ms]
+        counted = [log for log in logs if log.watched]  # the walls that count frames (all alike)
         return WsResult(
             published=load.published, stored=load.stored, clients=len(logs), deltas=len(fanout),
             lagging=sum(log.lagging for log in logs), latency_p50_ms=percentile(latencies, 0.5),
             latency_p99_ms=percentile(latencies, 0.99), fanout_p50_ms=percentile(fanout, 0.5),
             fanout_p99_ms=percentile(fanout, 0.99), api_cpu_percent=100 * cpu.seconds / load.elapsed,
             api_peak_rss_mb=rss, deltas_per_second=len(fanout) / load.elapsed,
-            frames_per_wall_per_second=sum(log.frames for log in logs) / len(logs) / load.elapsed,
+            frames_per_wall_per_second=sum(log.frames for log in counted) / len(counted) / load.elapsed,
             bytes_per_wall_per_second=sum(log.delta_bytes for log in logs) / len(logs) / load.elapsed,
             clients_cpu_percent=100 * watch_cpu.seconds / load.elapsed,
         )  # fmt: skip
