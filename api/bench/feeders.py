@@ -8,7 +8,6 @@ password reaches mosquitto_pub through its options file, never its command line.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 import threading
@@ -20,33 +19,20 @@ from api.bench.workload import BenchPublisher, PayloadTemplate, stamp_now
 _TICK_SECONDS = 0.005
 
 
-def harness_command(niceness: int) -> list[str]:
-    """The prefix that runs a benchmark's own client process (publishers, walls) at `niceness`.
-
-    On a machine that also runs every process measured, the clients at a lower priority leave the
-    cores to those first, as clients elsewhere would. It flatters nothing: a client that reads or
-    sends late adds its delay to the latencies it reports."""
-    return ["nice", "-n", str(niceness)] if niceness else []
-
-
 class PublisherFeeder:
     def __init__(
-        self, publisher: BenchPublisher, password: str, port: int, lines: list[PayloadTemplate], rate: float,
-        niceness: int = 0,
-    ) -> None:  # fmt: skip
-        """`niceness` > 0: mosquitto_pub and the feeding thread yield the cores to the processes measured
-        (see `harness_command`)."""
+        self, publisher: BenchPublisher, password: str, port: int, lines: list[PayloadTemplate], rate: float
+    ) -> None:
         self.publisher = publisher
         self._lines = lines
         self._rate = rate
-        self._niceness = niceness
         self._config_dir = tempfile.TemporaryDirectory(prefix="ioc-bench-")
         options = Path(self._config_dir.name) / "mosquitto_pub"
         options.touch(mode=0o600)
         options.write_text(f"-u {publisher.id}\n-P {password}\n")
         self._process = subprocess.Popen(
-            [*harness_command(niceness), "mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-V",
-             "mqttv5", "-M", "1000", "-l", "-t", publisher.topic],
+            ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-V", "mqttv5", "-M", "1000",
+             "-l", "-t", publisher.topic],
             stdin=subprocess.PIPE, env={"XDG_CONFIG_HOME": self._config_dir.name, "PATH": "/usr/bin:/bin"},
         )  # fmt: skip
         self._thread = threading.Thread(target=self._feed, name=f"feed-{publisher.id}", daemon=True)
@@ -68,8 +54,6 @@ class PublisherFeeder:
         return code
 
     def _feed(self) -> None:
-        if self._niceness:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self._niceness)  # this thread only
         assert self._process.stdin is not None
         pipe = self._process.stdin
         total = len(self._lines)

@@ -61,7 +61,6 @@ class StreamsBenchConfig:
     high_seconds: float = 30
     ingest_workers: int = 2
     seed: int = 9
-    harness_niceness: int = 0  # the publishers' (see `feeders.harness_command`)
 
 
 @dataclass(frozen=True)
@@ -191,7 +190,6 @@ class StreamsBench:
             PublisherFeeder(
                 p, self.bench.passwords[p.id], self.bench.stack.settings.mqtt_port,
                 templates(self._factory, p, per_publisher), rate / len(self._publishers),
-                self._config.harness_niceness,
             )
             for p in self._publishers
         ]  # fmt: skip

@@ -26,7 +26,6 @@ import uvloop
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosedOK
 
-from api.bench.feeders import harness_command
 from streams.records import MICROS, to_micros
 
 _CATCH_UP_SECONDS = 20.0  # a slow client reads this long at most after the load stops
@@ -200,11 +199,11 @@ async def _main(config: WatchConfig, key: str) -> list[WallClientLog]:
 class WallWatcher:
     """`python -m api.bench.wall_watch` in a subprocess: every client has its snapshot when this returns."""
 
-    def __init__(self, config: WatchConfig, key: str, timeout_seconds: float = 120, niceness: int = 0) -> None:
+    def __init__(self, config: WatchConfig, key: str, timeout_seconds: float = 120) -> None:
         env = {**os.environ, "IOC_WALL_WATCH": json.dumps(asdict(config)), "IOC_WALL_WATCH_KEY": key}
         self._process = subprocess.Popen(
-            [*harness_command(niceness), sys.executable, "-m", "api.bench.wall_watch"], env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "api.bench.wall_watch"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True,
         )  # fmt: skip
         assert self._process.stdout is not None
         ready = self._process.stdout.readline().strip()

@@ -48,9 +48,6 @@ class WsBenchConfig:
     # them) or "all" (every commune and village too, as the shipped layout's area views do).
     areas: str = "districts"
     seed: int = 9
-    # The walls' process and the publishers run at this niceness (see `feeders.harness_command`):
-    # on a deployment they are other machines; here they would take a third of the two cores first.
-    harness_niceness: int = 10
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ class WsBench:
             stack,
             StreamsBenchConfig(
                 rate=config.rate, seconds=config.seconds, publishers=config.publishers,
-                ingest_workers=config.ingest_workers, seed=config.seed, harness_niceness=config.harness_niceness,
+                ingest_workers=config.ingest_workers, seed=config.seed,
             ),
         )  # fmt: skip
 
@@ -101,7 +98,7 @@ class WsBench:
                     watching_clients=min(clients, c.watching_clients), count_frames=False,
                     subscription={"kpis": list(WALL_KPIS), "areas": areas, "windows": "*"},
                 ),
-                key, niceness=c.harness_niceness,
+                key,
             )  # fmt: skip
             try:
                 cpu, watch_cpu = CpuWatch(api.pid), CpuWatch(watcher.pid)
@@ -135,8 +132,7 @@ def render(config: WsBenchConfig, results: list[WsResult]) -> str:
     lines = [
         f"ioc bench ws: walls subscribed to {len(WALL_KPIS)} KPIs × {config.areas} areas × every window;"
         f" 1 API process, {config.ingest_workers} ingest processes, 1 engine, {os.cpu_count()} cores;"
-        f" {config.rate:,.0f} events/s offered for {config.seconds:.0f} s per phase; walls and publishers"
-        f" at nice {config.harness_niceness}"
+        f" {config.rate:,.0f} events/s offered for {config.seconds:.0f} s per phase"
     ]
     for r in results:
         lines.append(

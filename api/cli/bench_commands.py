@@ -48,9 +48,6 @@ def register(commands: Any) -> None:
     ws.add_argument("--publishers", type=int, default=w.publishers)
     ws.add_argument("--workers", type=int, default=w.ingest_workers, help="ingest processes")
     ws.add_argument("--areas", choices=["districts", "all"], default=w.areas, help="the walls' areas")
-    ws.add_argument(
-        "--harness-niceness", type=int, default=w.harness_niceness, help="the walls' and publishers' (0: as the rest)"
-    )
     api = kinds.add_parser("api", help="30-day KPI history at 1-hour buckets over tens of millions of raw events")
     a = ApiBenchConfig()
     api.add_argument("--events", type=int, default=a.events, help="raw events to store first")
@@ -101,7 +98,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             ws_config = WsBenchConfig(
                 clients=args.clients, baseline_clients=args.baseline_clients, rate=args.rate, seconds=args.seconds,
                 publishers=args.publishers,
-                ingest_workers=args.workers, areas=args.areas, harness_niceness=args.harness_niceness,
+                ingest_workers=args.workers, areas=args.areas,
             )  # fmt: skip
             print(render_ws(ws_config, WsBench(stack, ws_config).run()))
         else:
