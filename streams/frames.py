@@ -71,8 +71,11 @@ def encode_batch(encoded: Sequence[str]) -> str:
     return "[\n" + ",\n".join(encoded) + "\n]"
 
 
-def batch_texts(batch: str) -> list[str]:
-    """The frames' texts in a batch from `encode_batch`. A frame's JSON never holds a raw newline
-    (JSON escapes it inside strings), so `,<newline>` only ever separates two frames."""
+def batch_texts(batch: str) -> list[str] | None:
+    """The frames' texts in a batch from `encode_batch`; None for a batch not laid out one frame per
+    line. A frame's JSON never holds a raw newline (JSON escapes it inside strings), so `,<newline>`
+    only ever separates two frames."""
+    if not (batch.startswith("[\n") and batch.endswith("\n]")):
+        return None
     inner = batch[2:-2]
     return inner.split(",\n") if inner else []

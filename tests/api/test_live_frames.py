@@ -24,10 +24,17 @@ def test_a_flush_becomes_live_frames_carrying_the_engines_own_text() -> None:
     assert live_frames(encode_batch([]).encode()) == []
 
 
-def test_a_flush_not_one_frame_per_line_is_still_read_and_encoded_here() -> None:
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_a_flush_not_one_frame_per_line_is_still_read_and_encoded_here(count: int) -> None:
     # An engine from before the one-frame-per-line batches, during an upgrade.
-    batch = ("[" + ",".join(f.encode() for f in FRAMES) + "]").encode()
-    assert live_frames(batch) == [LiveFrame.from_frame(f) for f in FRAMES]
+    batch = ("[" + ",".join(f.encode() for f in FRAMES[:count]) + "]").encode()
+    assert live_frames(batch) == [LiveFrame.from_frame(f) for f in FRAMES[:count]]
+
+
+def test_a_flush_whose_lines_do_not_match_its_frames_raises() -> None:
+    two_on_one_line = "[\n" + ",".join(f.encode() for f in FRAMES) + "\n]"
+    with pytest.raises(ValueError, match="lines do not match"):
+        live_frames(two_on_one_line.encode())
 
 
 @pytest.mark.parametrize(

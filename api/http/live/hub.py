@@ -72,8 +72,10 @@ def live_frames(batch: bytes) -> list[LiveFrame]:
     if not isinstance(fields, list):
         raise TypeError("a batch of frames is a JSON array")
     texts = batch_texts(batch.decode())
-    if len(texts) != len(fields):  # not one frame per line (an engine from before): encode them here
+    if texts is None:  # not one frame per line (an engine from before): encode them here
         texts = [orjson.dumps(f).decode() for f in fields]
+    elif len(texts) != len(fields):
+        raise ValueError("the batch's lines do not match its frames")
     return [LiveFrame.of(f, text) for f, text in zip(fields, texts, strict=True)]
 
 
