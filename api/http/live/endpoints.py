@@ -79,7 +79,7 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
             epoch, last_seq = await _send_snapshot(websocket, hub, subscriber)
         else:
             epoch, last_seq = since[0], resumed[-1].seq if resumed else since[1]  # type: ignore[index]
-            selected = [f.encode() for f in resumed if selection.wants(f)]
+            selected = [f.encode() for f in resumed if selection.wants(f.kpi, f.area, f.window)]
             await websocket.send_text(frames_message("resumed", selected, epoch=epoch, seq=last_seq))
         while True:
             if not await wait_for_work(websocket, heartbeat, gone):
@@ -96,9 +96,8 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
             for delta in deltas:
                 if delta.last_seq <= last_seq:
                     continue  # a replay or snapshot already held it
-                if delta.frames[0].seq <= last_seq:
-                    fresh = [f.text for f in delta.frames if f.seq > last_seq]
-                    await websocket.send_text(frames_message("delta", fresh))
+                if delta.seqs[0] <= last_seq:
+                    await websocket.send_text(frames_message("delta", delta.texts_after(last_seq)))
                 else:
                     await websocket.send_text(delta.text)
                 last_seq = delta.last_seq
@@ -123,6 +122,5 @@ async def _send_snapshot(websocket: WebSocket, hub: FrameHub, subscriber: Subscr
     subscriber.take()
     subscriber.lagging = False
     snapshot = hub.snapshot(subscriber.selection)
-    texts = [f.text for f in snapshot.frames]
-    await websocket.send_text(frames_message("snapshot", texts, epoch=snapshot.epoch, seq=snapshot.seq))
+    await websocket.send_text(frames_message("snapshot", snapshot.texts, epoch=snapshot.epoch, seq=snapshot.seq))
     return snapshot.epoch, snapshot.seq
