@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import socket
 import sys
 from typing import Any
 
 import uvicorn
 
-from api.cli._context import connect, with_connections
+from api.cli._context import connect, tune_garbage_collection, with_connections
 from api.http.app import create_app
 from api.http.auth.keys import ApiKeyRepository, KeyNameTaken, Scope
 from deploy.settings import Settings
@@ -37,7 +36,7 @@ def run_api(args: argparse.Namespace, settings: Settings) -> int:
     # HTTPS and WSS when a certificate is configured (uvicorn wraps the socket we bind below).
     tls = settings.api_tls_cert_file is not None and settings.api_tls_key_file is not None
     app = create_app(settings)
-    _tune_garbage_collection()
+    tune_garbage_collection()
     config = uvicorn.Config(
         app, host=settings.api_host, port=settings.api_port, log_level="info",
         ws_per_message_deflate=False,
@@ -47,17 +46,6 @@ def run_api(args: argparse.Namespace, settings: Settings) -> int:
     # uvicorn turns SIGTERM into a graceful shutdown: requests in flight finish, the lifespan closes.
     uvicorn.Server(config).run(sockets=[_listening_socket(settings)])
     return 0
-
-
-def _tune_garbage_collection() -> None:
-    """With hundreds of live websockets, every wait of every sender leaves a future that lives until the
-    next flush: the collector's frequent young passes promoted them by the thousand a second, and each
-    full pass then walked every object of the process (300–400 ms, a stop for every wall, 13 times
-    a minute with 500 walls). Young passes 15 times less often promote far fewer of them; what is
-    built before serving (modules, routes, schemas) lives as long as the process and leaves the
-    collector's passes altogether."""
-    gc.set_threshold(10_000, 10, 10)
-    gc.freeze()
 
 
 def _listening_socket(settings: Settings) -> socket.socket:

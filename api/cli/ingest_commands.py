@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import signal
@@ -12,7 +11,7 @@ import sys
 from types import FrameType
 from typing import Any
 
-from api.cli._context import service_connector, stop_on_signals, with_connections
+from api.cli._context import service_connector, stop_on_signals, tune_garbage_collection, with_connections
 from deploy.settings import Settings
 from deploy.stack.mosquitto import INGEST_USERNAMES
 from ingest.service.health import HealthServer
@@ -52,9 +51,7 @@ def run_one(settings: Settings) -> int:
 
     stop_on_signals(service.stop, log)
     health.start()
-    # Start-up objects (modules, models, the registry) never die: keep them out of the collector's
-    # full passes, which otherwise cost tens of milliseconds every few seconds under load.
-    gc.freeze()
+    tune_garbage_collection()
     log.info(
         "ingest %s: broker %s:%d, health and metrics on http://%s:%d/health",
         settings.mqtt_username, settings.mqtt_host, settings.mqtt_port, settings.ingest_health_host, health.port,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 from typing import Any
 
 import redis
 
-from api.cli._context import service_connector, stop_on_signals, with_connections
+from api.cli._context import service_connector, stop_on_signals, tune_garbage_collection, with_connections
 from deploy.settings import Settings
 from ingest.service.health import HealthServer
 from streams.catalog import CATALOG
@@ -73,7 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     stop_on_signals(engine.stop, log)
     health.start()
-    gc.freeze()  # as in ingest: start-up objects never die, keep them out of full collections
+    tune_garbage_collection()
     log.info("streams engine: health and metrics on http://127.0.0.1:%d/health", health.port)
     try:
         engine.run()
