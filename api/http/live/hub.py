@@ -81,8 +81,8 @@ def live_frames(batch: bytes) -> list[LiveFrame]:
 
 
 # What outlives a flush is kept in plain tuples of strings and numbers, which the garbage collector
-# stops tracking: tens of thousands of named tuples, replaced at every flush, made each of the API's
-# full collections take 300–400 ms (13 of them in a minute) with 500 walls, a stop for every wall.
+# stops tracking: tens of thousands of named tuples, replaced at every flush, kept the API's full
+# collections (each a stop for every wall) frequent and long. See also `tune_garbage_collection`.
 HeldFrame = tuple[int, str]  # a key's latest `seq` and text
 
 
