@@ -26,3 +26,11 @@ def test_a_full_queue_marks_the_client_lagging_but_an_empty_one_takes_any_delta(
     assert (busy.lagging, busy.queued_frames, list(busy.queue)) == (True, 0, [])
     busy.offer(delta(2_101, 1))  # a lagging client takes nothing until its snapshot
     assert busy.take() == []
+
+
+def test_a_delta_partly_sent_already_gives_only_the_frames_after_that_seq() -> None:
+    shared = delta(41, 4)  # seqs 41–44, as a snapshot taken mid-flush may already hold 41 and 42
+    assert (shared.epoch, shared.seqs, shared.last_seq) == ("e", (41, 42, 43, 44), 44)
+    assert [KpiFrame.decode(t).seq for t in shared.texts_after(42)] == [43, 44]
+    assert shared.texts_after(44) == []
+    assert shared.texts_after(40) == list(shared.texts)
