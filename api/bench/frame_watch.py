@@ -17,6 +17,7 @@ import time
 import redis
 
 from deploy.redis_names import KPI_FRAMES_CHANNEL
+from streams.frames import decode_live_flush
 from streams.records import to_micros
 
 # Province frames whose numbers change with every succeeded payment or every sample.
@@ -43,7 +44,8 @@ def main() -> int:
     frames = 0
     seen: dict[str, list[tuple[float, int]]] = {key: [] for key in WATCHED}
     for arrived, data in arrivals:
-        for frame in json.loads(data):
+        flush = decode_live_flush(data)
+        for frame in map(json.loads, flush.texts):
             frames += 1
             key = f"{frame['kpi']}|{frame['area']}|{frame['window']}"
             if key in seen and frame["last_event_at"] is not None:

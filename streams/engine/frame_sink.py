@@ -23,7 +23,7 @@ from deploy.redis_names import (
     KPI_HEARTBEAT,
 )
 from streams.alerts.evaluator import AlertAction, AlertOpened
-from streams.frames import KpiFrame, encode_batch
+from streams.frames import KpiFrame, encode_batch, encode_live_flush
 from streams.records import from_micros
 
 
@@ -61,14 +61,14 @@ class FrameSink:
                 fields = {"first_seq": str(frames[0].seq), "last_seq": str(frames[-1].seq), "frames": batch}
                 oldest_kept = f"{int(self._clock() * 1000) - self._replay_ms}-0"
                 pipe.xadd(KPI_FRAMES_STREAM, fields, minid=oldest_kept, approximate=True)  # type: ignore[arg-type]
-                pipe.publish(KPI_FRAMES_CHANNEL, batch)
+                pipe.publish(KPI_FRAMES_CHANNEL, encode_live_flush(frames, encoded))
             if alerts:
                 pipe.publish(ALERTS_CHANNEL, json.dumps([alert_notice(a) for a in alerts], ensure_ascii=False))
             pipe.execute()
 
 
 def decode_batch(data: str | bytes) -> list[KpiFrame]:
-    """A channel message or a stream entry's `frames` field, back into frames."""
+    """A replay stream entry's `frames` field, back into frames."""
     return [KpiFrame(**item) for item in orjson.loads(data)]
 
 

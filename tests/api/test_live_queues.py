@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.http.live.hub import QUEUE_FRAMES, Delta, LiveFrame, Selection, Subscriber
+from api.http.live.hub import QUEUE_FRAMES, Delta, Selection, Subscriber
 from streams.frames import KpiFrame
 
 
@@ -11,7 +11,7 @@ def delta(first_seq: int, count: int) -> Delta:
         KpiFrame("payments.tx_count", f"a{n}", "5m", 1.0, None, None, "transactions", None, None, "t", "e", seq)
         for n, seq in enumerate(range(first_seq, first_seq + count))
     ]
-    return Delta.of([LiveFrame.from_frame(f) for f in frames])
+    return Delta.of("e", [f.seq for f in frames], [f.encode() for f in frames])
 
 
 def test_a_full_queue_marks_the_client_lagging_but_an_empty_one_takes_any_delta() -> None:

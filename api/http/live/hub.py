@@ -1,12 +1,13 @@
 """The live fan-out of one API process: one Redis subscription, clients grouped by what they selected.
 
-Each engine flush arrives as one batch, one frame per line. The hub keeps the latest frame of every
-key (so a snapshot is a filter in memory, taken in the same step as the subscription: nothing falls
-between them), with the engine's own JSON of it, and for each distinct selection picks the frames it
-wants and joins their texts once: a `Delta` that every client of that selection shares. A client's
-queue holds deltas up to `QUEUE_FRAMES` frames; the listener never waits on a client — a client
-whose queue would overflow is marked lagging, its queue dropped, and it gets a fresh snapshot at its
-next turn, so a slow client costs only itself.
+Each engine flush arrives as one message: an index of its frames' keys and seqs, then the frames,
+one per line (`streams.frames.encode_live_flush`); the hub reads the index and never parses a frame.
+It keeps the latest frame of every key (so a snapshot is a filter in memory, taken in the same step
+as the subscription: nothing falls between them), with the engine's own JSON of it, and for each
+distinct selection picks the frames it wants and joins their texts once: a `Delta` that every client
+of that selection shares. A client's queue holds deltas up to `QUEUE_FRAMES` frames; the listener
+never waits on a client — a client whose queue would overflow is marked lagging, its queue dropped,
+and it gets a fresh snapshot at its next turn, so a slow client costs only itself.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, NamedTuple
 
 import orjson
 import redis.asyncio as aioredis
 
 from deploy.redis_names import KPI_CURRENT, KPI_EPOCH, KPI_FRAMES_CHANNEL
-from streams.frames import KpiFrame, batch_texts
+from streams.frames import LiveFlush, decode_live_flush, frame_key
 
 log = logging.getLogger(__name__)
 QUEUE_FRAMES = 2_000
@@ -45,41 +45,6 @@ class Selection:
         )
 
 
-class LiveFrame(NamedTuple):
-    """A frame of the flush under way: what it is selected and ordered by, and its JSON as the engine
-    encoded it, which every client that wants the frame is sent as it is."""
-
-    kpi: str
-    area: str
-    window: str
-    epoch: str
-    seq: int
-    text: str
-
-    @classmethod
-    def of(cls, fields: dict[str, Any], text: str) -> LiveFrame:
-        return cls(fields["kpi"], fields["area"], fields["window"], fields["epoch"], fields["seq"], text)
-
-    @classmethod
-    def from_frame(cls, frame: KpiFrame) -> LiveFrame:
-        return cls(frame.kpi, frame.area, frame.window, frame.epoch, frame.seq, frame.encode())
-
-
-def live_frames(batch: bytes) -> list[LiveFrame]:
-    """An engine flush from the frames channel (see `streams.frames.encode_batch`).
-
-    Raises ValueError, KeyError or TypeError on a batch this process cannot read."""
-    fields = orjson.loads(batch)
-    if not isinstance(fields, list):
-        raise TypeError("a batch of frames is a JSON array")
-    texts = batch_texts(batch.decode())
-    if texts is None:  # not one frame per line (an engine from before): encode them here
-        texts = [orjson.dumps(f).decode() for f in fields]
-    elif len(texts) != len(fields):
-        raise ValueError("the batch's lines do not match its frames")
-    return [LiveFrame.of(f, text) for f, text in zip(fields, texts, strict=True)]
-
-
 # What outlives a flush is kept in plain tuples of strings and numbers, which the garbage collector
 # stops tracking: tens of thousands of named tuples, replaced at every flush, kept the API's full
 # collections (each a stop for every wall) frequent and long. See also `tune_garbage_collection`.
@@ -96,9 +61,8 @@ class Delta:
     text: str  # the whole `delta` message, for every client of the selection
 
     @classmethod
-    def of(cls, frames: list[LiveFrame]) -> Delta:
-        texts = tuple(f.text for f in frames)
-        return cls(frames[0].epoch, tuple(f.seq for f in frames), texts, frames_message("delta", list(texts)))
+    def of(cls, epoch: str, seqs: list[int], texts: list[str]) -> Delta:
+        return cls(epoch, tuple(seqs), tuple(texts), frames_message("delta", texts))
 
     @property
     def last_seq(self) -> int:
@@ -153,7 +117,8 @@ class FrameHub:
     def __init__(self, redis_url: str) -> None:
         self._redis_url = redis_url
         self._groups: dict[Selection, set[Subscriber]] = {}
-        self._current: dict[tuple[str, str, str], HeldFrame] = {}  # by KPI, area and window
+        self._current: dict[str, HeldFrame] = {}  # by key (`frame_key`)
+        self._key_parts: dict[str, tuple[str, str, str]] = {}  # each key's KPI, area and window
         self._epoch: str | None = None
         self.ready = asyncio.Event()  # the current values are loaded and followed
         self._task: asyncio.Task[None] | None = None
@@ -183,7 +148,7 @@ class FrameHub:
 
     def snapshot(self, selection: Selection) -> Snapshot:
         """The current value of every selected key (call it between awaits: it is exact as of now)."""
-        held = sorted((h for key, h in self._current.items() if selection.wants(*key)), key=itemgetter(0))
+        held = sorted((h for key, h in self._current.items() if selection.wants(*self._parts(key))), key=itemgetter(0))
         return Snapshot(self._epoch, held[-1][0] if held else 0, [text for _, text in held])
 
     async def _listen(self) -> None:
@@ -200,7 +165,7 @@ class FrameHub:
                 self.ready.set()
                 async for message in pubsub.listen():
                     if message["type"] == "message":
-                        self._fan_out(live_frames(message["data"]))
+                        self._fan_out(decode_live_flush(message["data"]))
             except (aioredis.RedisError, ValueError, TypeError, KeyError) as exc:
                 # Redis gone, or a batch this process cannot read (a newer engine during an upgrade):
                 # start over from the current values in Redis, and every client from a snapshot.
@@ -221,28 +186,36 @@ class FrameHub:
             pipe.hgetall(KPI_CURRENT)
             epoch, stored = await pipe.execute()
         self._epoch = None if epoch is None else epoch.decode()
-        self._current = {}
+        self._current, self._key_parts = {}, {}
         for data in stored.values():
             text = data.decode()
-            live = LiveFrame.of(orjson.loads(text), text)
-            self._current[live.kpi, live.area, live.window] = (live.seq, text)
+            fields = orjson.loads(text)
+            self._current[frame_key(fields["kpi"], fields["area"], fields["window"])] = (fields["seq"], text)
 
-    def _fan_out(self, batch: list[LiveFrame]) -> None:
-        if not batch:
+    def _parts(self, key: str) -> tuple[str, str, str]:
+        # Keys are few (every KPI × area × window the engine publishes) and recur at every flush.
+        parts = self._key_parts.get(key)
+        if parts is None:
+            kpi, area, window = key.split("|")
+            parts = self._key_parts[key] = (kpi, area, window)
+        return parts
+
+    def _fan_out(self, flush: LiveFlush) -> None:
+        if flush.epoch is None:  # an empty flush
             return
-        if batch[0].epoch != self._epoch:  # the engine started over: it publishes every value again
-            self._epoch = batch[0].epoch
-            self._current = {}
-        fresh: list[LiveFrame] = []
-        for live in batch:
-            key = (live.kpi, live.area, live.window)
-            held = self._current.get(key)
-            if held is None or held[0] < live.seq:  # a batch that the load already saw is skipped
-                self._current[key] = (live.seq, live.text)
-                fresh.append(live)
+        if flush.epoch != self._epoch:  # the engine started over: it publishes every value again
+            self._epoch = flush.epoch
+            self._current, self._key_parts = {}, {}
+        current, texts = self._current, flush.texts
+        fresh: list[int] = []
+        for i, (key, seq) in enumerate(zip(flush.keys, flush.seqs, strict=True)):
+            held = current.get(key)
+            if held is None or held[0] < seq:  # a flush that the load already saw is skipped
+                current[key] = (seq, texts[i])
+                fresh.append(i)
         for selection, members in self._groups.items():
-            chosen = [f for f in fresh if selection.wants(f.kpi, f.area, f.window)]
+            chosen = [i for i in fresh if selection.wants(*self._parts(flush.keys[i]))]
             if chosen:
-                delta = Delta.of(chosen)
+                delta = Delta.of(flush.epoch, [flush.seqs[i] for i in chosen], [texts[i] for i in chosen])
                 for subscriber in members:
                     subscriber.offer(delta)
