@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from api.bench import bench_stack, procstats
-from api.bench.feeders import PublisherFeeder
+from api.bench.feeders import PublisherFeeder, feed
 from api.bench.workload import EventFactory, bench_publishers, templates
 from deploy.stack.manager import LocalStack
 
@@ -114,10 +114,7 @@ class IngestBench:
         )  # fmt: skip
         assert receiver.stdout is not None
         receiver.stdout.readline()  # "subscribed"
-        for f in feeders:
-            f.start()
-        for f in feeders:
-            f.wait(600)
+        feed(feeders, 600)
         result = json.loads(receiver.stdout.readline())
         receiver.wait(30)
         return float(result["received"]) / float(result["seconds"])
@@ -134,10 +131,7 @@ class IngestBench:
             time.sleep(_PUBLISHER_SETTLE_SECONDS)
             cpu_before = [procstats.cpu_seconds(w.pid) for w in workers]
             started = time.monotonic()
-            for f in feeders:
-                f.start()
-            for f in feeders:
-                f.wait(900)
+            feed(feeders, 900)
             self._wait_rows(published, timeout_seconds=300)
             elapsed = time.monotonic() - started
             cpu = sum(procstats.cpu_seconds(w.pid) - b for w, b in zip(workers, cpu_before, strict=True))

@@ -28,7 +28,7 @@ import psycopg
 import redis
 
 from api.bench import bench_stack, procstats
-from api.bench.feeders import PublisherFeeder
+from api.bench.feeders import PublisherFeeder, feed
 from api.bench.frame_arrivals import FrameArrivals
 from api.bench.procstats import CpuWatch
 from api.bench.workload import EventFactory, bench_publishers, templates
@@ -197,10 +197,7 @@ class StreamsBench:
         time.sleep(_PUBLISHER_SETTLE_SECONDS)
         at_start()
         started = time.monotonic()
-        for f in feeders:
-            f.start()
-        for f in feeders:
-            f.wait(900)
+        feed(feeders, 900)
         handed_over = time.monotonic()
         stored = self._wait_caught_up(published, timeout_seconds=300)
         return Load(published, stored, started, handed_over, time.monotonic())
