@@ -198,7 +198,7 @@ class KpiEngine:
                 self._rebuild_reason = reason
                 break
             done.append(entry_id)
-        self._source.ack(done)
+        self._source.applied(done)
         if self._state.unknown_areas - self._unknown_at_rebuild:
             self._rebuild_reason = "new area"
 

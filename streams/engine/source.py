@@ -33,6 +33,7 @@ class StoredEventsSource:
         self._redis = client
         self._consumer = consumer
         self._group = group
+        self._applied: list[bytes] = []
 
     def checkpoint(self) -> Checkpoint:
         run_id = str(self._redis.info("server")["run_id"])
@@ -51,22 +52,35 @@ class StoredEventsSource:
         except redis.ResponseError:  # it exists already
             self._redis.xgroup_setid(STORED_EVENTS_STREAM, self._group, id=entry_id)
         # Entries delivered before the rebuild are in the rebuild: nothing stays pending.
+        self._applied = []
         pending = self._redis.xpending_range(STORED_EVENTS_STREAM, self._group, "-", "+", 10_000, self._consumer)
         if pending:
             self._redis.xack(STORED_EVENTS_STREAM, self._group, *[p["message_id"] for p in pending])
 
     def read(self, count: int, block_ms: int) -> list[tuple[bytes, StoredEventsBatch]]:
-        reply: Any = self._redis.xreadgroup(
-            self._group, self._consumer, {STORED_EVENTS_STREAM: ">"}, count=count, block=block_ms
-        )
+        """The next entries, waiting up to `block_ms` for one. The entries marked `applied` since the
+        last read are acknowledged in the same round trip: on a busy host each round trip to Redis
+        waits for a core, and a separate XACK after every read took a seventh of the engine's time."""
+        acknowledged, self._applied = self._applied, []
+        reply: Any
+        if acknowledged:
+            with self._redis.pipeline(transaction=False) as pipe:
+                pipe.xack(STORED_EVENTS_STREAM, self._group, *acknowledged)
+                pipe.xreadgroup(self._group, self._consumer, {STORED_EVENTS_STREAM: ">"}, count=count, block=block_ms)
+                _, reply = pipe.execute()
+        else:
+            reply = self._redis.xreadgroup(
+                self._group, self._consumer, {STORED_EVENTS_STREAM: ">"}, count=count, block=block_ms
+            )
         if not reply:
             return []
         [(_, entries)] = reply
         return [(entry_id, StoredEventsBatch.decode(fields)) for entry_id, fields in entries]
 
-    def ack(self, entry_ids: list[bytes]) -> None:
-        if entry_ids:
-            self._redis.xack(STORED_EVENTS_STREAM, self._group, *entry_ids)
+    def applied(self, entry_ids: list[bytes]) -> None:
+        """Entries accounted for in the state: acknowledged with the next read. One that never is
+        (the engine stopped, or Redis failed first) is in the next rebuild, which acknowledges it."""
+        self._applied.extend(entry_ids)
 
     def redis_run_id(self) -> str:
         return str(self._redis.info("server")["run_id"])

@@ -1,0 +1,55 @@
+"""The engine's reading of the stored-events stream: acknowledged once applied, with the next read (real Redis)."""
+
+from __future__ import annotations
+
+import redis
+
+from deploy.redis_names import STORED_EVENTS_STREAM
+from ingest.stored_events import StoredEventsBatch
+from streams.engine.source import StoredEventsSource
+
+GROUP = "engine-under-test"
+
+
+def entry(pseq: int) -> StoredEventsBatch:
+    return StoredEventsBatch("ingest-1", "s1", pseq, {"transaction": []}, (100 + pseq,))
+
+
+def pending(client: redis.Redis) -> int:
+    return int(client.xpending(STORED_EVENTS_STREAM, GROUP)["pending"])
+
+
+def test_applied_entries_are_acknowledged_with_the_next_read_and_the_others_stay_pending(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    source = StoredEventsSource(client, "engine-1", group=GROUP)
+    source.start_after("0-0")
+    ids = [client.xadd(STORED_EVENTS_STREAM, entry(n).encode()) for n in (1, 2, 3)]  # type: ignore[arg-type]
+
+    first = source.read(count=2, block_ms=100)
+    assert [(i, b.pseq) for i, b in first] == [(ids[0], 1), (ids[1], 2)]
+    source.applied([ids[0]])  # the second one was not accounted for
+    assert pending(client) == 2
+
+    second = source.read(count=10, block_ms=100)
+    assert [b for _, b in second] == [entry(3)]
+    assert pending(client) == 2  # the first acknowledged; the second and third still pending
+    assert [p["message_id"] for p in client.xpending_range(STORED_EVENTS_STREAM, GROUP, "-", "+", 10)] == ids[1:]
+
+    source.applied([ids[1], ids[2]])
+    assert source.read(count=10, block_ms=1) == []
+    assert pending(client) == 0
+    client.close()
+
+
+def test_a_rebuild_acknowledges_every_delivered_entry_applied_or_not(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    source = StoredEventsSource(client, "engine-1", group=GROUP)
+    source.start_after("0-0")
+    ids = [client.xadd(STORED_EVENTS_STREAM, entry(n).encode()) for n in (1, 2)]  # type: ignore[arg-type]
+    assert len(source.read(count=10, block_ms=100)) == 2
+    source.applied([ids[0]])
+
+    source.start_after(ids[1].decode())  # what a rebuild does, its checkpoint at the last entry
+    assert pending(client) == 0
+    assert source.read(count=10, block_ms=1) == []
+    client.close()
