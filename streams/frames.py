@@ -1,10 +1,11 @@
 """The KPI frame: what the engine publishes for every change of a KPI value (a leaf module, shared with the API).
 
-Frames go to Redis three ways: pub/sub (`KPI_FRAMES_CHANNEL`, see `encode_live_flush`) for live fan-out, a capped stream
-(`KPI_FRAMES_STREAM`) for a client that reconnects and replays from its last `seq`, and a hash
-(`KPI_CURRENT`) with the latest frame per KPI, area and window for a full resync. `epoch` changes
-when the engine starts (or Redis lost its data): a client that sees a new epoch resynchronises
-from the hash instead of replaying. `seq` increases by one per frame within an epoch.
+Frames go to Redis three ways: pub/sub (`KPI_FRAMES_CHANNEL`, see `encode_live_flush`) for live
+fan-out, a capped stream (`KPI_FRAMES_STREAM`) for a client that reconnects and replays from its
+last `seq`, and a hash (`KPI_CURRENT`) with the latest frame per KPI, area and window for a full
+resync. `epoch` changes when the engine starts (or Redis lost its data): a client that sees a new
+epoch resynchronises from the hash instead of replaying. `seq` increases by one per frame within an
+epoch.
 """
 
 from __future__ import annotations

@@ -193,7 +193,9 @@ class FrameHub:
             self._current[frame_key(fields["kpi"], fields["area"], fields["window"])] = (fields["seq"], text)
 
     def _parts(self, key: str) -> tuple[str, str, str]:
-        # Keys are few (every KPI × area × window the engine publishes) and recur at every flush.
+        # Keys are few (every KPI × area × window the engine publishes) and recur at every flush. No
+        # part holds a "|": area codes are [0-9A-Za-z._-] (the areas table checks it), and KPI ids and
+        # windows are the catalog's.
         parts = self._key_parts.get(key)
         if parts is None:
             kpi, area, window = key.split("|")
