@@ -45,11 +45,11 @@ def main() -> int:
     seen: dict[str, list[tuple[float, int]]] = {key: [] for key in WATCHED}
     for arrived, data in arrivals:
         flush = decode_live_flush(data)
-        for frame in map(json.loads, flush.texts):
-            frames += 1
-            key = f"{frame['kpi']}|{frame['area']}|{frame['window']}"
-            if key in seen and frame["last_event_at"] is not None:
-                seen[key].append((arrived, to_micros(frame["last_event_at"])))
+        frames += len(flush.texts)
+        for key, text in zip(flush.keys, flush.texts, strict=True):
+            last_event_at = json.loads(text)["last_event_at"] if key in seen else None
+            if last_event_at is not None:
+                seen[key].append((arrived, to_micros(last_event_at)))
     print(json.dumps({"frames": frames, "seen": seen}), flush=True)
     pubsub.close()
     return 0
