@@ -61,7 +61,7 @@ class FrameSink:
                 fields = {"first_seq": str(frames[0].seq), "last_seq": str(frames[-1].seq), "frames": batch}
                 oldest_kept = f"{int(self._clock() * 1000) - self._replay_ms}-0"
                 pipe.xadd(KPI_FRAMES_STREAM, fields, minid=oldest_kept, approximate=True)  # type: ignore[arg-type]
-                pipe.publish(KPI_FRAMES_CHANNEL, encode_live_flush(frames, encoded))
+                pipe.publish(KPI_FRAMES_CHANNEL, encode_live_flush(frames, batch))
             if alerts:
                 pipe.publish(ALERTS_CHANNEL, json.dumps([alert_notice(a) for a in alerts], ensure_ascii=False))
             pipe.execute()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.http.live.hub import FrameHub, Selection, Subscriber
-from streams.frames import KpiFrame, decode_live_flush, encode_live_flush
+from streams.frames import KpiFrame, decode_live_flush, encode_batch, encode_live_flush
 
 
 def frame(kpi: str, area: str, window: str, seq: int, epoch: str = "e1") -> KpiFrame:
@@ -11,7 +11,7 @@ def frame(kpi: str, area: str, window: str, seq: int, epoch: str = "e1") -> KpiF
 
 
 def publish(hub: FrameHub, frames: list[KpiFrame]) -> None:
-    hub._fan_out(decode_live_flush(encode_live_flush(frames, [f.encode() for f in frames])))
+    hub._fan_out(decode_live_flush(encode_live_flush(frames, encode_batch([f.encode() for f in frames]))))
 
 
 def test_each_selection_gets_the_frames_it_wants_and_a_snapshot_holds_the_latest_per_key() -> None:

@@ -17,12 +17,12 @@ EXPECTED = LiveFlush("e1", ["payments.tx_count|67|5m", "portal.e_cert_rate|67|to
 
 
 def test_a_flush_reads_back_as_its_index_and_each_frames_own_text() -> None:
-    message = encode_live_flush(FRAMES, TEXTS)
+    message = encode_live_flush(FRAMES, encode_batch(TEXTS))
     assert message.splitlines()[0] == (
         '{"epoch":"e1","keys":["payments.tx_count|67|5m","portal.e_cert_rate|67|today"],"seqs":[41,42]}'
     )
     assert decode_live_flush(message.encode()) == EXPECTED
-    assert decode_live_flush(encode_live_flush([], [])) == LiveFlush(None, [], [], [])
+    assert decode_live_flush(encode_live_flush([], encode_batch([]))) == LiveFlush(None, [], [], [])
 
 
 @pytest.mark.parametrize(
