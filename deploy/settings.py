@@ -7,6 +7,7 @@ standard ones); every value can be overridden to point the services at productio
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,13 +18,17 @@ class Settings(BaseSettings):
 
     # Local stack: data directory and ports.
     home: Path = Path(".ioc")
-    pg_port: int = 55432
-    mqtt_port: int = 51883
-    redis_port: int = 56379
-    api_port: int = 58080
+    pg_port: int = 15432
+    mqtt_port: int = 11883
+    redis_port: int = 16379
+    api_port: int = 18080
     api_host: str = "127.0.0.1"  # where `ioc api` listens; put a TLS reverse proxy in front in production
     # Pages allowed to open the live websockets (the Origin header; JSON list in the environment).
-    api_allowed_origins: list[str] = ["http://127.0.0.1:58080", "http://localhost:58080"]
+    # Unset: the API's own origin, whatever its host, port and scheme (see `allowed_origins`), and
+    # the public URL's when one is set; a wall served by this API is never refused its websocket.
+    api_allowed_origins: list[str] | None = None
+    # The address people and other systems use to reach the API (behind a proxy: its https URL).
+    api_public_url: str | None = None
     # Kernel send buffer of each client connection (bytes; 0: the kernel's autotuning, up to 4 MB).
     # Small enough that a live client which stops reading shows as lagging within a few hundred
     # frames, and that 500 walls cannot pin gigabytes of kernel memory.
@@ -66,7 +71,7 @@ class Settings(BaseSettings):
     ingest_retention_days: int = Field(default=400, ge=1)
     ingest_retention_check_seconds: float = Field(default=3600.0, gt=0)
     ingest_registry_refresh_seconds: float = Field(default=5.0, gt=0)
-    ingest_health_port: int = 58081
+    ingest_health_port: int = 18081
     # Where the health and metrics servers listen: loopback on a machine, all interfaces in a
     # container (a kubelet or compose probe comes from outside the process's loopback).
     ingest_health_host: str = "127.0.0.1"
@@ -86,7 +91,7 @@ class Settings(BaseSettings):
     # none (then edited through the API). None: the files shipped in streams/.
     streams_targets_file: Path | None = None
     streams_alert_rules_file: Path | None = None
-    streams_health_port: int = 58082
+    streams_health_port: int = 18082
     streams_health_host: str = "127.0.0.1"
     # How often the history writer stores the minute snapshot and re-rolls the minutes that changed.
     streams_history_seconds: float = Field(default=10.0, gt=0, le=600)
@@ -99,3 +104,23 @@ class Settings(BaseSettings):
 
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()
+
+    def allowed_origins(self) -> list[str]:
+        """The Origins allowed to open the live websockets: the setting when given, else the API's own."""
+        if self.api_allowed_origins is not None:
+            return list(self.api_allowed_origins)
+        scheme = "https" if self.api_tls_cert_file and self.api_tls_key_file else "http"
+        # Listening on every interface or on loopback, the API is reached at both loopback names.
+        hosts = ["127.0.0.1", "localhost"] if self.api_host in _LOOPBACK_OR_ANY else [self.api_host]
+        origins = [f"{scheme}://{_bracketed(host)}:{self.api_port}" for host in hosts]
+        if self.api_public_url:
+            public = urlsplit(self.api_public_url)
+            origins.append(f"{public.scheme}://{public.netloc}")
+        return origins
+
+
+_LOOPBACK_OR_ANY = frozenset({"127.0.0.1", "localhost", "0.0.0.0", "::", "::1", ""})  # noqa: S104
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

@@ -19,6 +19,7 @@ from typing import Any
 
 from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
+from deploy.stack.ports import port_holder, port_is_free
 from ingest.service.health import is_healthy
 
 # name -> its `ioc` sub-command, the setting holding its health port and the health path; started in
@@ -60,17 +61,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def start(settings: Settings, simulator_args: list[str] | None = None) -> int:
-    """Starts what is not running (and the simulator with these arguments, if given); 1 if one failed."""
+    """Starts what is not running (and the simulator with these arguments, if given), in order; 1 at the
+    first that failed, leaving the ones after it unstarted."""
     run_dir = _run_dir(settings)
     logs = run_dir.parent / "logs"
-    failures = 0
     for name, (command, port_setting, path) in _SERVICES.items():
         port = int(getattr(settings, port_setting))
-        failures += not _start(name, command, run_dir / f"{name}.pid", logs / f"{name}.log", port, path)
-    if simulator_args is not None and not failures:
+        if not _start(name, command, run_dir / f"{name}.pid", logs / f"{name}.log", port, path):
+            return 1  # the later services depend on this one (the API reports the engine's heartbeat)
+    if simulator_args is not None:
         pid_file, log_file = run_dir / f"{SIMULATOR}.pid", logs / f"{SIMULATOR}.log"
-        failures += not _start(SIMULATOR, ["simulate", *simulator_args], pid_file, log_file, None, "")
-    return 1 if failures else 0
+        if not _start(SIMULATOR, ["simulate", *simulator_args], pid_file, log_file, None, ""):
+            return 1
+    return 0
 
 
 def _run_dir(settings: Settings) -> Path:
@@ -93,6 +96,11 @@ def _start(name: str, command: list[str], pid_file: Path, log_file: Path, health
     if (pid := _alive(pid_file)) is not None:
         print(f"{name}: already running (pid {pid})")
         return True
+    if health_port is not None and not port_is_free(health_port):
+        holder = port_holder(health_port)
+        if holder is not None:
+            print(f"{name}: not started: {holder.describe()}", file=sys.stderr)
+            return False
     with open(log_file, "a") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", *command], stdout=log, stderr=log, start_new_session=True

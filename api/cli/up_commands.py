@@ -10,7 +10,6 @@ is valid, so a second `make up` prints the same URL; a lost or revoked key is re
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,10 +39,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if db_commands.run_db(argparse.Namespace(action="migrate"), settings) != 0:
         return 1
     base = f"http://{settings.api_host}:{settings.api_port}"
-    if "IOC_API_ALLOWED_ORIGINS" not in os.environ:
-        # The wall opens its websocket from the API's own origin, whichever port it was given.
-        origins = [base, f"http://localhost:{settings.api_port}"]
-        os.environ["IOC_API_ALLOWED_ORIGINS"] = json.dumps(origins)
     if services_commands.start(settings, None if args.no_simulator else DEMO_SIMULATOR_ARGS) != 0:
         return 1
     key = wall_key(settings, stack.paths.home / "wall.key")

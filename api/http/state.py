@@ -26,6 +26,8 @@ class AppState:
     hub: FrameHub
     metrics: ApiMetrics
     tail: EventTail
+    # The Origins that may open the live websockets, worked out once from the settings.
+    allowed_origins: frozenset[str] = frozenset()
 
 
 class LifespanState(TypedDict):
@@ -54,7 +56,7 @@ def lifespan_for(
         tail = EventTail(settings.redis_url.get_secret_value(), pool)
         tail.start()
         try:
-            yield {"app": AppState(settings, pool, client, hub, metrics, tail)}
+            yield {"app": AppState(settings, pool, client, hub, metrics, tail, frozenset(settings.allowed_origins()))}
         finally:
             await tail.stop()
             await hub.stop()

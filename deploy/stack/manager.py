@@ -66,7 +66,6 @@ class LocalStack:
                 "IOC_API_TLS_CERT_FILE": str(self.certificates.cert),
                 "IOC_API_TLS_KEY_FILE": str(self.certificates.key),
                 "IOC_API_URL": f"https://127.0.0.1:{port}",
-                "IOC_API_ALLOWED_ORIGINS": f'["https://127.0.0.1:{port}", "https://localhost:{port}"]',
             }
         return env
 

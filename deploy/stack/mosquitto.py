@@ -92,7 +92,9 @@ class MosquittoService(LocalService):
         self.accounts.set(MONITOR_USERNAME, self._service_password, AccountRole.MONITOR)
         self.accounts.set_many({u: self._service_password for u in INGEST_USERNAMES}, AccountRole.INGEST)
         chown_to(MOSQUITTO_USER, self._dir)
-        self.start_daemon(["mosquitto", "-d", "-c", str(self.config_file)], self.accounts.pid_file)
+        self.start_daemon(
+            ["mosquitto", "-d", "-c", str(self.config_file)], self.accounts.pid_file, self._port, "IOC_MQTT_PORT"
+        )
         self.wait_healthy(30)
 
     def stop(self) -> None:

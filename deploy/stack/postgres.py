@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 
 from deploy.stack.paths import POSTGRES_USER, chown_to, running_as_root, write_owned_file
-from deploy.stack.service import LocalService, ServiceHealth, ServiceStartError
+from deploy.stack.service import LocalService, ServiceHealth, ServiceStartError, read_pid
 
 APP_ROLE = "ioc"
 APP_DATABASE = "ioc"
@@ -110,6 +110,7 @@ class PostgresService(LocalService):
             self._initdb()
         self._write_config()
         if self.health().state != "ok":
+            self.ensure_port_free(self._port, "IOC_PG_PORT", own_pid=read_pid(self._data / "postmaster.pid"))
             result = self._run_as_owner(
                 str(_bindir() / "pg_ctl"),
                 "-D",

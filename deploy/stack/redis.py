@@ -49,7 +49,7 @@ class RedisService(LocalService):
         self._config_file.write_text(
             _CONFIG.format(port=self._port, password=self._password, dir=self._dir, log=self.log_file)
         )
-        self.start_daemon(["redis-server", str(self._config_file)], self._pid_file)
+        self.start_daemon(["redis-server", str(self._config_file)], self._pid_file, self._port, "IOC_REDIS_PORT")
         self.wait_healthy(30)
 
     def stop(self) -> None:

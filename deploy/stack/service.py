@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from deploy.stack.ports import PortTaken, port_holder, port_is_free
+
 HealthState = Literal["ok", "down"]
 
 
@@ -47,13 +49,24 @@ class LocalService(ABC):
     @abstractmethod
     def health(self) -> ServiceHealth: ...
 
-    def start_daemon(self, argv: list[str], pid_file: Path) -> None:
+    def start_daemon(self, argv: list[str], pid_file: Path, port: int, port_setting: str) -> None:
         """Run a command that daemonises the service, unless the process in `pid_file` is alive."""
         if read_pid(pid_file, Path(argv[0]).name) is not None:
             return
+        self.ensure_port_free(port, port_setting)
         result = subprocess.run(argv, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise ServiceStartError(self.name, (result.stderr or result.stdout).strip(), self.log_file)
+
+    def ensure_port_free(self, port: int, port_setting: str, own_pid: int | None = None) -> None:
+        """Refuse to start on a port another process holds, naming that process (a bare "Address
+        already in use" in a log file sent people hunting)."""
+        if port_is_free(port):
+            return
+        holder = port_holder(port)
+        if holder is None or (own_pid is not None and holder.pid == own_pid):
+            return
+        raise ServiceStartError(self.name, str(PortTaken(holder, port_setting)), self.log_file)
 
     def wait_healthy(self, timeout_seconds: float) -> None:
         deadline = time.monotonic() + timeout_seconds

@@ -21,7 +21,7 @@ from tests.fixtures.api import api_settings, bearer, serve_api
 from tests.fixtures.stack import IsolatedDatabase
 
 pytestmark = pytest.mark.integration
-ORIGIN = "http://127.0.0.1:58080"
+SAME_ORIGIN = None  # open_socket's default: the API's own origin, as a wall served by it sends
 
 
 def frame(kpi: str, area: str, value: float, seq: int, epoch: str = "e1") -> KpiFrame:
@@ -35,9 +35,10 @@ def ticket(client: httpx.Client, key: str) -> str:
     return str(answer.json()["ticket"])
 
 
-def open_socket(client: httpx.Client, origin: str | None = ORIGIN, path: str = "/ws/kpis") -> ClientConnection:
-    url = str(client.base_url).replace("http://", "ws://") + path
-    return connect(url, origin=origin, open_timeout=5)  # type: ignore[arg-type]
+def open_socket(client: httpx.Client, origin: str | None = SAME_ORIGIN, path: str = "/ws/kpis") -> ClientConnection:
+    base = str(client.base_url).rstrip("/")
+    url = base.replace("http://", "ws://") + path
+    return connect(url, origin=origin or base, open_timeout=5)  # type: ignore[arg-type]
 
 
 def receive(ws: ClientConnection) -> dict[str, object]:
@@ -160,3 +161,21 @@ def test_two_api_replicas_give_their_clients_the_same_stream(
         deltas = [receive(ws) for ws in sockets]
         assert deltas[0] == deltas[1]
         assert [f["seq"] for f in deltas[0]["frames"]] == [2, 3]  # type: ignore[union-attr]
+
+
+def test_a_wall_served_on_any_port_opens_its_own_websocket_and_other_origins_are_refused(
+    client: httpx.Client, db: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    """IOC_API_ALLOWED_ORIGINS unset: the API's own origin is allowed whatever its port (the served
+    port here is a free one, never the default), and the same host on another port is not."""
+    key = ApiKeyRepository(db).create("wall-any-port", Scope.READ)
+    port = client.base_url.port
+    assert port is not None
+    assert port != 18080
+    for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+        with open_socket(client, origin=origin) as ws:
+            ws.send(json.dumps({"type": "auth", "ticket": ticket(client, key)}))
+            assert receive(ws) == {"type": "ready", "key": "wall-any-port"}
+    with pytest.raises(InvalidStatus) as refused:
+        open_socket(client, origin=f"http://127.0.0.1:{port + 1}")
+    assert refused.value.response.status_code == 403

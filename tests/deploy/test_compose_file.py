@@ -112,7 +112,7 @@ def test_two_ingest_replicas_share_the_stream_each_with_its_own_broker_account()
 
 def test_the_proxy_fronts_both_api_replicas_over_https() -> None:
     caddyfile = (ROOT / "deploy/compose/caddy/Caddyfile").read_text()
-    assert "reverse_proxy api-1:58080 api-2:58080" in caddyfile
+    assert "reverse_proxy api-1:18080 api-2:18080" in caddyfile
     assert "tls /certs/server.crt /certs/server.key" in caddyfile
     services = _services()
     assert services["api-1"]["environment"] == services["api-2"]["environment"]

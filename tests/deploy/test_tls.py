@@ -206,7 +206,7 @@ def test_the_api_serves_https_with_the_configured_certificate(
 
 
 def test_the_stack_in_tls_mode_hands_its_clients_the_ca_and_https(tmp_path: Path) -> None:
-    local = LocalStack(Settings(home=tmp_path / "home", tls=True, api_port=58999))
+    local = LocalStack(Settings(home=tmp_path / "home", tls=True, api_port=18999))
     plain = LocalStack(Settings(home=tmp_path / "plain"))
     try:
         env = local.environment()
@@ -214,7 +214,7 @@ def test_the_stack_in_tls_mode_hands_its_clients_the_ca_and_https(tmp_path: Path
         assert {k: env[k] for k in ("IOC_TLS", "IOC_MQTT_TLS_CA_FILE", "IOC_API_URL")} == {
             "IOC_TLS": "true",
             "IOC_MQTT_TLS_CA_FILE": ca,
-            "IOC_API_URL": "https://127.0.0.1:58999",
+            "IOC_API_URL": "https://127.0.0.1:18999",
         }
         assert local.connected_settings().mqtt_tls_ca_file == Path(ca)
         assert "IOC_TLS" not in plain.environment()

@@ -22,7 +22,7 @@ CLOSE_PROTOCOL = 4400
 async def open_session(websocket: WebSocket, state: AppState) -> dict[str, Any] | None:
     """The client's `subscribe` message once it is allowed in; None after closing the socket on it."""
     origin = websocket.headers.get("origin")
-    if origin is not None and origin not in state.settings.api_allowed_origins:
+    if origin is not None and origin not in state.allowed_origins:
         await websocket.close(code=CLOSE_ORIGIN, reason="origin not allowed")
         return None
     await websocket.accept()
