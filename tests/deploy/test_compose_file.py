@@ -12,6 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "deploy/compose/compose.yaml"
 DOCKERFILE = ROOT / "deploy/docker/Dockerfile"
+RUNBOOK = ROOT / "docs/operations.md"
 
 ONE_SHOT = {"migrate", "broker-init"}
 STATEFUL = {"timescaledb": "/var/lib/postgresql/data", "mosquitto": "/mosquitto/data", "grafana": "/var/lib/grafana"}
@@ -88,7 +89,8 @@ def test_every_stateful_service_keeps_its_data_in_a_named_volume() -> None:
     for name, target in STATEFUL.items():
         mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in services[name]["volumes"]}
         assert mounts[target] in named, f"{name} keeps {target} outside a named volume"
-    # Redis only fans out (README: TimescaleDB is the truth): it must not pretend to persist.
+    # Redis only fans out (TimescaleDB is the truth: docs/architecture.md#data): it must not pretend
+    # to persist.
     command = services["redis"]["command"]
     assert command[command.index("--save") + 1] == ""
     assert "volumes" not in services["redis"]
@@ -143,16 +145,16 @@ def _published_ports() -> dict[str, list[str]]:
     return published
 
 
-def test_the_readme_documents_every_service_and_published_port() -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Deployment", 1)[1].split("\n## ", 1)[0]
+def test_the_runbook_documents_every_service_and_published_port() -> None:
+    runbook = RUNBOOK.read_text()
+    section = runbook.split("## Deployment", 1)[1].split("\n## ", 1)[0]
     for name in _services():
-        assert f"`{name}`" in section, f"README's Deployment section does not name {name}"
+        assert f"`{name}`" in section, f"the runbook's Deployment section does not name {name}"
     assert _published_ports() == {"mosquitto": ["8883"], "proxy": ["443"], "grafana": ["3000"]}
     for name, ports in _published_ports().items():
         row = next(line for line in section.splitlines() if line.startswith(f"| `{name}`"))
         for port in ports:
-            assert port in row, f"README does not give {name}'s port {port}"
+            assert port in row, f"the runbook does not give {name}'s port {port}"
 
 
 def _stages() -> list[list[str]]:
