@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     mqtt_host: str = "127.0.0.1"
     mqtt_username: str = "ioc-ingest"
     mqtt_password: SecretStr | None = None
-    # Under a deep backlog Mosquitto sends PINGRESP behind the queued messages (measured: 27 s
-    # late while draining a flood), so a short keepalive makes paho drop healthy connections.
+    # Under a deep backlog Mosquitto sends PINGRESP behind the queued messages (tens of seconds late
+    # while draining a flood: docs/performance.md#design-figures), so a short keepalive makes paho
+    # drop healthy connections.
     mqtt_keepalive_seconds: int = Field(default=30, ge=2, le=600)
     # MQTT over TLS: set the CA to turn it on for every MQTT client of the system (the certificate
     # and host name are always verified); a client certificate where the broker asks for one.

@@ -18,8 +18,8 @@ import orjson
 
 
 class KpiFrame(NamedTuple):
-    # A named tuple rather than a frozen dataclass: the engine makes about 15,000 a second, and a
-    # frozen dataclass costs four times as much to make.
+    # A named tuple rather than a frozen dataclass: the engine makes thousands a second, and a
+    # frozen dataclass costs several times as much to make (docs/performance.md#design-figures).
     kpi: str
     area: str
     window: str  # 5m | 1h | 24h | today
@@ -40,8 +40,9 @@ class KpiFrame(NamedTuple):
         return frame_key(self.kpi, self.area, self.window)
 
     def encode(self) -> str:
-        # The engine encodes every frame it publishes, with orjson (about four times faster than the
-        # json module for a flush's frames) and the fields spelled out (faster than _asdict).
+        # The engine encodes every frame it publishes, with orjson (several times faster than the
+        # json module for a flush's frames: docs/performance.md#design-figures) and the fields
+        # spelled out (faster than _asdict).
         # Non-finite numbers come out as null.
         fields = {
             "kpi": self.kpi, "area": self.area, "window": self.window, "value": self.value,
@@ -97,7 +98,7 @@ def encode_live_flush(frames: Sequence[KpiFrame], batch: str) -> str:
     frames' keys and seqs), then the batch of those frames as `encode_batch` made it (the engine
     writes the same batch to the replay stream, so it is joined once). An API reads the index and forwards each
     frame's text without parsing a single frame: at 500 walls, parsing every frame of every flush
-    took a tenth of the API's CPU."""
+    was a large share of the API's CPU (measured with `ioc bench ws`, docs/performance.md#design-figures)."""
     index = {"epoch": frames[0].epoch if frames else None, "keys": [f.key for f in frames],
              "seqs": [f.seq for f in frames]}  # fmt: skip
     return orjson.dumps(index).decode() + "\n" + batch

@@ -6,9 +6,9 @@ stamped with the time it is handed over (its `occurred_at`). The password reache
 through its options file, never its command line.
 
 `feed` hands the lines over. One thread paces every feeder that has a rate: with a thread each, the
-500 publishers of `ioc bench streams` woke 2,000 times a second between them and took a tenth of a
-core, which the measured processes then lacked. A feeder without a rate gets a thread of its own,
-because its writes block whenever mosquitto_pub falls behind, and that must not hold up the others.
+500 publishers of `ioc bench streams` woke 2,000 times a second between them and took CPU that the
+measured processes then lacked (docs/performance.md#design-figures). A feeder without a rate gets a
+thread of its own, because its writes block whenever mosquitto_pub falls behind, and that must not hold up the others.
 """
 
 from __future__ import annotations

@@ -41,8 +41,9 @@ class WatchConfig:
     origin: str | None = None
     watched: tuple[str, ...] = ()  # frame keys whose (arrival, last_event_at) are recorded
     watching_clients: int = 10  # how many clients record them (the rest only their delays)
-    # Whether the walls that do not record arrivals count the frames in every delta: counting took
-    # a quarter of this process's CPU with 500 walls, so the benchmark leaves it to the watching ones.
+    # Whether the walls that do not record arrivals count the frames in every delta: counting is a
+    # large share of this process's CPU with 500 walls (docs/performance.md#design-figures), so the
+    # benchmark leaves it to the watching ones.
     count_frames: bool = True
 
 

@@ -21,9 +21,8 @@ def tune_garbage_collection() -> None:
     Young passes every 10,000 allocations instead of 700: each pass promotes what happens to be alive
     at that moment (in the API, with hundreds of live websockets, thousands of objects a second that
     die a moment later), and promotions are what trigger full passes, which walk every object of the
-    process. With 500 walls the API made 13 full passes in a minute, 260 ms each on average and up to
-    415 ms, a stop for every wall; with this, 2 of under 75 ms. The engine's collections took about
-    2 s in a minute and a half of load, with 10 full passes of up to 85 ms; with this, 0.2 s and 3.
+    process and stop every wall while they run. Measured with `ioc bench ws`, this leaves the API and
+    the engine a few short full passes instead of many long ones (docs/performance.md#design-figures).
     What is built at start (modules, routes, models, the metrics registry) never dies: frozen, it
     leaves the passes altogether."""
     gc.set_threshold(10_000, 10, 10)

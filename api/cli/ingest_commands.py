@@ -54,8 +54,9 @@ def run_one(settings: Settings) -> int:
     health.start()
     # Start-up objects (modules, models, the registry) never die: keep them out of the collector's
     # full passes, which otherwise cost tens of milliseconds every few seconds under load. (Ingest
-    # keeps the default young passes: 15 times fewer of them saved it no collection time, and made
-    # each one longer; see `tune_garbage_collection` for the API and the engine.)
+    # keeps the default young passes: far fewer of them saved it no collection time, and made each
+    # one longer, docs/performance.md#design-figures; see `tune_garbage_collection` for the API and
+    # the engine.)
     gc.freeze()
     log.info(
         "ingest %s: broker %s:%d, health and metrics on http://%s:%d/health",

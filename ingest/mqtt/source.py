@@ -2,9 +2,9 @@
 
 MQTT 3.1.1 with `clean_session=False`: the broker keeps the session (subscription and unacknowledged
 messages) while we are away, for its `persistent_client_expiration`. Measured with `ioc bench
-ingest`: paho spends about a quarter less CPU per message on 3.1.1 than on MQTT 5, whose
-per-message property parsing dominates; nothing the ingest needs is MQTT 5-only. What the broker
-sends unacknowledged is bounded by its `max_inflight_messages`.
+ingest`, paho spends less CPU per message on 3.1.1 than on MQTT 5, whose per-message property
+parsing dominates (docs/performance.md#design-figures); nothing the ingest needs is MQTT 5-only.
+What the broker sends unacknowledged is bounded by its `max_inflight_messages`.
 
 paho runs without a thread of its own: the ingest loop calls `poll()`, which waits on the socket,
 reads what has arrived (handing each message to the callback), and writes what is queued. That

@@ -28,9 +28,10 @@ class StoredEventsPublisher:
         producer: str,
         *,
         # The stream keeps the last `retain_seconds` of batches. A cap in entries does not bound its
-        # memory: an entry is one committed batch of up to IOC_INGEST_BATCH_MAX_ROWS events, and the
-        # 30-minute soak at 5,000 events/s saw 10,000 entries grow Redis by 160 MB. The engine needs
-        # only what it has not read; further behind than this, it rebuilds from the database.
+        # memory: an entry is one committed batch of up to IOC_INGEST_BATCH_MAX_ROWS events, so its
+        # size follows the load (measured in `make verify`'s soak: docs/performance.md#design-figures).
+        # The engine needs only what it has not read; further behind than this, it rebuilds from the
+        # database.
         retain_seconds: float = 60.0,
         timeout_seconds: float = 0.2,
         pause_seconds: float = 5.0,

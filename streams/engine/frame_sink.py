@@ -34,7 +34,7 @@ class FrameSink:
         self._redis = client
         # The replay stream keeps the last `replay_seconds` of flushes. A cap in entries does not
         # bound its memory: an entry is one flush, and a flush at 5,000 events/s carries hundreds
-        # of frames (measured in the soak: 10,000 entries took Redis into its 1 GB limit).
+        # of frames (measured in `make verify`'s soak: docs/performance.md#design-figures).
         self._replay_ms = int(replay_seconds * 1000)
         self._clock = clock
 

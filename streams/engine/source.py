@@ -60,7 +60,8 @@ class StoredEventsSource:
     def read(self, count: int, block_ms: int) -> list[tuple[bytes, StoredEventsBatch]]:
         """The next entries, waiting up to `block_ms` for one. The entries marked `applied` since the
         last read are acknowledged in the same round trip: on a busy host each round trip to Redis
-        waits for a core, and a separate XACK after every read took a seventh of the engine's time."""
+        waits for a core, and a separate XACK after every read was a large share of the engine's time
+        (measured with `ioc bench streams`: docs/performance.md#design-figures)."""
         acknowledged, self._applied = self._applied, []
         reply: Any
         if acknowledged:

@@ -27,7 +27,7 @@ from tests.verify.poison_publisher import PoisonPublisher
 from tests.verify.report import ScenarioResult
 
 pytestmark = pytest.mark.integration
-POISON_SHARE = 0.01  # as the ingest suite mixes it (README, Tests)
+POISON_SHARE = 0.01  # as the ingest suite mixes it (tests/README.md#what-the-suites-prove)
 
 
 @pytest.fixture

@@ -106,9 +106,9 @@ class EventTail:
             try:
                 while True:
                     if not self._subscribers:
-                        # Nobody tails: reading and decoding every stored event for nobody took about
-                        # a tenth of the API's CPU at 2,000 events/s. A tail starts from what is
-                        # stored once it has joined.
+                        # Nobody tails: reading and decoding every stored event for nobody costs the
+                        # API CPU that the walls need (docs/performance.md#design-figures). A tail
+                        # starts from what is stored once it has joined.
                         await self._tailed.wait()
                         last = "$"
                     reply: Any = await client.xread({STORED_EVENTS_STREAM: last}, count=100, block=1000)

@@ -62,8 +62,8 @@ class Heartbeat:
     """Wakes a sender that has sent nothing for HEARTBEAT_SECONDS, so that it sends a heartbeat.
 
     One timer per client, re-armed only when it fires: an `asyncio.timeout` around every wait
-    scheduled and cancelled a timer at every flush for every client, which cost the send path about
-    half as much CPU again with 500 walls (measured by a micro-benchmark of 500 sockets).
+    scheduled and cancelled a timer at every flush for every client, which made the send path
+    measurably dearer with 500 walls (docs/performance.md#design-figures).
     """
 
     def __init__(self, wake: asyncio.Event) -> None:

@@ -1,6 +1,6 @@
 #!/bin/sh
 # One-shot, after the broker is healthy: the service accounts and the roles of the system (the same
-# rules as the local stack's ACL file, README "Mosquitto security"). Safe to run at every `up`.
+# rules as the local stack's ACL file, docs/local-stack.md#mosquitto-security). Safe to run at every `up`.
 set -eu
 ctrl() {
     mosquitto_ctrl -h mosquitto -p 8883 --cafile /mosquitto/certs/ca.crt \
@@ -14,7 +14,7 @@ ctrl addRoleACL ioc-ingest unsubscribePattern '#' allow
 ctrl createRole ioc-monitor 2>/dev/null || true
 ctrl addRoleACL ioc-monitor subscribePattern '$SYS/#' allow
 # A publisher writes only under its own id (its username); `ioc-publisher` is given to each one
-# registered (docs/operations.md, "Registering a publisher").
+# registered (docs/operations.md#registering-a-publisher-in-a-deployment).
 ctrl createRole ioc-publisher 2>/dev/null || true
 ctrl addRoleACL ioc-publisher publishClientSend 'ioc/v1/+/%u/#' allow
 
