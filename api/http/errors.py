@@ -112,7 +112,13 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("%s %s: %s answered 400", request.method, request.url.path, type(exc).__name__)
         return error_json(400, "invalid_request", f"a value in the request cannot be used: {type(exc).__name__}")
 
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug: the client gets the same JSON shape as for every other error, never a stack; the
+        # framework still logs the traceback, since someone has to fix it.
+        return error_json(500, "internal_error", "the API failed on this request; it is logged")
+
     app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(psycopg.DataError, on_unstorable_value)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
     app.add_exception_handler(HTTPException, on_http_error)

@@ -28,6 +28,11 @@ MEDIA_TYPES = {
     ".svg": "image/svg+xml",
 }
 HTML = "text/html; charset=utf-8"
+# One segment of an asset's path: every file under the served directories is named so. Anything
+# else (NUL, control characters, a percent-escape that was not UTF-8, `..`, a name too long for the
+# file system) is no asset, refused before it reaches the file system, which raises on some of them.
+_SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+_MAX_SEGMENTS = 8
 # A Host header that can go into the policy as it is (anything else falls back to 'self' alone).
 _PLAIN_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
@@ -70,18 +75,23 @@ def console(request: Request) -> FileResponse:
 
 @router.get("/ui/{path:path}")
 def asset(path: str, request: Request) -> FileResponse:
-    file = _served_file(path)
+    # The route's pattern ends in `$`, which also matches before a final newline ("%0A"): the path
+    # parameter must be all of what follows /ui/.
+    file = _served_file(path) if request.scope["path"].endswith(f"/ui/{path}") else None
     if file is None:
-        raise NotFound(f"no page asset {path!r}")
+        raise NotFound(f"no page asset {path[:100]!r}")
     return FileResponse(file, media_type=MEDIA_TYPES[file.suffix], headers=security_headers(_host(request)))
 
 
 def _served_file(path: str) -> Path | None:
     root = asset_root()
-    parts = Path(path).parts
-    if not parts or parts[0] not in _SERVED_DIRECTORIES or any(p.startswith(".") or p == ".." for p in parts):
+    parts = path.split("/")
+    if len(parts) > _MAX_SEGMENTS or parts[0] not in _SERVED_DIRECTORIES or not all(map(_SEGMENT.fullmatch, parts)):
         return None
-    file = (root / path).resolve()
-    if not file.is_relative_to(root) or file.suffix not in MEDIA_TYPES or not file.is_file():
+    try:
+        file = (root / path).resolve()
+        if not file.is_relative_to(root) or file.suffix not in MEDIA_TYPES or not file.is_file():
+            return None
+    except OSError:  # unreadable: no asset either (the names above cannot make the file system raise)
         return None
     return file
