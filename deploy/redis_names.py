@@ -20,3 +20,6 @@ KPI_EPOCH = "ioc:kpi:epoch"
 ALERTS_CHANNEL = "ioc:alerts"
 # The KPI engine's heartbeat: its clock (RFC 3339), refreshed every second while it runs (10 s TTL).
 KPI_HEARTBEAT = "ioc:kpi:heartbeat"
+
+# The name of each API key as it is revoked: every API process closes the key's live websockets.
+API_KEYS_REVOKED_CHANNEL = "ioc:apikeys:revoked"

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # Small enough that a live client which stops reading shows as lagging within a few hundred
     # frames, and that 500 walls cannot pin gigabytes of kernel memory.
     api_send_buffer_bytes: int = Field(default=131_072, ge=0)
+    # How often each API process asks the database whether the keys of its live websockets are still
+    # current (a revocation announced through Redis closes them at once; this is for one that was not).
+    api_key_recheck_seconds: float = Field(default=5.0, gt=0, le=10)
 
     # Connections. Empty means "the local stack in `home`" (resolved by deploy.stack.local_settings).
     database_url: SecretStr | None = None

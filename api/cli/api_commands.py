@@ -7,11 +7,13 @@ import socket
 import sys
 from typing import Any
 
+import redis
 import uvicorn
 
 from api.cli._context import connect, tune_garbage_collection, with_connections
 from api.http.app import create_app
 from api.http.auth.keys import ApiKeyRepository, KeyNameTaken, Scope
+from api.http.auth.revocations import announce_revoked
 from deploy.settings import Settings
 
 
@@ -81,4 +83,14 @@ def run_keys(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         else:
             print(f"API key {args.name} revoked")
+            _announce(settings, args.name)
     return 0
+
+
+def _announce(settings: Settings, name: str) -> None:
+    """Every running API process closes the key's live websockets at once (else at its next recheck)."""
+    url = with_connections(settings).redis_url
+    assert url is not None
+    with redis.Redis.from_url(url.get_secret_value(), socket_timeout=2, socket_connect_timeout=2) as client:
+        if not announce_revoked(client, name):
+            print(f"its live websockets close within {settings.api_key_recheck_seconds:g} s (Redis is away)")

@@ -14,6 +14,7 @@ from psycopg_pool import ConnectionPool
 
 from api.http.live.events_tail import EventTail
 from api.http.live.hub import FrameHub
+from api.http.live.key_watch import KeyWatch
 from api.http.system.metrics import ApiMetrics
 from deploy.settings import Settings
 
@@ -26,6 +27,7 @@ class AppState:
     hub: FrameHub
     metrics: ApiMetrics
     tail: EventTail
+    keys: KeyWatch  # ends the live websockets of a revoked key
     # The Origins that may open the live websockets, worked out once from the settings.
     allowed_origins: frozenset[str] = frozenset()
 
@@ -55,9 +57,13 @@ def lifespan_for(
         hub.start()
         tail = EventTail(settings.redis_url.get_secret_value(), pool)
         tail.start()
+        keys = KeyWatch(settings.redis_url.get_secret_value(), pool, settings.api_key_recheck_seconds)
+        keys.start()
+        origins = frozenset(settings.allowed_origins())
         try:
-            yield {"app": AppState(settings, pool, client, hub, metrics, tail, frozenset(settings.allowed_origins()))}
+            yield {"app": AppState(settings, pool, client, hub, metrics, tail, keys, origins)}
         finally:
+            await keys.stop()
             await tail.stop()
             await hub.stop()
             client.close()

@@ -1,11 +1,14 @@
 // A live websocket of the API (docs/websocket.md): ticket over HTTPS, `auth` first, `subscribe`, then
 // messages; reconnects by itself with backoff and a fresh ticket. States, always shown by the pages:
 // 'connecting' (first time), 'live', 'reconnecting', 'refused' (the handshake was refused, most likely
-// for the page's Origin: keeps trying), 'unauthorized' (the key was refused: stops).
+// for the page's Origin: keeps trying), 'unauthorized' (the key was refused: stops), 'revoked' (the API
+// closed the socket because the key was revoked: stops).
 
 import { reconnectDelayMs } from './reconnect.js';
 
 const HEARTBEAT_MS = 15_000;
+// The close code the API ends a live socket with once its key is revoked (docs/websocket.md).
+export const CLOSE_REVOKED = 4410;
 // The server sends a heartbeat every 15 s when idle: this long without a word means the link is dead.
 const SILENCE_MS = 40_000;
 
@@ -86,9 +89,15 @@ export class LiveConnection {
       }
       this.onMessage(message);
     });
-    socket.addEventListener('close', () => {
+    socket.addEventListener('close', (event) => {
       if (socket !== this.socket || this.stopped) return;
       this.#clearTimers();
+      if (event.code === CLOSE_REVOKED) {
+        // A new ticket would be refused too: say so, and leave it to the page to ask for another key.
+        this.stopped = true;
+        this.#setState('revoked', event.reason);
+        return;
+      }
       // The API issued a ticket but refused the handshake: most likely this page's address is not in
       // its IOC_API_ALLOWED_ORIGINS (browsers report a refused handshake only as 1006, so this is the
       // sign). Say so, since an operator can fix it without touching the screen, and keep trying.

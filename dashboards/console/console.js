@@ -70,10 +70,10 @@ function renderTail() {
   $('sampled').textContent = ctx.sampled ? `${ctx.sampled} ${t(ctx.lang, 'console.sampled')}` : '';
 }
 
-/** A refused key: say so, ask for another, start again with it. */
-async function replaceKey() {
+/** A refused key (or one revoked while live): say so, ask for another, start again with it. */
+async function replaceKey(state = 'unauthorized') {
   ctx.live?.stop();
-  showConnection('unauthorized');
+  showConnection(state);
   await replaceRefusedKey(PAGE, $('keygate'), ctx.lang);
   window.location.reload();
 }
@@ -188,7 +188,7 @@ async function main() {
     onState: async (state, detail) => {
       showConnection(state);
       if (detail) $('key-name').textContent = detail;
-      if (state === 'unauthorized') await replaceKey();
+      if (state === 'unauthorized' || state === 'revoked') await replaceKey(state);
     },
   });
   ctx.live.start();

@@ -71,9 +71,9 @@ async function withKeyRetry(load) {
   }
 }
 
-/** The key was refused: say so plainly, ask for another and start again with it. */
-async function replaceKey() {
-  showConnection('unauthorized');
+/** The key was refused (or revoked while live): say so plainly, ask for another and start again with it. */
+async function replaceKey(state = 'unauthorized') {
+  showConnection(state);
   ctx.api = new Api(await replaceRefusedKey(PAGE, $('keygate'), ctx.lang));
 }
 
@@ -213,8 +213,8 @@ async function main() {
     onState: async (state) => {
       showConnection(state);
       render();
-      if (state === 'unauthorized') {
-        await replaceKey();
+      if (state === 'unauthorized' || state === 'revoked') {
+        await replaceKey(state);
         window.location.reload();
       }
     },

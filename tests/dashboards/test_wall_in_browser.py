@@ -142,6 +142,22 @@ def test_a_revoked_key_brings_the_prompt_back_with_a_message_and_a_new_key_works
         pages.browser.wait_for(f"{CONNECTION} === 'conn live' && {TILES}[0][1] === '71,3'")
 
 
+def test_a_key_revoked_while_the_wall_is_live_closes_its_socket_and_the_wall_says_so(pages: Pages) -> None:
+    pages.sink.write([frame("portal.e_cert_rate", 71.26, 1)], new_epoch="e1")
+    key = pages.keys.create("wall-live", Scope.READ)
+    admin = pages.keys.create("admin-e2e", Scope.ADMIN)
+    with pages.serve() as client:
+        pages.open("wall", "views=overview&rotate=0", key)
+        pages.browser.wait_for(f"{CONNECTION} === 'conn live' && {TILES}[0][1] === '71,3'")
+        assert client.post("/api/v1/apikeys/wall-live/revoke", headers=bearer(admin)).status_code == 204
+        pages.browser.wait_equal(CONNECTION, "conn revoked", timeout=10)
+        assert pages.browser.evaluate(text("#conn")) == "Khóa API của màn hình này vừa bị thu hồi"
+        message = pages.browser.wait_for(f"!document.getElementById('keygate').hidden && {text('.keygate-message')}")
+        assert message == "Khóa API của màn hình này không hợp lệ hoặc đã bị thu hồi. Hãy nhập khóa mới."
+        assert pages.browser.evaluate("localStorage.getItem('daknong-ioc.api-key.wall')") is None
+        pages.screenshot("wall-key-revoked-while-live.png")
+
+
 def test_the_area_view_colours_sub_areas_against_the_target_and_drills_down(pages: Pages) -> None:
     districts = {"660": 70.0, "661": 55.0, "662": 30.0}  # target 60 %: met, within 10 %, below
     communes = {"24611": 82.0, "24612": 41.0}

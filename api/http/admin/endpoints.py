@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, ApiKeyRepository, KeyNameTaken, Scope
+from api.http.auth.revocations import announce_revoked
 from api.http.db import database
 from api.http.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, Conflict, NotFound
 from api.http.state import AppState, app_state
@@ -65,3 +66,4 @@ def revoke_key(name: str, key: Admin, state: State) -> None:
     with database(state) as conn:
         if not ApiKeyRepository(conn).revoke(name):
             raise NotFound(f"no active API key named {name}")
+    announce_revoked(state.redis, name)  # every API process closes the key's websockets

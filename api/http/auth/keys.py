@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -94,6 +95,13 @@ class ApiKeyRepository:
             "UPDATE api_keys SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL", (name,)
         )
         return cur.rowcount == 1
+
+    def active_among(self, names: Collection[str]) -> set[str]:
+        """Those of `names` that are current keys (neither revoked nor unknown)."""
+        rows = self._conn.execute(
+            "SELECT name FROM api_keys WHERE name = ANY(%s) AND revoked_at IS NULL", (list(names),)
+        ).fetchall()
+        return {str(name) for (name,) in rows}
 
     def list(self) -> list[ApiKey]:
         rows = self._conn.execute("SELECT name, scope, created_at, revoked_at FROM api_keys ORDER BY name").fetchall()

@@ -45,17 +45,15 @@ def ws_ticket(
 @router.websocket("/ws/kpis")
 async def kpis_socket(websocket: WebSocket) -> None:
     state: AppState = websocket.state.app
-    request = await open_session(websocket, state)
-    if request is None:
+    opened = await open_session(websocket, state)
+    if opened is None:
         return
+    request = opened.request
     resume = request.get("resume")
     since = None
     if isinstance(resume, dict) and isinstance(resume.get("epoch"), str) and isinstance(resume.get("seq"), int):
         since = (resume["epoch"], resume["seq"])
-    try:
-        await _stream(websocket, state, _selection(request), since)
-    except WebSocketDisconnect:
-        return
+    await state.keys.guard(websocket, opened.key_name, _stream(websocket, state, _selection(request), since))
 
 
 def _selection(request: dict[str, Any]) -> Selection:
@@ -101,6 +99,8 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
                 else:
                     await websocket.send_text(delta.text)
                 last_seq = delta.last_seq
+    except WebSocketDisconnect:
+        return
     finally:
         heartbeat.cancel()
         gone.cancel()

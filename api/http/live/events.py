@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from api.http.live.events_tail import EventFilter, TailSubscriber
@@ -15,9 +17,12 @@ MAX_PER_SECOND = 200
 @router.websocket("/ws/events")
 async def events_socket(websocket: WebSocket) -> None:
     state: AppState = websocket.state.app
-    request = await open_session(websocket, state)
-    if request is None:
-        return
+    opened = await open_session(websocket, state)
+    if opened is not None:
+        await state.keys.guard(websocket, opened.key_name, _tail(websocket, state, opened.request))
+
+
+async def _tail(websocket: WebSocket, state: AppState, request: dict[str, Any]) -> None:
     rate = request.get("max_per_second", 50)
     subscriber = TailSubscriber(
         EventFilter(chosen(request, "types"), chosen(request, "areas"), chosen(request, "publishers")),

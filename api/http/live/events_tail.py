@@ -8,7 +8,6 @@ second, and a count of those it did not get, so the tail never grows without bou
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ import psycopg
 import redis.asyncio as aioredis
 from psycopg_pool import ConnectionPool
 
+from api.http.live.background import BackgroundTasks
 from deploy.redis_names import STORED_EVENTS_STREAM
 from ingest.dead_letters import DeadLetterRepository
 from ingest.stored_events import RECORD_COLUMNS, StoredEventsBatch
@@ -73,17 +73,13 @@ class EventTail:
         self._pool = pool
         self._subscribers: set[TailSubscriber] = set()
         self._tailed = asyncio.Event()  # set while at least one client tails
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks = BackgroundTasks()
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._read_stream()), asyncio.create_task(self._poll_dead_letters())]
+        self._tasks.start(self._read_stream(), self._poll_dead_letters())
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.stop()
 
     def add(self, subscriber: TailSubscriber) -> None:
         self._subscribers.add(subscriber)

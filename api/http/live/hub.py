@@ -22,6 +22,7 @@ from operator import itemgetter
 import orjson
 import redis.asyncio as aioredis
 
+from api.http.live.background import subscription
 from deploy.redis_names import KPI_CURRENT, KPI_EPOCH, KPI_FRAMES_CHANNEL
 from streams.frames import LiveFlush, decode_live_flush, frame_key
 
@@ -153,19 +154,14 @@ class FrameHub:
 
     async def _listen(self) -> None:
         while True:
-            # No retries inside the client: a subscription that reconnected by itself would have
-            # missed what was published meanwhile. Every break goes through the resync below.
-            client = aioredis.Redis.from_url(
-                self._redis_url, retry=None, socket_keepalive=True, health_check_interval=15
-            )
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(KPI_FRAMES_CHANNEL)
-                await self._load(client)  # after subscribing: what is published meanwhile follows
-                self.ready.set()
-                async for message in pubsub.listen():
-                    if message["type"] == "message":
-                        self._fan_out(decode_live_flush(message["data"]))
+                # Every break goes through the resync below.
+                async with subscription(self._redis_url, KPI_FRAMES_CHANNEL) as (client, pubsub):
+                    await self._load(client)  # after subscribing: what is published meanwhile follows
+                    self.ready.set()
+                    async for message in pubsub.listen():
+                        if message["type"] == "message":
+                            self._fan_out(decode_live_flush(message["data"]))
             except (aioredis.RedisError, ValueError, TypeError, KeyError) as exc:
                 # Redis gone, or a batch this process cannot read (a newer engine during an upgrade):
                 # start over from the current values in Redis, and every client from a snapshot.
@@ -176,9 +172,6 @@ class FrameHub:
                         subscriber.lagging = True
                         subscriber.wake.set()
                 await asyncio.sleep(1)
-            finally:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-                await client.aclose()
 
     async def _load(self, client: aioredis.Redis) -> None:
         async with client.pipeline(transaction=True) as pipe:

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
+from api.http.live.close_codes import CLOSE_AUTH, CLOSE_ORIGIN, CLOSE_PROTOCOL, CLOSE_REVOKED
 from api.http.live.tickets import redeem_ticket
 from api.http.state import AppState
 
 AUTH_SECONDS = 5.0
 HEARTBEAT_SECONDS = 15.0
-# Close codes (4000–4999 are the application's): the client shows them to a person.
-CLOSE_ORIGIN = 4403
-CLOSE_AUTH = 4401
-CLOSE_PROTOCOL = 4400
 
 
-async def open_session(websocket: WebSocket, state: AppState) -> dict[str, Any] | None:
-    """The client's `subscribe` message once it is allowed in; None after closing the socket on it."""
+@dataclass(frozen=True)
+class OpenedSession:
+    key_name: str  # the API key the ticket was issued for
+    request: dict[str, Any]  # the client's `subscribe` message
+
+
+async def open_session(websocket: WebSocket, state: AppState) -> OpenedSession | None:
+    """The client's key and `subscribe` message once it is allowed in; None after closing the socket on it."""
     origin = websocket.headers.get("origin")
     if origin is not None and origin not in state.allowed_origins:
         await websocket.close(code=CLOSE_ORIGIN, reason="origin not allowed")
@@ -33,6 +37,9 @@ async def open_session(websocket: WebSocket, state: AppState) -> dict[str, Any] 
         if who is None:
             await websocket.close(code=CLOSE_AUTH, reason="a valid ticket first: POST /api/v1/ws-tickets")
             return None
+        if not await state.keys.admits(who[1]):  # revoked since the ticket was issued
+            await websocket.close(code=CLOSE_REVOKED, reason="API key revoked")
+            return None
         await websocket.send_json({"type": "ready", "key": who[1]})
         request = await asyncio.wait_for(websocket.receive_json(), AUTH_SECONDS)
     except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError):
@@ -40,7 +47,7 @@ async def open_session(websocket: WebSocket, state: AppState) -> dict[str, Any] 
     if not isinstance(request, dict) or request.get("type") != "subscribe":
         await websocket.close(code=CLOSE_PROTOCOL, reason="expected subscribe")
         return None
-    return request
+    return OpenedSession(who[1], request)
 
 
 def watch_disconnect(websocket: WebSocket, wake: asyncio.Event) -> asyncio.Task[None]:
