@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     api_allowed_origins: list[str] | None = None
     # The address people and other systems use to reach the API (behind a proxy: its https URL).
     api_public_url: str | None = None
+    # The API's operations listener: `/health` (every dependency, with reasons) and `/metrics`, for the
+    # probes and Prometheus only; never routed by the proxy or the ingress. Loopback on a machine, all
+    # interfaces in a container (a kubelet probe or a scrape comes from outside the process's loopback).
+    api_ops_port: int = 18083
+    api_ops_host: str = "127.0.0.1"
     # Kernel send buffer of each client connection (bytes; 0: the kernel's autotuning, up to 4 MB).
     # Small enough that a live client which stops reading shows as lagging within a few hundred
     # frames, and that 500 walls cannot pin gigabytes of kernel memory.

@@ -114,6 +114,7 @@ class ApiProcess:
     def __enter__(self) -> str:
         port = free_port()
         env = {**self._env, "IOC_API_PORT": str(port), "IOC_API_HOST": "127.0.0.1"}
+        env["IOC_API_OPS_PORT"] = str(free_port())  # never the default's, which a running API may hold
         with open(self._log_path, "w") as log:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "api.cli", "api"], env=env, stdout=log, stderr=subprocess.STDOUT

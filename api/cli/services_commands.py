@@ -22,12 +22,12 @@ from deploy.stack.manager import LocalStack
 from deploy.stack.ports import port_holder, port_is_free
 from ingest.service.health import is_healthy
 
-# name -> its `ioc` sub-command, the setting holding its health port and the health path; started in
-# this order (the API reports the engine's heartbeat, so it comes last).
-_SERVICES: dict[str, tuple[list[str], str, str]] = {
-    "ingest": (["ingest"], "ingest_health_port", "/health"),
-    "streams": (["streams"], "streams_health_port", "/health"),
-    "api": (["api"], "api_port", "/api/v1/health"),
+# name -> its `ioc` sub-command, the settings holding its health port (served on `/health`) and any other
+# port it listens on; started in this order (the API reports the engine's heartbeat, so it comes last).
+_SERVICES: dict[str, tuple[list[str], str, tuple[str, ...]]] = {
+    "ingest": (["ingest"], "ingest_health_port", ()),
+    "streams": (["streams"], "streams_health_port", ()),
+    "api": (["api"], "api_ops_port", ("api_port",)),
 }
 SIMULATOR = "simulator"
 _SIMULATOR_SETTLE_SECONDS = 3.0  # it has no health endpoint: alive after this long means connected
@@ -65,13 +65,13 @@ def start(settings: Settings, simulator_args: list[str] | None = None) -> int:
     first that failed, leaving the ones after it unstarted."""
     run_dir = _run_dir(settings)
     logs = run_dir.parent / "logs"
-    for name, (command, port_setting, path) in _SERVICES.items():
-        port = int(getattr(settings, port_setting))
-        if not _start(name, command, run_dir / f"{name}.pid", logs / f"{name}.log", port, path):
+    for name, (command, health_setting, other_settings) in _SERVICES.items():
+        ports = [int(getattr(settings, setting)) for setting in (health_setting, *other_settings)]
+        if not _start(name, command, run_dir / f"{name}.pid", logs / f"{name}.log", ports):
             return 1  # the later services depend on this one (the API reports the engine's heartbeat)
     if simulator_args is not None:
         pid_file, log_file = run_dir / f"{SIMULATOR}.pid", logs / f"{SIMULATOR}.log"
-        if not _start(SIMULATOR, ["simulate", *simulator_args], pid_file, log_file, None, ""):
+        if not _start(SIMULATOR, ["simulate", *simulator_args], pid_file, log_file, []):
             return 1
     return 0
 
@@ -92,15 +92,17 @@ def _alive(pid_file: Path) -> int | None:
     return pid if b"api.cli" in cmdline else None
 
 
-def _start(name: str, command: list[str], pid_file: Path, log_file: Path, health_port: int | None, path: str) -> bool:
+def _start(name: str, command: list[str], pid_file: Path, log_file: Path, ports: list[int]) -> bool:
+    """`ports`: its health port first (none: a process without one, such as the simulator), then the others."""
     if (pid := _alive(pid_file)) is not None:
         print(f"{name}: already running (pid {pid})")
         return True
-    if health_port is not None and not port_is_free(health_port):
-        holder = port_holder(health_port)
+    for port in ports:
+        holder = None if port_is_free(port) else port_holder(port)
         if holder is not None:
             print(f"{name}: not started: {holder.describe()}", file=sys.stderr)
             return False
+    health_port = ports[0] if ports else None
     with open(log_file, "a") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", *command], stdout=log, stderr=log, start_new_session=True
@@ -116,8 +118,8 @@ def _start(name: str, command: list[str], pid_file: Path, log_file: Path, health
             if time.monotonic() - started >= _SIMULATOR_SETTLE_SECONDS:
                 print(f"{name}: running (pid {process.pid}), log {log_file}")
                 return True
-        elif is_healthy(health_port, path=path):
-            print(f"{name}: running (pid {process.pid}), health http://127.0.0.1:{health_port}{path}")
+        elif is_healthy(health_port):
+            print(f"{name}: running (pid {process.pid}), health http://127.0.0.1:{health_port}/health")
             return True
         time.sleep(0.2)
     print(f"{name}: not healthy after 30 s; see {log_file}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from psycopg_pool import ConnectionPool
 from api.http.live.events_tail import EventTail
 from api.http.live.hub import FrameHub
 from api.http.live.key_watch import KeyWatch
+from api.http.system.checks import HealthChecks
 from api.http.system.metrics import ApiMetrics
+from api.http.system.ops import ops_listener
 from deploy.settings import Settings
 
 
@@ -28,6 +31,7 @@ class AppState:
     metrics: ApiMetrics
     tail: EventTail
     keys: KeyWatch  # ends the live websockets of a revoked key
+    health: HealthChecks
     # The Origins that may open the live websockets, worked out once from the settings.
     allowed_origins: frozenset[str] = frozenset()
 
@@ -59,10 +63,14 @@ def lifespan_for(
         tail.start()
         keys = KeyWatch(settings.redis_url.get_secret_value(), pool, settings.api_key_recheck_seconds)
         keys.start()
+        checks = HealthChecks(settings, pool, client, asyncio.get_running_loop())
+        ops = ops_listener(settings, checks, metrics)
+        ops.start()
         origins = frozenset(settings.allowed_origins())
         try:
-            yield {"app": AppState(settings, pool, client, hub, metrics, tail, keys, origins)}
+            yield {"app": AppState(settings, pool, client, hub, metrics, tail, keys, checks, origins)}
         finally:
+            await asyncio.to_thread(ops.stop)
             await keys.stop()
             await tail.stop()
             await hub.stop()

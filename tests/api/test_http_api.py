@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 import httpx
 import psycopg
 import pytest
 import redis
 
 from api.http.auth.keys import ApiKeyRepository, Scope
+from deploy.settings import Settings
 from streams.engine.frame_sink import FrameSink
 from streams.engine.history_writer import HistoryWriter
 from streams.engine.hourly_snapshots import roll_hour
@@ -15,15 +19,17 @@ from streams.engine.metrics import EngineMetrics
 from streams.frames import KpiFrame
 from streams.records import from_micros
 from streams.windows import MINUTE_US
-from tests.fixtures.api import bearer
+from tests.fixtures.api import bearer, ops_get
 from tests.fixtures.stack import IsolatedDatabase
 from tests.streams.kpi_data import NOW_US
 
 pytestmark = pytest.mark.integration
 
 
-def test_health_names_each_dependency(client: httpx.Client, redis_url: str) -> None:
-    answer = client.get("/api/v1/health")
+def test_health_names_each_dependency_on_the_operations_listener_and_only_the_status_in_public(
+    client: httpx.Client, api_config: Settings, redis_url: str
+) -> None:
+    answer = ops_get(api_config, "/health")
     assert answer.status_code == 503  # no KPI engine runs in this test
     assert answer.json() == {
         "status": "down",
@@ -32,12 +38,22 @@ def test_health_names_each_dependency(client: httpx.Client, redis_url: str) -> N
             "broker": {"state": "ok", "reason": ""},
             "redis": {"state": "ok", "reason": ""},
             "streams": {"state": "down", "reason": "no heartbeat from the KPI engine"},
+            "event_loop": {"state": "ok", "reason": ""},
         },
     }
+    public = client.get("/api/v1/health")
+    assert (public.status_code, public.json()) == (503, {"status": "down"})
     FrameSink(redis.Redis.from_url(redis_url)).heartbeat("2026-11-27T03:00:00+00:00")
-    stale = client.get("/api/v1/health").json()
+    time.sleep(1.1)  # a report is kept for a second
+    stale = ops_get(api_config, "/health").json()
     assert stale["status"] == "degraded"
     assert stale["dependencies"]["streams"]["state"] == "degraded"
+    assert client.get("/api/v1/health").json() == {"status": "degraded"}
+    FrameSink(redis.Redis.from_url(redis_url)).heartbeat(datetime.now(UTC).isoformat())
+    time.sleep(1.1)
+    assert (client.get("/api/v1/health").status_code, ops_get(api_config, "/health").status_code) == (200, 200)
+    assert client.get("/metrics").status_code == 404  # only on the operations listener
+    assert "ioc_api_requests_total" in ops_get(api_config, "/metrics").text
 
 
 def test_keys_are_checked_on_every_route_with_clear_errors(

@@ -9,8 +9,9 @@ import psycopg
 import pytest
 
 from api.http.auth.keys import ApiKeyRepository, Scope
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
-from tests.fixtures.api import bearer
+from tests.fixtures.api import bearer, ops_get
 from tests.fixtures.mqtt import BlockingClient, open_client, unique_publisher_id
 
 pytestmark = pytest.mark.integration
@@ -80,7 +81,9 @@ def test_admins_register_and_revoke_publishers_and_others_may_not(
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")
 
 
-def test_keys_targets_rules_and_metrics(client: httpx.Client, db: psycopg.Connection[tuple[object, ...]]) -> None:
+def test_keys_targets_rules_and_metrics(
+    client: httpx.Client, db: psycopg.Connection[tuple[object, ...]], api_config: Settings
+) -> None:
     admin = bearer(ApiKeyRepository(db).create("ops-admin", Scope.ADMIN))
     reader = bearer(ApiKeyRepository(db).create("wall-9", Scope.READ))
     assert client.get("/api/v1/apikeys", headers=reader).status_code == 403
@@ -102,5 +105,5 @@ def test_keys_targets_rules_and_metrics(client: httpx.Client, db: psycopg.Connec
     ]
     rules = {r["id"]: r for r in client.get("/api/v1/alert-rules", headers=reader).json()}
     assert rules["coverage-drop"]["below"] == 50
-    scraped = client.get("/metrics").text
+    scraped = ops_get(api_config, "/metrics").text
     assert 'ioc_api_requests_total{method="GET",route="/api/v1/apikeys",status="403"} 1.0' in scraped

@@ -122,6 +122,18 @@ def test_the_proxy_fronts_both_api_replicas_over_https() -> None:
     assert "ports" not in services["api-2"]
 
 
+def test_no_operations_listener_is_published_or_reachable_from_another_container() -> None:
+    services = _services()
+    for name in ("ingest-1", "ingest-2", "streams", "api-1", "api-2"):
+        env = _environment(services[name])
+        assert {env[k] for k in ("IOC_INGEST_HEALTH_HOST", "IOC_STREAMS_HEALTH_HOST", "IOC_API_OPS_HOST")} == {
+            "127.0.0.1"
+        }, name
+        assert "ports" not in services[name], name
+    for name in ("api-1", "api-2"):
+        assert "http://127.0.0.1:18083/health" in " ".join(services[name]["healthcheck"]["test"]), name
+
+
 def test_the_broker_listens_with_tls_and_dynamic_security() -> None:
     conf = (ROOT / "deploy/compose/mosquitto/mosquitto.conf").read_text().splitlines()
     assert "listener 8883" in conf

@@ -86,22 +86,48 @@ def test_every_workload_runs_as_a_user_within_requests_and_limits(name: str) -> 
             assert set(container["resources"][bound]) == {"cpu", "memory"}, f"{name} {bound}"
 
 
-def test_probes_ask_the_health_endpoints_the_services_serve() -> None:
-    expected = {
-        "ioc-ingest": ("/health", _default("ingest_health_port")),
-        "ioc-streams": ("/health", _default("streams_health_port")),
-        "ioc-api": ("/api/v1/health", _default("api_port")),
-    }
+# Each service's operations listener: /health and /metrics, apart from anything public.
+OPS_PORTS = {
+    "ioc-ingest": _default("ingest_health_port"),
+    "ioc-streams": _default("streams_health_port"),
+    "ioc-api": _default("api_ops_port"),
+}
+
+
+def test_probes_and_scrapes_ask_each_service_s_operations_listener() -> None:
     config = _by_kind("ConfigMap")["ioc-config"]["data"]
-    hosts = {config[k] for k in ("IOC_INGEST_HEALTH_HOST", "IOC_STREAMS_HEALTH_HOST", "IOC_API_HOST")}
+    hosts = {config[k] for k in ("IOC_INGEST_HEALTH_HOST", "IOC_STREAMS_HEALTH_HOST", "IOC_API_OPS_HOST")}
     assert hosts == {"0.0.0.0"}  # noqa: S104 -- probes come from the kubelet, outside the pod's loopback
-    for name, (path, port) in expected.items():
-        (container,) = _pod(dict(_workloads())[name])["containers"]
+    assert config["IOC_API_OPS_PORT"] == str(OPS_PORTS["ioc-api"])
+    for name, port in OPS_PORTS.items():
+        workload = dict(_workloads())[name]
+        (container,) = _pod(workload)["containers"]
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         readiness = container["readinessProbe"]["httpGet"]
-        assert readiness["path"] == path, name
+        assert readiness["path"] == "/health", name
         assert ports[readiness["port"]] == port, name
         assert ports[container["livenessProbe"]["tcpSocket"]["port"]] == port, name
+        scrape = workload["spec"]["template"]["metadata"]["annotations"]
+        assert scrape == {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": str(port),
+            "prometheus.io/path": "/metrics",
+        }
+
+
+def test_the_api_s_operations_port_is_in_no_service_and_the_ingress_routes_only_the_public_one() -> None:
+    (container,) = _pod(dict(_workloads())["ioc-api"])["containers"]
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
+        "http": _default("api_port"), "ops": _default("api_ops_port"),
+    }  # fmt: skip
+    for service in _by_kind("Service").values():
+        assert all(
+            p.get("targetPort", p["port"]) not in ("ops", OPS_PORTS["ioc-api"]) for p in service["spec"]["ports"]
+        )
+    assert _by_kind("Service")["ioc-api"]["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http"}]
+    for rule in _by_kind("Ingress")["ioc-api"]["spec"]["rules"]:
+        for path in rule["http"]["paths"]:
+            assert path["backend"]["service"] == {"name": "ioc-api", "port": {"name": "http"}}
 
 
 def test_the_engine_is_one_replica_replaced_not_rolled() -> None:
@@ -141,14 +167,20 @@ def test_api_and_ingest_scale_and_the_engine_does_not() -> None:
         assert hpa["spec"]["minReplicas"] >= 2
 
 
-def test_network_policies_deny_by_default_and_open_only_the_api() -> None:
+def test_network_policies_deny_by_default_open_the_api_to_the_ingress_and_ops_to_monitoring_only() -> None:
     policies = _by_kind("NetworkPolicy")
     deny = policies["default-deny"]["spec"]
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    with_ingress = [p["spec"] for p in policies.values() if p["spec"].get("ingress")]
-    assert [p["podSelector"] for p in with_ingress] == [{"matchLabels": {"app.kubernetes.io/name": "ioc-api"}}]
-    (rule,) = with_ingress[0]["ingress"]
+    with_ingress = {name: p["spec"] for name, p in policies.items() if p["spec"].get("ingress")}
+    assert set(with_ingress) == {"api-from-ingress-controller", "ops-from-monitoring"}
+    public = with_ingress["api-from-ingress-controller"]
+    assert public["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "ioc-api"}}
+    (rule,) = public["ingress"]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]
     assert rule["ports"] == [{"protocol": "TCP", "port": _default("api_port")}]
+    (ops,) = with_ingress["ops-from-monitoring"]["ingress"]
+    assert ops["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+    assert sorted(p["port"] for p in ops["ports"]) == sorted(OPS_PORTS.values())
     ingress = _by_kind("Ingress")["ioc-api"]
     assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == "ioc-api"
     assert ingress["spec"]["tls"][0]["secretName"] == "ioc-api-tls"

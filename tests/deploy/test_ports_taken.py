@@ -20,7 +20,9 @@ from deploy.stack.service import ServiceStartError
 from tests.fixtures.ingest import free_port
 from tests.fixtures.stack import cli_environment
 
-_PORT_SETTINGS = ("pg_port", "mqtt_port", "redis_port", "api_port", "ingest_health_port", "streams_health_port")
+_PORT_SETTINGS = (
+    "pg_port", "mqtt_port", "redis_port", "api_port", "ingest_health_port", "streams_health_port", "api_ops_port",
+)  # fmt: skip
 
 
 def _ephemeral_range() -> tuple[int, int]:

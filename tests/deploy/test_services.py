@@ -21,7 +21,7 @@ def _ioc(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_start_is_idempotent_and_stop_is_clean(
     stack: LocalStack, database: IsolatedDatabase, ingest_account: IngestAccount, redis_url: str
 ) -> None:
-    port, streams_port, api_port = free_port(), free_port(), free_port()
+    port, streams_port, api_port, ops_port = free_port(), free_port(), free_port(), free_port()
     env = cli_environment(
         stack,
         IOC_DATABASE_URL=database.url,
@@ -29,6 +29,7 @@ def test_start_is_idempotent_and_stop_is_clean(
         IOC_INGEST_HEALTH_PORT=str(port),
         IOC_STREAMS_HEALTH_PORT=str(streams_port),
         IOC_API_PORT=str(api_port),
+        IOC_API_OPS_PORT=str(ops_port),
         IOC_MQTT_USERNAME=ingest_account.username,
         IOC_MQTT_PASSWORD=ingest_account.password,
         IOC_INGEST_SHARED_GROUP=ingest_account.group,
@@ -40,7 +41,7 @@ def test_start_is_idempotent_and_stop_is_clean(
         assert started.stdout == (
             f"ingest: running (pid {pid}), health http://127.0.0.1:{port}/health\n"
             f"streams: running (pid {streams_pid}), health http://127.0.0.1:{streams_port}/health\n"
-            f"api: running (pid {api_pid}), health http://127.0.0.1:{api_port}/api/v1/health\n"
+            f"api: running (pid {api_pid}), health http://127.0.0.1:{ops_port}/health\n"
         )
         again = _ioc(env, "services", "start")
         assert again.stdout == (

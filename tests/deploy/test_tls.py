@@ -181,6 +181,7 @@ def test_the_api_serves_https_with_the_configured_certificate(
     port = free_port()
     env = cli_environment(
         stack, IOC_DATABASE_URL=database.url, IOC_REDIS_URL=redis_url, IOC_API_PORT=str(port),
+        IOC_API_OPS_PORT=str(free_port()),
         IOC_API_TLS_CERT_FILE=str(certificates.cert), IOC_API_TLS_KEY_FILE=str(certificates.key),
     )  # fmt: skip
     process = subprocess.Popen([sys.executable, "-m", "api.cli", "api"], env=env, stderr=subprocess.DEVNULL)

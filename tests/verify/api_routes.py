@@ -19,7 +19,7 @@ READ, OPERATE, ADMIN = Scope.READ, Scope.OPERATE, Scope.ADMIN
 # (method, path) -> the scope it needs; None: public on purpose.
 HTTP_SCOPES: dict[tuple[str, str], Scope | None] = {
     ("GET", "/openapi.json"): None, ("GET", "/docs"): None, ("GET", "/docs/oauth2-redirect"): None,
-    ("GET", "/redoc"): None, ("GET", "/metrics"): None, ("GET", "/api/v1/health"): None,
+    ("GET", "/redoc"): None, ("GET", "/api/v1/health"): None,
     ("GET", "/wall"): None, ("GET", "/console"): None, ("GET", "/ui/{path:path}"): None,
     ("GET", "/api/v1/kpis"): READ, ("GET", "/api/v1/kpis/current"): READ, ("GET", "/api/v1/kpis/history"): READ,
     ("GET", "/api/v1/areas"): READ, ("GET", "/api/v1/events/{source}"): READ,

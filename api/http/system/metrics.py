@@ -1,4 +1,5 @@
-"""`GET /metrics` (Prometheus; no auth, counts only): requests by route and status, latency, live clients."""
+"""The API's Prometheus metrics (counts only): requests by route and status, latency, live clients. Served
+on the operations listener's `GET /metrics`, never on the public one."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class ApiMetrics:
@@ -22,9 +23,7 @@ class ApiMetrics:
 
 
 def install_metrics(app: FastAPI, metrics: ApiMetrics) -> None:
-    @app.get("/metrics", include_in_schema=False)
-    def scrape() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    """Counts every request; the operations listener serves what they add up to (`api.http.system.ops`)."""
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
