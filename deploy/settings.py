@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     # Small enough that a live client which stops reading shows as lagging within a few hundred
     # frames, and that 500 walls cannot pin gigabytes of kernel memory.
     api_send_buffer_bytes: int = Field(default=131_072, ge=0)
+    # A connection that has not sent a complete request (head and body) within this long of opening, or
+    # of starting its next request, is closed; at most 10 s, as the proxies do.
+    api_request_read_timeout_seconds: float = Field(default=10.0, gt=0, le=10)
+    # Connections `ioc api` holds at most, websockets included (unset: its open-file limit, raised to
+    # the hard limit at start, less 2,560 for the listen backlog and its own files). At the bound, the
+    # oldest connection still waiting for a complete request is closed to let a new one in.
+    api_max_connections: int | None = Field(default=None, ge=16)
     # How often each API process asks the database whether the keys of its live websockets are still
     # current (a revocation announced through Redis closes them at once; this is for one that was not).
     api_key_recheck_seconds: float = Field(default=5.0, gt=0, le=10)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 from typing import Any
 
 import redis
-import uvicorn
 
 from api.cli._context import connect, tune_garbage_collection, with_connections
 from api.http.app import create_app
 from api.http.auth.keys import ApiKeyRepository, KeyNameTaken, Scope
 from api.http.auth.revocations import announce_revoked
+from api.http.serving.server import api_server, listening_socket, raise_open_files_limit
 from deploy.settings import Settings
 
 
@@ -33,34 +32,13 @@ def register(commands: Any) -> None:
 
 def run_api(args: argparse.Namespace, settings: Settings) -> int:
     settings = with_connections(settings)
-    # No permessage-deflate: it would compress every delta once per client (the frames are encoded
-    # once for all of them), costing more CPU than a control room's network saves.
-    # HTTPS and WSS when a certificate is configured (uvicorn wraps the socket we bind below).
-    tls = settings.api_tls_cert_file is not None and settings.api_tls_key_file is not None
+    open_files = raise_open_files_limit()  # before anything is opened: the connection bound follows from it
     app = create_app(settings)
     tune_garbage_collection()
-    config = uvicorn.Config(
-        app, host=settings.api_host, port=settings.api_port, log_level="info",
-        ws_per_message_deflate=False,
-        ssl_certfile=str(settings.api_tls_cert_file) if tls else None,
-        ssl_keyfile=str(settings.api_tls_key_file) if tls else None,
-    )  # fmt: skip
+    server, _ = api_server(app, settings, open_files)
     # uvicorn turns SIGTERM into a graceful shutdown: requests in flight finish, the lifespan closes.
-    uvicorn.Server(config).run(sockets=[_listening_socket(settings)])
+    server.run(sockets=[listening_socket(settings)])
     return 0
-
-
-def _listening_socket(settings: Settings) -> socket.socket:
-    """The API's socket, bound by us: accepted connections inherit its send buffer size (Linux)."""
-    family = socket.AF_INET6 if ":" in settings.api_host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if settings.api_send_buffer_bytes:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, settings.api_send_buffer_bytes)
-    sock.bind((settings.api_host, settings.api_port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
 
 
 def run_keys(args: argparse.Namespace, settings: Settings) -> int:

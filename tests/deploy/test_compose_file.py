@@ -112,14 +112,45 @@ def test_two_ingest_replicas_share_the_stream_each_with_its_own_broker_account()
     ]
 
 
+NGINX = ROOT / "deploy/compose/nginx"
+
+
+def _directives(text: str) -> dict[str, list[str]]:
+    """Each nginx directive's values (every occurrence), comments left out."""
+    found: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        statement = line.split("#", 1)[0].strip()
+        if statement.endswith(";"):
+            name, _, value = statement[:-1].partition(" ")
+            found.setdefault(name, []).append(value.strip())
+    return found
+
+
 def test_the_proxy_fronts_both_api_replicas_over_https() -> None:
-    caddyfile = (ROOT / "deploy/compose/caddy/Caddyfile").read_text()
-    assert "reverse_proxy api-1:18080 api-2:18080" in caddyfile
-    assert "tls /certs/server.crt /certs/server.key" in caddyfile
+    main = _directives((NGINX / "nginx.conf").read_text())
+    site = _directives((NGINX / "templates/ioc.conf.template").read_text())
+    assert main["server"] == ["api-1:18080 max_fails=3 fail_timeout=30s", "api-2:18080 max_fails=3 fail_timeout=30s"]
+    assert main["include"] == ["/etc/nginx/conf.d/ioc.conf"]
+    assert site["listen"] == ["443 ssl"]
+    assert site["server_name"] == ["${IOC_PUBLIC_HOST}"]
+    assert (site["ssl_certificate"], site["ssl_certificate_key"]) == (["/certs/server.crt"], ["/certs/server.key"])
+    assert site["proxy_pass"] == ["http://api"]
+    assert site["proxy_set_header"][-2:] == ["Upgrade $http_upgrade", "Connection $connection_upgrade"]
     services = _services()
     assert services["api-1"]["environment"] == services["api-2"]["environment"]
     assert "ports" not in services["api-1"]
     assert "ports" not in services["api-2"]
+    proxy = services["proxy"]
+    assert "./nginx/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+    assert "./nginx/templates:/etc/nginx/templates:ro" in proxy["volumes"]
+
+
+def test_the_proxy_closes_connections_without_a_request_head_in_10_s_and_bounds_them_below_its_files() -> None:
+    main = _directives((NGINX / "nginx.conf").read_text())
+    assert main["client_header_timeout"] == ["10s"]  # also times the first byte and the TLS handshake
+    connections, files = int(main["worker_connections"][0]), int(main["worker_rlimit_nofile"][0])
+    assert connections < files, "each connection takes one descriptor; a worker must never run out of them"
+    assert _services()["proxy"]["ulimits"]["nofile"]["hard"] >= files
 
 
 def test_no_operations_listener_is_published_or_reachable_from_another_container() -> None:

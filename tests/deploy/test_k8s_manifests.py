@@ -215,3 +215,17 @@ def test_overlays_take_secrets_from_an_uncommitted_file_and_name_their_engines(o
     assert settings["IOC_MQTT_HOST"]
     broker_named_for_scale = "emqx" in settings["IOC_MQTT_HOST"]
     assert broker_named_for_scale is (overlay == "national")
+
+
+def test_the_ingress_closes_connections_without_a_request_head_in_10_s_and_bounds_them() -> None:
+    annotations = _by_kind("Ingress")["ioc-api"]["metadata"]["annotations"]
+    assert int(annotations["nginx.ingress.kubernetes.io/limit-connections"]) > 0  # per client address
+    controller = K8S / "ingress-nginx"
+    assert _kustomization(controller)["resources"] == ["controller-config.yaml"]
+    (config,) = _documents(controller / "controller-config.yaml")
+    assert (config["kind"], config["metadata"]) == (
+        "ConfigMap", {"name": "ingress-nginx-controller", "namespace": "ingress-nginx"},
+    )  # fmt: skip
+    data = config["data"]
+    assert data["client-header-timeout"] == data["client-body-timeout"] == "10"
+    assert int(data["max-worker-connections"]) < int(data["max-worker-open-files"])
