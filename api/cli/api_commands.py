@@ -35,7 +35,7 @@ def run_api(args: argparse.Namespace, settings: Settings) -> int:
     open_files = raise_open_files_limit()  # before anything is opened: the connection bound follows from it
     app = create_app(settings)
     tune_garbage_collection()
-    server, _ = api_server(app, settings, open_files)
+    server = api_server(app, settings, open_files)
     # uvicorn turns SIGTERM into a graceful shutdown: requests in flight finish, the lifespan closes.
     server.run(sockets=[listening_socket(settings)])
     return 0

@@ -36,8 +36,7 @@ class ConnectionGuard:
         self._waiting: dict[GuardedHttpProtocol, float] = {}
         self._closing: set[GuardedHttpProtocol] = set()  # closed by us, `connection_lost` still to come
         self._timer: asyncio.TimerHandle | None = None
-        self.closed_idle = 0  # closed for sending no complete request in time
-        self.closed_at_bound = 0  # closed to keep within `max_connections`
+        self._closed_at_bound = 0  # for the log: the first time, the thousandth, every 100,000th
 
     def opened(self, connection: GuardedHttpProtocol) -> None:
         self.waiting(connection)
@@ -46,8 +45,8 @@ class ConnectionGuard:
         # At the bound: make room by closing the connection that has waited longest for a complete
         # request, which is never the new one unless nobody else is waiting (all are busy).
         oldest = next(iter(self._waiting))
-        self.closed_at_bound += 1
-        if self.closed_at_bound in (1, 1_000) or self.closed_at_bound % 100_000 == 0:
+        self._closed_at_bound += 1
+        if self._closed_at_bound in (1, 1_000) or self._closed_at_bound % 100_000 == 0:
             log.warning("%d connections open: closing the oldest without a complete request", self.max_connections)
         self._close(oldest)
 
@@ -87,7 +86,6 @@ class ConnectionGuard:
             expired.append(connection)
         for connection in expired:
             self._close(connection)
-        self.closed_idle += len(expired)
         self._arm()
 
 

@@ -44,9 +44,7 @@ def connection_bound(settings: Settings, open_files: int) -> int:
     return ceiling if wanted is None else min(wanted, ceiling)
 
 
-def api_server(
-    app: FastAPI, settings: Settings, open_files: int, log_level: str = "info"
-) -> tuple[uvicorn.Server, ConnectionGuard]:
+def api_server(app: FastAPI, settings: Settings, open_files: int, log_level: str = "info") -> uvicorn.Server:
     """The server for `app`, its connections guarded (serve it on `listening_socket(settings)`)."""
     guard = ConnectionGuard(settings.api_request_read_timeout_seconds, connection_bound(settings, open_files))
     # HTTPS and WSS when a certificate is configured (uvicorn wraps the socket we bind). No
@@ -60,7 +58,7 @@ def api_server(
         ssl_keyfile=str(settings.api_tls_key_file) if tls else None,
     )  # fmt: skip
     log.info("at most %d connections; a request within %g s", guard.max_connections, guard.read_timeout_seconds)
-    return uvicorn.Server(config), guard
+    return uvicorn.Server(config)
 
 
 def listening_socket(settings: Settings) -> socket.socket:

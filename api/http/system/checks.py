@@ -100,7 +100,8 @@ class HealthChecks:
 
     def _event_loop(self) -> Dependency:
         """Whether the loop that serves every request and websocket still runs callbacks: the operations
-        listener answers from a thread of its own, so it has to ask."""
+        listener answers from a thread of its own, so it has to ask (and `report` must never run on the
+        loop's own thread: the public route is a plain `def`, which FastAPI runs in a worker thread)."""
         answered = threading.Event()
         try:
             self._loop.call_soon_threadsafe(answered.set)
