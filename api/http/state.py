@@ -57,14 +57,19 @@ def lifespan_for(
         )
         pool.open(wait=False)  # the API starts (and says `down` on /health) even if the database is away
         client = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=2, socket_connect_timeout=2)
+        checks = HealthChecks(settings, pool, client, asyncio.get_running_loop())
+        try:
+            ops = ops_listener(settings, checks, metrics)  # a port that is taken fails the start, before the rest runs
+        except OSError:
+            client.close()
+            pool.close()
+            raise
         hub = FrameHub(settings.redis_url.get_secret_value())
         hub.start()
         tail = EventTail(settings.redis_url.get_secret_value(), pool)
         tail.start()
         keys = KeyWatch(settings.redis_url.get_secret_value(), pool, settings.api_key_recheck_seconds)
         keys.start()
-        checks = HealthChecks(settings, pool, client, asyncio.get_running_loop())
-        ops = ops_listener(settings, checks, metrics)
         ops.start()
         origins = frozenset(settings.allowed_origins())
         try:
