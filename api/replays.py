@@ -7,12 +7,11 @@ the engine sees the gap at the next replay session and rebuilds.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import psycopg
 
 from deploy.settings import Settings
 from ingest.dead_letters import ReplayOutcome, replay_dead_letter
+from ingest.service.classify import IntakeRules
 from ingest.service.stored_events_publisher import StoredEventsPublisher
 
 REPLAY_PRODUCER = "ioc-replay"  # `ioc-` names are reserved for the system
@@ -24,15 +23,12 @@ class DeadLetterReplayer:
     def __init__(self, conn: psycopg.Connection[tuple[object, ...]], settings: Settings) -> None:
         assert settings.redis_url is not None
         self._conn = conn
-        self._skew = timedelta(seconds=settings.ingest_max_future_skew_seconds)
-        self._max_payload = settings.ingest_max_payload_bytes
+        self._rules = IntakeRules.from_settings(settings)
         self._stream = StoredEventsPublisher(settings.redis_url.get_secret_value(), producer=REPLAY_PRODUCER)
 
     def replay(self, dead_letter_id: int) -> ReplayOutcome:
         """Raises DeadLetterNotFound, or a psycopg error when the database refuses the event again."""
-        outcome = replay_dead_letter(
-            self._conn, dead_letter_id, max_future_skew=self._skew, max_payload_bytes=self._max_payload
-        )
+        outcome = replay_dead_letter(self._conn, dead_letter_id, self._rules)
         if outcome.records:
             self._stream.publish(outcome.records, outcome.transaction_ids)
         return outcome

@@ -6,6 +6,7 @@ standard ones); every value can be overridden to point the services at productio
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -84,7 +85,16 @@ class Settings(BaseSettings):
     ingest_queue_max_messages: int = Field(default=20_000, ge=100)
     ingest_max_payload_bytes: int = Field(default=65_536, ge=1024)
     ingest_max_future_skew_seconds: float = Field(default=300.0, ge=0)
-    ingest_retention_days: int = Field(default=400, ge=1)
+    # At least a month: an event must outlive its chunk (7 days for dossiers) plus a day, or too_old
+    # would refuse everything (see `IntakeRules.oldest_kept`).
+    ingest_retention_days: int = Field(default=400, ge=30)
+    # An event time before this date (00:00 UTC) is a dead letter `too_old`: a clock reset to 1970 shows.
+    ingest_earliest_event_date: date = Field(default=date(2020, 1, 1), ge=date(1970, 1, 1))
+    # How long (days of arrival) a stored event id is remembered: a re-send within it is stored once
+    # if its fields are equal, else a dead letter `conflicting_duplicate`.
+    ingest_resend_horizon_days: int = Field(default=7, ge=7, le=90)
+    # Off only to measure what the re-send check costs (`ioc bench ingest` does); never in production.
+    ingest_resend_check: bool = True
     ingest_retention_check_seconds: float = Field(default=3600.0, gt=0)
     ingest_registry_refresh_seconds: float = Field(default=5.0, gt=0)
     ingest_health_port: int = 18081

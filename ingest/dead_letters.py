@@ -1,14 +1,16 @@
 """Dead letters: list them, and replay them once their cause is fixed (a publisher or area added).
 
-A replay runs the stored bytes through the same classification as live traffic, with the time
-they first arrived (so the future-skew rule judges them as it did then). Stored, or found already
-stored, the dead letter is resolved; refused again, it stays open with the new outcome noted.
+A replay runs the stored bytes through the same classification and storage as live traffic, with the
+time they first arrived (so the future-skew rule judges them as it did then) but the age limit of
+now (`too_old`: what retention would drop at once is not stored now either). Stored, or found already
+stored with the same fields, the dead letter is resolved; refused again (a re-send of a stored id
+with other fields is a `conflicting_duplicate`), it stays open with the new outcome noted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import psycopg
@@ -16,7 +18,7 @@ from psycopg.rows import class_row
 
 from ingest.records import AcceptedEvent, RawMessage
 from ingest.registry.snapshot import RegistryCache, load_snapshot
-from ingest.service.classify import MessageClassifier
+from ingest.service.classify import IntakeRules, MessageClassifier
 from ingest.storage.batch_writer import BatchWriter
 
 ReplayStatus = Literal["stored", "duplicate", "rejected", "already_resolved"]
@@ -126,15 +128,11 @@ class DeadLetterRepository:
 
 
 def replay_dead_letter(
-    conn: psycopg.Connection[tuple[object, ...]],
-    dead_letter_id: int,
-    *,
-    max_future_skew: timedelta,
-    max_payload_bytes: int,
+    conn: psycopg.Connection[tuple[object, ...]], dead_letter_id: int, rules: IntakeRules
 ) -> ReplayOutcome:
     """Replay one dead letter in one transaction (the event and the dead letter's state together)."""
     registry = RegistryCache(lambda: load_snapshot(conn), clock=lambda: 0.0, refresh_seconds=float("inf"))
-    classifier = MessageClassifier(registry, max_future_skew, max_payload_bytes)
+    classifier = MessageClassifier(registry, rules)
     writer = BatchWriter(conn)
     repository = DeadLetterRepository(conn)
     with conn.transaction():
@@ -145,12 +143,16 @@ def replay_dead_letter(
         if resolved_at is not None:
             return ReplayOutcome(dead_letter_id, "already_resolved", f"resolved at {resolved_at.isoformat()}")
         raw = RawMessage(topic, payload, mid=0, qos=1, received_at=received_at, received_monotonic=0.0, generation=0)
-        result = classifier.classify_batch([raw])[0]
+        result = classifier.classify_batch([raw], now=datetime.now(UTC))[0]
         if not isinstance(result, AcceptedEvent):
-            outcome = ReplayOutcome(dead_letter_id, "rejected", f"{result.reason}: {result.detail}")
             repository.record_replay(dead_letter_id, f"rejected: {result.reason}", resolved=False)
-            return outcome
+            return ReplayOutcome(dead_letter_id, "rejected", f"{result.reason}: {result.detail}")
+        # A conflicting duplicate's letter has this dead letter's topic and bytes: the writer adds nothing.
         written = writer.write([result], [])
+        if written.conflicts:
+            (conflict,) = written.conflicts
+            repository.record_replay(dead_letter_id, f"rejected: {conflict.reason}", resolved=False)
+            return ReplayOutcome(dead_letter_id, "rejected", f"{conflict.reason}: {conflict.detail}")
         status: ReplayStatus = "stored" if sum(written.stored.values()) == 1 else "duplicate"
         repository.record_replay(dead_letter_id, status, resolved=True)
         detail = f"{result.event_type.value} from {result.publisher_id}"

@@ -6,6 +6,9 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from deploy.settings import Settings
+from ingest.service.classify import IntakeRules
+
 Json = dict[str, object]
 
 
@@ -44,3 +47,8 @@ def status(state: str = "online", at: datetime | None = None) -> Json:
 
 def encode(body: Json) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
+
+
+def intake_rules() -> IntakeRules:
+    """What `ioc ingest` accepts with its default settings (future skew, payload size, age)."""
+    return IntakeRules.from_settings(Settings())

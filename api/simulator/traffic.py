@@ -92,9 +92,10 @@ class Traffic:
         """One event of the publisher (or a fault in its place), possibly followed by a duplicate."""
         rng, state = self._rng, self._state(publisher)
         if rng.random() < self._rates.bad_ratio:
-            reason = FAULT_REASONS[self._faults % len(FAULT_REASONS)]
+            fault_input = self._fault_input(publisher, state, now)
+            while (fault := build_fault(FAULT_REASONS[self._faults % len(FAULT_REASONS)], fault_input)) is None:
+                self._faults += 1  # a reason this publisher cannot cause (now): the next one
             self._faults += 1
-            fault = build_fault(reason, self._fault_input(publisher, state.next_seq, now))
             return [Outgoing("fault", fault.topic, fault.payload, reason=fault.reason.value)]
         skipped = (
             1 if state.next_seq > self._last_seq.get(publisher.id, 0) + 1 and rng.random() < self._rates.gaps else 0
@@ -175,10 +176,11 @@ class Traffic:
             due_at=now + due,
         )
 
-    def _fault_input(self, publisher: SimPublisher, seq: int, now: datetime) -> FaultInput:
+    def _fault_input(self, publisher: SimPublisher, state: PublisherState, now: datetime) -> FaultInput:
         source, event_type = _FOREIGN[publisher.source]
         foreign = SimPublisher(publisher.id, source, event_type, publisher.area_code, Setting.TOWN, sector="health")
         area = publisher.area_code if publisher.source != "portal" else self._scope.communes[0].code
+        seq = state.next_seq
         return FaultInput(
             publisher=publisher,
             body=self._body(publisher, area, seq, now, now, fault=True),
@@ -186,4 +188,6 @@ class Traffic:
             foreign_event_type=event_type,
             foreign_body=self._body(foreign, area, seq, now, now, fault=True),
             now=now,
+            outside_area=self._scope.places[publisher.area_code].parent_code,
+            recent=state.recent[-1] if state.recent else None,
         )

@@ -58,12 +58,15 @@ def decode(
     now: datetime,
     max_future_skew: timedelta,
     max_bytes: int = MAX_PAYLOAD_BYTES,
+    not_before: Mapping[EventType, datetime] | None = None,
 ) -> DecodedEvent:
     """Check one inbound message against contract v1.
 
     `now` is passed in rather than read so callers (and tests) control the
-    clock. Raises PayloadRejected with the first failed check, in this order:
-    topic, size, UTF-8, NUL, JSON shape and values, future skew.
+    clock. `not_before` is the oldest event time the caller keeps, per event
+    type (None: no lower bound). Raises PayloadRejected with the first failed
+    check, in this order: topic, size, UTF-8, NUL, JSON shape and values,
+    future skew, age.
     """
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
@@ -85,11 +88,12 @@ def decode(
         event = _VALIDATORS[parsed.event_type](payload)
     except ValidationError as exc:
         raise _explain(payload, exc) from None
-    _reject_future(event, now + max_future_skew, now)
+    earliest = None if not_before is None else not_before[parsed.event_type]
+    _reject_out_of_range(event, now, now + max_future_skew, earliest)
     return DecodedEvent(topic=parsed, event=event)
 
 
-def _reject_future(event: Event, latest: datetime, now: datetime) -> None:
+def _reject_out_of_range(event: Event, now: datetime, latest: datetime, earliest: datetime | None) -> None:
     if isinstance(event, PublisherStatus):
         field, when = "at", event.at
     else:
@@ -98,6 +102,12 @@ def _reject_future(event: Event, latest: datetime, now: datetime) -> None:
         raise PayloadRejected(
             RejectReason.FUTURE_EVENT,
             f"{field} {when.isoformat()} is more than {latest - now} after the server time {now.isoformat()}",
+        )
+    if earliest is not None and when < earliest:
+        raise PayloadRejected(
+            RejectReason.TOO_OLD,
+            f"{field} {when.isoformat()} is before {earliest.isoformat()}, the oldest event time kept "
+            "(retention, or the earliest plausible date); is the publisher's clock right?",
         )
 
 

@@ -32,12 +32,16 @@ class RejectReason(StrEnum):
     MISSING_FIELD = "missing_field"
     INVALID_VALUE = "invalid_value"
     FUTURE_EVENT = "future_event"
+    TOO_OLD = "too_old"
     # Decided by the ingest service against the database, not by decode();
     # listed here so that integrators find every code in one place.
     UNKNOWN_AREA = "unknown_area"
+    AREA_NOT_ALLOWED = "area_not_allowed"
     UNKNOWN_PUBLISHER = "unknown_publisher"
     PUBLISHER_DISABLED = "publisher_disabled"
     SOURCE_MISMATCH = "source_mismatch"
+    # Decided while storing, against the events already stored.
+    CONFLICTING_DUPLICATE = "conflicting_duplicate"
     STORAGE_REJECTED = "storage_rejected"
 
 
@@ -62,10 +66,24 @@ REJECT_REASON_DESCRIPTIONS: Final[Mapping[RejectReason, str]] = MappingProxyType
             "A field has the wrong type, is out of range, is not an allowed value, or is a date-time without an offset."
         ),
         RejectReason.FUTURE_EVENT: "occurred_at (or `at` for status) is too far ahead of the server clock.",
+        RejectReason.TOO_OLD: (
+            "occurred_at (or `at` for status) is older than retention would keep (the retention period minus "
+            "the event table's chunk interval minus one day), or before the earliest plausible date "
+            "(2020-01-01 by default): a clock that reset to 1970 shows up here."
+        ),
         RejectReason.UNKNOWN_AREA: "area_code is not a known administrative unit.",
+        RejectReason.AREA_NOT_ALLOWED: (
+            "area_code is neither the publisher's registered area nor a unit below it "
+            "(a publisher registered at the province may report for any unit in it)."
+        ),
         RejectReason.UNKNOWN_PUBLISHER: "The publisher_id in the topic is not registered.",
         RejectReason.PUBLISHER_DISABLED: "The publisher is registered but disabled.",
         RejectReason.SOURCE_MISMATCH: "The publisher is registered for a different source.",
+        RejectReason.CONFLICTING_DUPLICATE: (
+            "An event with this event_id from this publisher was already stored (within the duplicate horizon) "
+            "with different fields; the stored event is unchanged (the detail names it). A correction needs a "
+            "new event_id."
+        ),
         RejectReason.STORAGE_REJECTED: (
             "The event passed validation but the database refused the row (the detail names the error)."
         ),

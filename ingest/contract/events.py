@@ -137,11 +137,25 @@ class ContractModel(BaseModel):
 class EventEnvelope(ContractModel):
     """Fields every business event carries."""
 
-    event_id: UUID = Field(description="Unique per event; the deduplication key.")
-    occurred_at: Rfc3339Time = Field(
-        description=f"When it happened at the source, RFC 3339 with offset, e.g. {RFC3339_EXAMPLE}."
+    event_id: UUID = Field(
+        description=(
+            "Unique per event of a publisher; the deduplication key. A re-send must carry the same fields "
+            "(then it is stored once); other fields under a stored id are a conflicting_duplicate. A "
+            "correction is a new event_id."
+        )
     )
-    area_code: AreaCode = Field(description="Administrative unit code (province, district or commune).")
+    occurred_at: Rfc3339Time = Field(
+        description=(
+            f"When it happened at the source, RFC 3339 with offset, e.g. {RFC3339_EXAMPLE}. Not ahead of the "
+            "server clock (future_event) nor older than retention keeps or the earliest plausible date (too_old)."
+        )
+    )
+    area_code: AreaCode = Field(
+        description=(
+            "Administrative unit code (province, district, commune or village): the publisher's registered "
+            "area or a unit below it (else area_not_allowed)."
+        )
+    )
     seq: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = Field(
         default=None, description="Optional per-publisher sequence number, for gap detection."
     )

@@ -27,7 +27,7 @@ from deploy.tls import mqtt_client_context
 from ingest.mqtt.source import MqttSource, MqttSourceConfig
 from ingest.records import RawMessage
 from ingest.registry.snapshot import RegistryCache, load_snapshot
-from ingest.service.classify import MessageClassifier
+from ingest.service.classify import IntakeRules, MessageClassifier
 from ingest.service.health import HealthState, IngestHealth
 from ingest.service.metrics import IngestMetrics
 from ingest.service.retention import apply_retention_once
@@ -77,15 +77,11 @@ class IngestService:
         self.metrics = metrics or IngestMetrics()
         self._pending: list[RawMessage] = []
         self._source = MqttSource(source_config(settings), self._pending.append)
-        self._store = BatchStore(connect, self.metrics, wait=self._wait)
+        self._store = BatchStore(connect, self.metrics, wait=self._wait, resend_check=settings.ingest_resend_check)
         self._registry = RegistryCache(
             lambda: load_snapshot(self._store.connection()), clock, settings.ingest_registry_refresh_seconds
         )
-        self._classifier = MessageClassifier(
-            self._registry,
-            timedelta(seconds=settings.ingest_max_future_skew_seconds),
-            settings.ingest_max_payload_bytes,
-        )
+        self._classifier = MessageClassifier(self._registry, IntakeRules.from_settings(settings))
         # After the acknowledgements, so that Redis never delays them; None: no KPI engine to feed.
         self._stored_events = stored_events
         self._stopping = threading.Event()
@@ -204,7 +200,11 @@ class IngestService:
             self._store.ping()
         if now >= self._next_retention and self._store.state == "ok":
             self._next_retention = now + self._settings.ingest_retention_check_seconds
-            apply_retention_once(self._store, timedelta(days=self._settings.ingest_retention_days))
+            apply_retention_once(
+                self._store,
+                timedelta(days=self._settings.ingest_retention_days),
+                timedelta(days=self._settings.ingest_resend_horizon_days),
+            )
 
     def _update_gauges(self) -> None:
         self.metrics.queue_depth.set(len(self._pending))

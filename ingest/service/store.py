@@ -39,8 +39,10 @@ class BatchStore:
         *,
         wait: Callable[[float], None] = time.sleep,
         max_backoff_seconds: float = 5.0,
+        resend_check: bool = True,
     ) -> None:
         self._connect = connect
+        self._resend_check = resend_check
         self._metrics = metrics
         self._wait = wait
         self._max_backoff = max_backoff_seconds
@@ -55,7 +57,7 @@ class BatchStore:
     def connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
             self._conn = self._connect()
-            self._writer = BatchWriter(self._conn)
+            self._writer = BatchWriter(self._conn, resend_check=self._resend_check)
         return self._conn
 
     def retry(self, operation: Callable[[], T], stopping: threading.Event, give_up_at: float | None) -> T | None:
@@ -100,8 +102,10 @@ class BatchStore:
             m.stored.labels(event_type.value).inc(count)
         for event_type, count in outcome.duplicates.items():
             m.duplicates.labels(event_type.value).inc(count)
-        for letter in letters:
-            m.dead_letters.labels(letter.reason).inc()
+        # From the outcome, not from `letters`: the writer adds conflicting duplicates, the isolation
+        # of refused rows adds `storage_rejected` letters.
+        for reason, count in outcome.dead_letter_reasons.items():
+            m.dead_letters.labels(reason).inc(count)
         return outcome
 
     def ping(self) -> None:
@@ -132,6 +136,7 @@ class BatchStore:
         total = BatchOutcome()
         xids: list[int] = []
         refused = list(letters)
+        stored_letters = repeated_letters = 0
         for item in accepted:
             try:
                 one = self._writer.write([item], [])
@@ -140,15 +145,20 @@ class BatchStore:
                 continue
             total.stored.update(one.stored)
             total.duplicates.update(one.duplicates)
+            total.dead_letter_reasons.update(one.dead_letter_reasons)  # an item's conflicting duplicate
+            stored_letters += one.dead_letters_stored
+            repeated_letters += one.dead_letters_repeated
             xids.extend(one.transaction_ids)
             for event_type, rows in one.records.items():
                 total.records.setdefault(event_type, []).extend(rows)
         letters_outcome = self._writer.write([], refused)
+        total.dead_letter_reasons.update(letters_outcome.dead_letter_reasons)
         return BatchOutcome(
             stored=total.stored,
             duplicates=total.duplicates,
-            dead_letters_stored=letters_outcome.dead_letters_stored,
-            dead_letters_repeated=letters_outcome.dead_letters_repeated,
+            dead_letters_stored=stored_letters + letters_outcome.dead_letters_stored,
+            dead_letters_repeated=repeated_letters + letters_outcome.dead_letters_repeated,
+            dead_letter_reasons=total.dead_letter_reasons,
             records=total.records,
             transaction_ids=tuple(xids),
         )

@@ -1,8 +1,10 @@
 """Writes one batch of accepted events and dead letters in one transaction.
 
-Binary COPY into per-connection staging tables, then `INSERT … SELECT … ON CONFLICT DO NOTHING`
-into the hypertables, so that a redelivered event is absorbed by the unique key and counted as a
-duplicate. The caller acknowledges the batch's messages only after `write` returned.
+Binary COPY into per-connection staging tables; each event's id recorded in `event_ids`, where a
+re-sent id is recognised (`resends.py`: the same fields a duplicate, others a dead letter
+`conflicting_duplicate`); then `INSERT … SELECT … ON CONFLICT DO NOTHING` into the hypertables, whose
+unique keys absorb what is left (a re-send past the horizon under the same time). The caller
+acknowledges the batch's messages only after `write` returned.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from psycopg import sql
 from ingest.contract import EventType
 from ingest.records import AcceptedEvent, DeadLetter
 from ingest.storage.event_tables import EVENT_TABLES, EventTable
+from ingest.storage.resends import Resends, claim_ids, judge_later, split_repeats
 from ingest.stored_events import RECORD_COLUMNS
 
 _DEAD_LETTER_COLUMNS = ("received_at", "topic", "publisher_id", "reason", "detail", "payload", "fingerprint")
@@ -30,6 +33,10 @@ class BatchOutcome:
     duplicates: Counter[EventType] = field(default_factory=Counter)
     dead_letters_stored: int = 0
     dead_letters_repeated: int = 0
+    # Every dead letter of the batch by reason, those the writer made itself (conflicting
+    # duplicates) included; a repeated one counts too: the metric counts messages.
+    dead_letter_reasons: Counter[str] = field(default_factory=Counter)
+    conflicts: tuple[DeadLetter, ...] = ()  # the `conflicting_duplicate` letters the writer made
     # The rows actually inserted (not the duplicates), in `RECORD_COLUMNS` order, per event type.
     records: dict[str, list[list[Any]]] = field(default_factory=dict)
     # The transactions that inserted them: a KPI rebuild compares these with its database snapshot.
@@ -43,8 +50,9 @@ def _staging_name(table: str) -> sql.Identifier:
 class BatchWriter:
     """Owns nothing but the staging tables of the connection it is given."""
 
-    def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    def __init__(self, conn: psycopg.Connection[tuple[object, ...]], *, resend_check: bool = True) -> None:
         self._conn = conn
+        self._resend_check = resend_check
         with conn.transaction():
             for table in EVENT_TABLES.values():
                 conn.execute(
@@ -63,6 +71,8 @@ class BatchWriter:
         for accepted in events:
             by_type.setdefault(accepted.event_type, []).append(accepted)
         outcome = BatchOutcome()
+        letters = list(dead_letters)
+        conflicts: list[DeadLetter] = []
         with self._conn.transaction(), self._conn.cursor() as cur:
             # Always the same table order: two ingest processes that each create a new chunk would
             # otherwise wait on each other until PostgreSQL's deadlock check (1 s) broke the tie.
@@ -71,18 +81,22 @@ class BatchWriter:
                 if not batch:
                     continue
                 table = EVENT_TABLES[event_type]
-                rows = self._insert_events(cur, table, batch, RECORD_COLUMNS[event_type.value])
+                rows, resends = self._insert_events(cur, table, batch, RECORD_COLUMNS[event_type.value])
                 outcome.stored[event_type] += len(rows)
-                outcome.duplicates[event_type] += len(batch) - len(rows)
+                outcome.duplicates[event_type] += len(batch) - len(rows) - len(resends.conflicts)
+                conflicts.extend(resends.conflicts)
                 if rows:
                     outcome.records[event_type.value] = rows
-            stored_letters = self._insert_dead_letters(cur, dead_letters) if dead_letters else 0
+            letters += conflicts
+            stored_letters = self._insert_dead_letters(cur, letters) if letters else 0
             xids = (_transaction_id(cur),) if outcome.records else ()
         return BatchOutcome(
             stored=outcome.stored,
             duplicates=outcome.duplicates,
             dead_letters_stored=stored_letters,
-            dead_letters_repeated=len(dead_letters) - stored_letters,
+            dead_letters_repeated=len(letters) - stored_letters,
+            dead_letter_reasons=Counter(letter.reason for letter in letters),
+            conflicts=tuple(conflicts),
             records=outcome.records,
             transaction_ids=xids,
         )
@@ -93,26 +107,36 @@ class BatchWriter:
         table: EventTable,
         batch: list[AcceptedEvent],
         returning: tuple[str, ...],
-    ) -> list[list[Any]]:
-        """COPY the batch into staging, move the new rows into the hypertable, return those rows."""
+    ) -> tuple[list[list[Any]], Resends]:
+        """COPY the batch into staging, move the new rows into the hypertable, return those rows and
+        the re-sent messages left out."""
+        check = self._resend_check and table.has_event_id
+        later: list[AcceptedEvent] = []
+        if check:
+            batch, later = split_repeats(batch)
+        staging = _staging_name(table.name)
         columns = sql.SQL(", ").join(map(sql.Identifier, table.columns))
-        copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(_staging_name(table.name), columns)
+        copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(staging, columns)
         to_row = table.to_row
         with cur.copy(copy) as cp:
             cp.set_types(list(table.types))
             for accepted in batch:
                 cp.write_row(to_row(accepted.event, accepted.publisher_id, accepted.received_at))
+        resends = Resends()
+        if check:
+            resends, taken = claim_ids(cur, table, staging, batch)
+            resends += judge_later(table, later, batch, taken)
         cur.execute(
             sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING RETURNING {}").format(
                 sql.Identifier(table.name),
                 columns,
                 columns,
-                _staging_name(table.name),
+                staging,
                 sql.SQL(", ").join(map(sql.Identifier, returning)),
             ),
             binary=True,
         )
-        return [list(row) for row in cur.fetchall()]
+        return [list(row) for row in cur.fetchall()], resends
 
     def _insert_dead_letters(self, cur: psycopg.Cursor[tuple[object, ...]], letters: Sequence[DeadLetter]) -> int:
         columns = sql.SQL(", ").join(map(sql.Identifier, _DEAD_LETTER_COLUMNS))

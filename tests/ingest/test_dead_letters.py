@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 
@@ -18,8 +17,6 @@ from tests.fixtures.stack import IsolatedDatabase, cli_environment
 
 pytestmark = pytest.mark.integration
 
-SKEW = timedelta(minutes=5)
-
 
 def test_replay_after_the_missing_area_is_added(
     stack: LocalStack,
@@ -28,7 +25,7 @@ def test_replay_after_the_missing_area_is_added(
     register_publisher: Callable[..., Publisher],
 ) -> None:
     start_ingest()
-    coverage = register_publisher("coverage")
+    coverage = register_publisher("coverage", "24667")  # a commune's probe reports for its villages
     new_village = factories.sample(area_code="24667-50")
     coverage.client.publish(coverage.topic("sample"), factories.encode(new_village))
     coverage.client.publish(coverage.topic("sample"), factories.encode(factories.sample(area_code="nowhere")))
@@ -46,7 +43,7 @@ def test_replay_after_the_missing_area_is_added(
         import_areas(conn, header + "24667-50,24667,village,Bon,Bu Sir,Bon Bu Sir Village\n")
 
         def replay(dead_letter_id: int) -> ReplayOutcome:
-            return replay_dead_letter(conn, dead_letter_id, max_future_skew=SKEW, max_payload_bytes=65536)
+            return replay_dead_letter(conn, dead_letter_id, factories.intake_rules())
 
         assert replay(village.id).status == "stored"
         assert replay(village.id).status == "already_resolved"
@@ -101,6 +98,6 @@ def test_replaying_an_event_that_was_stored_meanwhile_is_a_duplicate(
     assert wait_for(lambda: count_rows(database, "payment_transactions") == 1)
     with database.connect() as conn:
         (letter,) = DeadLetterRepository(conn).find()
-        outcome = replay_dead_letter(conn, letter.id, max_future_skew=SKEW, max_payload_bytes=65536)
+        outcome = replay_dead_letter(conn, letter.id, factories.intake_rules())
     assert outcome.status == "duplicate"
     assert count_rows(database, "payment_transactions") == 1

@@ -20,8 +20,10 @@ def test_each_event_type_is_stored_once_with_its_values(
     register_publisher: Callable[..., Publisher],
 ) -> None:
     start_ingest()
-    portal, payments, coverage = (register_publisher(s) for s in ("portal", "payments", "coverage"))
-    at = datetime(2026, 11, 20, 9, 30, 15, tzinfo=UTC)
+    portal = register_publisher("portal", "24611")
+    payments = register_publisher("payments", "663")  # a district: its communes and villages too
+    coverage = register_publisher("coverage", "24667-01")
+    at = (datetime.now(UTC) - timedelta(days=17)).replace(microsecond=0)
     d = factories.dossier(area_code="24611", seq=7, at=at, status="resolved", paid_online=False)
     t = factories.transaction(area_code="663", at=at, sector="water", method="cash", amount_vnd=1_000_000_000_000)
     s = factories.sample(area_code="24667-01", at=at, rsrp_dbm=-101.5, lat=12.45, lon=107.6)

@@ -19,6 +19,7 @@ from ingest.records import AcceptedEvent, DeadLetter, RawMessage
 from ingest.registry.areas import parse_areas_csv, pilot_areas_csv
 from ingest.registry.snapshot import PublisherEntry, RegistryCache, RegistrySnapshot
 from ingest.service.classify import MessageClassifier
+from tests import factories
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # Monday 10:00 in Đắk Nông
 
@@ -30,10 +31,10 @@ def pilot_scope(*communes: str) -> Scope:
 
 
 def classifier(scope: Scope, prefix: str) -> MessageClassifier:
-    publishers = {p.id: PublisherEntry(p.source, False) for p in plan_publishers(scope, prefix)}
-    snapshot = RegistrySnapshot(frozenset(scope.places), publishers)
+    publishers = {p.id: PublisherEntry(p.source, False, p.area_code) for p in plan_publishers(scope, prefix)}
+    snapshot = RegistrySnapshot({code: place.parent_code for code, place in scope.places.items()}, publishers)
     registry = RegistryCache(lambda: snapshot, clock=lambda: 0.0, refresh_seconds=60)
-    return MessageClassifier(registry, timedelta(seconds=300), 65_536)
+    return MessageClassifier(registry, factories.intake_rules())
 
 
 def classify(c: MessageClassifier, message: Outgoing) -> AcceptedEvent | DeadLetter:
@@ -65,20 +66,30 @@ def test_valid_events_pass_the_ingest_and_faults_get_the_reason_counted_for_them
     scope = pilot_scope("24615")
     c = classifier(scope, "sim")
     traffic = Traffic(scope, random.Random(1), FaultRates(bad_ratio=0.5), speed=1440, last_seq={})
+    sent: list[Outgoing] = []
     reasons: Counter[str] = Counter()
+    sent_ids: set[str] = set()
     for i in range(400):
         publisher = plan_publishers(scope, "sim")[i % 12]
         for message in traffic.next_messages(publisher, NOW):
             outcome = classify(c, message)
-            if message.kind == "fault":
+            if message.reason == RejectReason.CONFLICTING_DUPLICATE:
+                # Decided while storing: a valid event under an id the publisher used, with other fields.
+                assert isinstance(outcome, AcceptedEvent), outcome
+                assert json.loads(message.payload)["event_id"] in sent_ids
+                assert message.payload not in {m.payload for m in sent}
+                reasons[message.reason] += 1
+            elif message.kind == "fault":
                 assert isinstance(outcome, DeadLetter), message.reason
                 assert outcome.reason == message.reason
                 reasons[message.reason] += 1
             else:
                 assert isinstance(outcome, AcceptedEvent), outcome
+                sent_ids.add(json.loads(message.payload)["event_id"])
+                sent.append(message)
             traffic.accepted(publisher, message)
     assert set(reasons) == {r.value for r in FAULT_REASONS}
-    assert len(FAULT_REASONS) == 14  # every reason a publisher can cause, but a registry change
+    assert len(FAULT_REASONS) == 17  # every reason a publisher can cause, but a registry change
     assert RejectReason.UNKNOWN_PUBLISHER not in FAULT_REASONS
     assert dict(traffic.tally.dead_letters) == dict(reasons)
 

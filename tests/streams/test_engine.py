@@ -84,7 +84,8 @@ def _province_tx_count(url: str) -> float | None:
 
 @pytest.fixture
 def publishers(register_publisher: Callable[..., Publisher]) -> dict[str, Publisher]:
-    return {source: register_publisher(source, "24611") for source in ("payments", "portal", "coverage")}
+    # At the province: they report for communes and a district across it (AREAS).
+    return {source: register_publisher(source, "67") for source in ("payments", "portal", "coverage")}
 
 
 def test_live_frames_equal_the_sql_definitions_and_survive_an_engine_restart(
