@@ -2,7 +2,7 @@
 
 Each class starts from a valid event (`contract_events.py`) on a valid topic and breaks exactly one
 thing, in a way that no earlier check of the decoder's order (topic, size, UTF-8, NUL, nesting,
-JSON, non-finite numbers, shape, unknown, missing, values, future) can catch first. Topics keep the
+JSON, non-finite numbers, shape, unknown, missing, values, future, age) can catch first. Topics keep the
 publisher's id at the fourth level, as the broker's ACL makes every publisher do, so that the same
 strategies can be published through the real broker.
 """
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from ingest.contract import EVENT_MODELS, MAX_PAYLOAD_BYTES, EventType, RejectReason, Source
 from ingest.contract.topics import ALLOWED_EVENT_TYPES
-from tests.verify.contract_events import EVENT_TYPE_OF_SOURCE, Json, events_of, finite_floats, texts
+from tests.verify.contract_events import EVENT_TYPE_OF_SOURCE, OFFSETS, Json, events_of, finite_floats, texts
 from tests.verify.invalid_values import invalid_values
 
 # Under the broker's max_packet_size (256 KiB) with the topic and headers, over the contract's 64 KiB.
@@ -204,12 +204,38 @@ def future_events(
     return BadMessage(publisher.topic(event_type), encode(event | {field: at}), RejectReason.FUTURE_EVENT)
 
 
+# Times the system would never keep, as the issue saw them (0001-01-01, 1900, two years back) and
+# as a probe whose clock reset sends them (1970).
+_NEVER_KEPT = ("0001-01-01T00:00:00Z", "1900-01-01T00:00:00+07:00", "1970-01-01T00:00:00Z")
+
+
+@st.composite
+def old_events(
+    draw: st.DrawFn, publisher: Publisher, now: datetime, areas: Sequence[str], oldest: datetime
+) -> BadMessage:
+    """A valid event whose time is before `oldest` (the earliest the ingest keeps, for every event type)."""
+    event_type, event = draw(_event(publisher, now, areas))
+    latest = oldest.astimezone(UTC).replace(tzinfo=None) - timedelta(days=1)  # any offset keeps it before
+    moments = st.datetimes(datetime(1, 1, 2), latest, timezones=st.sampled_from(OFFSETS)).map(datetime.isoformat)
+    at = draw(st.one_of(st.sampled_from(_NEVER_KEPT), st.just((now - timedelta(days=730)).isoformat()), moments))
+    field = "at" if event_type is EventType.STATUS else "occurred_at"
+    return BadMessage(publisher.topic(event_type), encode(event | {field: at}), RejectReason.TOO_OLD)
+
+
 @st.composite
 def unknown_areas(draw: st.DrawFn, publisher: Publisher, now: datetime, areas: Sequence[str]) -> BadMessage:
     event_type = EVENT_TYPE_OF_SOURCE[publisher.source]
     event = draw(events_of(event_type, now, areas))
     code = draw(st.from_regex(_VALID_AREA, fullmatch=True).filter(lambda c: c not in areas))
     return BadMessage(publisher.topic(event_type), encode(event | {"area_code": code}), RejectReason.UNKNOWN_AREA)
+
+
+@st.composite
+def areas_outside(draw: st.DrawFn, publisher: Publisher, now: datetime, outside: Sequence[str]) -> BadMessage:
+    """A valid event for a known area that is neither the publisher's own nor below it."""
+    event_type = EVENT_TYPE_OF_SOURCE[publisher.source]
+    event = draw(events_of(event_type, now, outside))
+    return BadMessage(publisher.topic(event_type), encode(event), RejectReason.AREA_NOT_ALLOWED)
 
 
 @st.composite
@@ -231,11 +257,17 @@ def valid_from(
 
 
 def decoder_classes(
-    publisher: Publisher, now: datetime, areas: Sequence[str], skew: timedelta, min_ahead: timedelta
+    publisher: Publisher,
+    now: datetime,
+    areas: Sequence[str],
+    skew: timedelta,
+    min_ahead: timedelta,
+    oldest: datetime,
 ) -> dict[str, st.SearchStrategy[BadMessage]]:
-    """Every class the decoder alone refuses, by name."""
+    """Every class the decoder alone refuses, by name (`oldest`: the earliest time kept, of any type)."""
     classes = {"topic": bad_topics(publisher, now, areas)}
     for name, breaker in PAYLOAD_CLASSES.items():
         classes[name] = bad_payloads(publisher, now, areas, breaker)
     classes["future event"] = future_events(publisher, now, areas, skew, min_ahead)
+    classes["too old"] = old_events(publisher, now, areas, oldest)
     return classes

@@ -21,6 +21,9 @@ from tests.fixtures.stack import IsolatedDatabase
 from tests.verify.accounting import Accounting, account
 from tests.verify.engine_process import spawn_engine
 from tests.verify.report import ScenarioResult
+from tests.verify.trust import Register, Sender, register_sender
+
+PROVINCE = "67"
 
 
 @dataclass
@@ -125,7 +128,8 @@ def settle_and_account(load: LoadRun, database: IsolatedDatabase, scenario: Scen
 
 @pytest.fixture
 def start_load(stack: LocalStack, database: IsolatedDatabase, tmp_path: Path) -> Iterator[StartLoad]:
-    """Starts accounted publishers: payments and coverage probes, sharing `rate` events/s between them."""
+    """Starts accounted publishers: payments and coverage probes, sharing `rate` events/s between them.
+    They report for every unit of the province, so they are registered at the province."""
     runs: list[LoadRun] = []
     accounts: list[str] = []
     with database.connect() as conn:
@@ -137,7 +141,7 @@ def start_load(stack: LocalStack, database: IsolatedDatabase, tmp_path: Path) ->
             source = ("payments", "coverage")[i % 2]
             publisher_id = unique_publisher_id("load")
             with database.connect() as conn:
-                created = add_publisher(conn, stack.mosquitto.accounts, publisher_id, source, "24611")
+                created = add_publisher(conn, stack.mosquitto.accounts, publisher_id, source, PROVINCE)
             accounts.append(publisher_id)
             ledger = tmp_path / f"{publisher_id}.csv"
             argv = [
@@ -160,3 +164,17 @@ def start_load(stack: LocalStack, database: IsolatedDatabase, tmp_path: Path) ->
                 process.wait(10)
     for publisher_id in accounts:
         stack.mosquitto.accounts.remove(publisher_id)
+
+
+@pytest.fixture
+def register(stack: LocalStack, database: IsolatedDatabase) -> Iterator[Register]:
+    """Registers publishers (id prefix, source, area) with broker accounts; the accounts go at teardown."""
+    made: list[Sender] = []
+
+    def register(prefix: str, source: str, area_code: str) -> Sender:
+        made.append(register_sender(stack, database, prefix, source, area_code))
+        return made[-1]
+
+    yield register
+    for sender in made:
+        stack.mosquitto.accounts.remove(sender.id)

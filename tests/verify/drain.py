@@ -27,10 +27,20 @@ from deploy.stack.manager import LocalStack
 from ingest.contract import RejectReason, Source
 from ingest.registry.publishers import add_publisher
 from ingest.service.runner import IngestService
+from ingest.storage.event_tables import SHIPPED_CHUNK_INTERVALS
+from tests import factories
 from tests.fixtures.ingest import IngestAccount, connect_for_ingest, ingest_settings, wait_for
 from tests.fixtures.mqtt import unique_publisher_id
 from tests.fixtures.stack import IsolatedDatabase
-from tests.verify.bad_input import BadMessage, Publisher, decoder_classes, foreign_sources, unknown_areas, valid_from
+from tests.verify.bad_input import (
+    BadMessage,
+    Publisher,
+    areas_outside,
+    decoder_classes,
+    foreign_sources,
+    unknown_areas,
+    valid_from,
+)
 from tests.verify.conftest import LoadRun, StartLoad
 from tests.verify.poison_publisher import PoisonPublisher, unique_by_payload
 from tests.verify.test_bad_input import run_examples
@@ -38,6 +48,9 @@ from tests.verify.test_bad_input import run_examples
 SKEW = timedelta(seconds=300)  # the service's default IOC_INGEST_MAX_FUTURE_SKEW_SECONDS
 BACKLOG_RATE = 10_000
 _TICKS = os.sysconf("SC_CLK_TCK")
+
+
+POISON_AREA = "24615"  # the registered poison publisher's commune: its villages are its too
 
 
 @dataclass
@@ -71,9 +84,17 @@ def make_poison(
     unknown = Publisher(unique_publisher_id("nobody"), Source.COVERAGE)
     accounts += [registered.id, unknown.id]
     with database.connect() as conn:
-        password = add_publisher(conn, stack.mosquitto.accounts, registered.id, "payments", "24611").password
-    classes = decoder_classes(registered, now, areas, SKEW, timedelta(days=1))
-    strategies = [*classes.values(), unknown_areas(registered, now, areas), foreign_sources(registered, now, areas)]
+        password = add_publisher(conn, stack.mosquitto.accounts, registered.id, "payments", POISON_AREA).password
+        rows = conn.execute("SELECT code FROM areas WHERE %s IN (code, parent_code)", (POISON_AREA,)).fetchall()
+    own = {str(code) for (code,) in rows}
+    oldest = min(factories.intake_rules().oldest_kept(now, SHIPPED_CHUNK_INTERVALS).values())
+    classes = decoder_classes(registered, now, areas, SKEW, timedelta(days=1), oldest)
+    strategies = [
+        *classes.values(),
+        unknown_areas(registered, now, areas),
+        foreign_sources(registered, now, areas),
+        areas_outside(registered, now, [a for a in areas if a not in own]),
+    ]
     unknown_password = "pw-" + uuid.uuid4().hex
     stack.mosquitto.accounts.set(unknown.id, unknown_password, AccountRole.PUBLISHER)  # on the broker, not registered
     port = stack.settings.mqtt_port

@@ -2,7 +2,8 @@
 
 In the test's process (a few hundred messages a second at most, beside the load publishers' valid
 stream): each message's line says the reason it must be dead-lettered with, and whether the broker
-acknowledged it, in the accounting's format (`accounting.py`).
+acknowledged it, in the accounting's format (`accounting.py`). A scripted message may be valid (no
+reason: it must be stored once) and may name the event id the accounting joins it on.
 """
 
 from __future__ import annotations
@@ -14,12 +15,26 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from ingest.contract import RejectReason
 from tests.verify.bad_input import BadMessage
+
+
+@dataclass(frozen=True)
+class ScriptedMessage:
+    """A message of a scenario: valid (`reason` None) or not. `event_id` is what the accounting joins
+    the stored rows on: empty for a message that must not become a row although its id is stored
+    (a conflicting re-send), the payload's own otherwise."""
+
+    topic: str
+    payload: bytes
+    reason: RejectReason | None
+    event_id: str
 
 
 def unique_by_payload(messages: Iterable[BadMessage]) -> list[BadMessage]:
@@ -43,7 +58,9 @@ def event_id_of(payload: bytes) -> str:
 
 
 class PoisonPublisher:
-    def __init__(self, port: int, account: str, password: str, messages: Sequence[BadMessage]) -> None:
+    def __init__(
+        self, port: int, account: str, password: str, messages: Sequence[BadMessage | ScriptedMessage]
+    ) -> None:
         self.account = account
         self.messages = list(messages)
         self._acknowledged = [False] * len(self.messages)
@@ -91,6 +108,7 @@ class PoisonPublisher:
             writer = csv.writer(out)
             for i, message in enumerate(self.messages):
                 digest = "\\x" + hashlib.sha256(message.payload).hexdigest()
-                row = (self.account, i + 1, event_id_of(message.payload), digest, self._acknowledged[i])
-                writer.writerow((*row, message.reason.value))
+                event_id = message.event_id if isinstance(message, ScriptedMessage) else event_id_of(message.payload)
+                reason = "" if message.reason is None else message.reason.value
+                writer.writerow((self.account, i + 1, event_id, digest, self._acknowledged[i], reason))
         return path
