@@ -39,7 +39,16 @@ class BenchStack:
     def reset_tables(self) -> None:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             tables = ", ".join(t.name for t in EVENT_TABLES.values())
-            conn.execute(f"TRUNCATE {tables}, dead_letters")
+            conn.execute(f"TRUNCATE {tables}, dead_letters, event_ids")
+
+    def session_pids(self) -> list[int]:
+        """The server processes of the other sessions on the benchmark's database (the ingest's)."""
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return [int(str(pid)) for (pid,) in rows]
 
     def reset_session(self, username: str) -> None:
         clear_session(self.stack.settings.mqtt_port, username, self.passwords[username])

@@ -6,12 +6,18 @@ Three phases on the same broker and the same kind of stream, in one run:
   3. ingest flooded — the most it stores per second; its ratio to the baseline is printed.
 Latency is commit time (`pg_xact_commit_timestamp`) minus `occurred_at`, which each line carries
 as the moment it was handed to its publisher.
+
+Then what the re-send check (`event_ids`, `ingest/storage/resends.py`) costs: floods with
+IOC_INGEST_RESEND_CHECK off and on, in the order off, on, on, off (`--resend-rounds` pairs), so that
+the drift of a filling database cancels out; ingest CPU per stored event of each, pooled, and their
+ratio (and the database sessions' CPU per event beside it).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -43,6 +49,7 @@ class IngestBenchConfig:
     publishers: int = 4
     flood_events: int = 200_000
     seed: int = 9
+    resend_rounds: int = 2  # off-on-on-off floods that price the re-send check (0: none)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class PhaseResult:
     latency_p99_ms: float
     ingest_cpu_percent: float  # of one core, all ingest processes together
     ingest_peak_rss_mb: list[float]
+    ingest_cpu_seconds: float = 0.0
+    database_cpu_seconds: float = 0.0  # of the ingest processes' database sessions
 
     @property
     def lost(self) -> int:
@@ -67,11 +76,36 @@ class PhaseResult:
 
 
 @dataclass(frozen=True)
+class ResendCheckCost:
+    """Pooled floods without and with the re-send check: CPU seconds per stored event."""
+
+    off: list[PhaseResult]
+    on: list[PhaseResult]
+
+    @staticmethod
+    def _per_event(phases: list[PhaseResult], database: bool = False) -> float:
+        cpu = sum(p.database_cpu_seconds if database else p.ingest_cpu_seconds for p in phases)
+        return cpu / max(1, sum(p.stored_rows for p in phases))
+
+    def ingest_us(self) -> tuple[float, float]:
+        return 1e6 * self._per_event(self.off), 1e6 * self._per_event(self.on)
+
+    def database_us(self) -> tuple[float, float]:
+        return 1e6 * self._per_event(self.off, database=True), 1e6 * self._per_event(self.on, database=True)
+
+    def events_per_second(self) -> tuple[float, float]:
+        return statistics.median(p.events_per_second for p in self.off), statistics.median(
+            p.events_per_second for p in self.on
+        )
+
+
+@dataclass(frozen=True)
 class IngestBenchReport:
     config: IngestBenchConfig
     baseline_events_per_second: float
     sustained: PhaseResult
     flood: PhaseResult
+    resend_check: ResendCheckCost | None = None
 
 
 class IngestBench:
@@ -88,7 +122,16 @@ class IngestBench:
         baseline = self.baseline(c.flood_events)
         sustained = self.ingest_phase(rate=c.rate, events=int(c.rate * c.seconds))
         flood = self.ingest_phase(rate=0, events=c.flood_events)
-        return IngestBenchReport(c, baseline, sustained, flood)
+        return IngestBenchReport(c, baseline, sustained, flood, self.resend_check_cost(c.resend_rounds))
+
+    def resend_check_cost(self, rounds: int) -> ResendCheckCost | None:
+        if rounds <= 0:
+            return None
+        cost = ResendCheckCost([], [])
+        for check in [False, True, True, False] * (rounds // 2) + [False, True] * (rounds % 2):
+            env = {"IOC_INGEST_RESEND_CHECK": "true" if check else "false"}
+            (cost.on if check else cost.off).append(self.ingest_phase(0, self._config.flood_events, env))
+        return cost
 
     def _feeders(self, rate: float, events: int) -> list[PublisherFeeder]:
         per_publisher = events // len(self._publishers)
@@ -119,31 +162,34 @@ class IngestBench:
         receiver.wait(30)
         return float(result["received"]) / float(result["seconds"])
 
-    def ingest_phase(self, rate: float, events: int) -> PhaseResult:
+    def ingest_phase(self, rate: float, events: int, env: dict[str, str] | None = None) -> PhaseResult:
         self._bench.reset_tables()
         group = f"bench-{int(time.time())}"
         for username in self._ingest_accounts:
             self._bench.reset_session(username)
-        workers = [self._spawn_ingest(u, group) for u in self._ingest_accounts]
+        workers = [self._spawn_ingest(u, group, env or {}) for u in self._ingest_accounts]
         try:
             feeders = self._feeders(rate, events)
             published = sum(f.line_count for f in feeders)
             time.sleep(_PUBLISHER_SETTLE_SECONDS)
+            sessions = self._bench.session_pids()
             cpu_before = [procstats.cpu_seconds(w.pid) for w in workers]
+            database_before = _cpu_of(sessions)
             started = time.monotonic()
             feed(feeders, 900)
             self._wait_rows(published, timeout_seconds=300)
             elapsed = time.monotonic() - started
             cpu = sum(procstats.cpu_seconds(w.pid) - b for w, b in zip(workers, cpu_before, strict=True))
+            database = _cpu_of(sessions) - database_before
             rss = [procstats.peak_rss_bytes(w.pid) / 2**20 for w in workers]
         finally:
             for w in workers:
                 w.terminate()
             for w in workers:
                 w.wait(60)
-        return self._measure(published, cpu_percent=100 * cpu / elapsed, rss=rss)
+        return self._measure(published, cpu_percent=100 * cpu / elapsed, rss=rss, cpu=cpu, database_cpu=database)
 
-    def _spawn_ingest(self, username: str, group: str) -> subprocess.Popen[bytes]:
+    def _spawn_ingest(self, username: str, group: str, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
         health_port = bench_stack.free_port()
         log_path = self._bench.stack.paths.logs / f"{username}.log"
         env = {
@@ -155,6 +201,7 @@ class IngestBench:
             "IOC_INGEST_SHARED_GROUP": group,
             "IOC_INGEST_HEALTH_PORT": str(health_port),
             "IOC_MQTT_PORT": str(self._bench.stack.settings.mqtt_port),
+            **extra_env,
         }
         with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
             process = subprocess.Popen(
@@ -173,7 +220,9 @@ class IngestBench:
                     return
                 time.sleep(0.25)
 
-    def _measure(self, published: int, cpu_percent: float, rss: list[float]) -> PhaseResult:
+    def _measure(
+        self, published: int, cpu_percent: float, rss: list[float], cpu: float, database_cpu: float
+    ) -> PhaseResult:
         with psycopg.connect(self._bench.database_url, autocommit=True) as conn:
             row = conn.execute(
                 sql.SQL(
@@ -191,7 +240,8 @@ class IngestBench:
         return PhaseResult(
             published=published, stored_rows=int(rows), distinct_events=int(distinct), dead_letters=int(dead[0]),
             events_per_second=rows / span if span else 0.0, latency_p50_ms=1000 * p50, latency_p99_ms=1000 * p99,
-            ingest_cpu_percent=cpu_percent, ingest_peak_rss_mb=rss,
+            ingest_cpu_percent=cpu_percent, ingest_peak_rss_mb=rss, ingest_cpu_seconds=cpu,
+            database_cpu_seconds=database_cpu,
         )  # fmt: skip
 
 
@@ -208,6 +258,16 @@ def render(report: IngestBenchReport) -> str:
         _phase_line(f"flood     {c.flood_events} events", f),
         f"ratio     ingest flood / paho receive-only = {ratio:.2f}",
     ]
+    cost = report.resend_check
+    if cost is not None:
+        (off, on), (db_off, db_on) = cost.ingest_us(), cost.database_us()
+        rate_off, rate_on = cost.events_per_second()
+        lines += [
+            f"re-send check, {len(cost.off)} floods off and {len(cost.on)} on, {c.flood_events} events each: "
+            f"ingest CPU per event {off:.1f} µs off, {on:.1f} µs on, ratio {on / off if off else 0:.3f} "
+            f"(target ≤ 1.15); database sessions {db_off:.1f} µs off, {db_on:.1f} µs on; "
+            f"median flood {rate_off:,.0f} events/s off, {rate_on:,.0f} on",
+        ]
     return "\n".join(lines)
 
 
@@ -218,3 +278,14 @@ def _phase_line(title: str, r: PhaseResult) -> str:
         f"p99 {r.latency_p99_ms:.0f} ms, published {r.published}, lost {r.lost}, duplicated {r.duplicated}, "
         f"dead letters {r.dead_letters}, ingest CPU {r.ingest_cpu_percent:.0f}% of a core, peak RSS {rss} MB"
     )
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """CPU seconds of these processes so far (the database sessions; one that ended counts no more)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += procstats.cpu_seconds(pid)
+        except FileNotFoundError:
+            continue
+    return total

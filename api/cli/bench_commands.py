@@ -31,6 +31,10 @@ def register(commands: Any) -> None:
     ingest.add_argument("--workers", type=int, default=defaults.workers, help="ingest processes")
     ingest.add_argument("--publishers", type=int, default=defaults.publishers)
     ingest.add_argument("--flood-events", type=int, default=defaults.flood_events)
+    ingest.add_argument(
+        "--resend-rounds", type=int, default=defaults.resend_rounds,
+        help="pairs of floods with the re-send check off and on, to price it (0: none)",
+    )  # fmt: skip
     streams = kinds.add_parser("streams", help="publish → KPI frame latency, engine CPU and memory, keeping up")
     s = StreamsBenchConfig()
     streams.add_argument("--rate", type=float, default=s.rate, help="offered events/s (first phase)")
@@ -85,7 +89,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.kind == "ingest":
             config = IngestBenchConfig(
                 rate=args.rate, seconds=args.seconds, workers=args.workers, publishers=args.publishers,
-                flood_events=args.flood_events,
+                flood_events=args.flood_events, resend_rounds=args.resend_rounds,
             )  # fmt: skip
             print(render_ingest(IngestBench(stack, config).run()))
         elif args.kind == "keys":
