@@ -27,7 +27,9 @@ def register(commands: Any) -> None:
     add = actions.add_parser("add", help="register a publisher and create its broker credentials")
     add.add_argument("id")
     add.add_argument("--source", required=True, choices=SOURCES)
-    add.add_argument("--area", required=True, help="area code of where it sits")
+    add.add_argument(
+        "--area", required=True, help="area code it reports for: its events may name this unit or one below it"
+    )
     add.add_argument("--description", default="")
     disable = actions.add_parser("disable", help="revoke a publisher and its broker credentials")
     disable.add_argument("id")

@@ -17,17 +17,20 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports(include=["ingest.contract"]):
-    from ingest.contract import PayloadRejected, RejectReason, decode
+    from ingest.contract import EventType, PayloadRejected, RejectReason, decode
 
 NOW = datetime(2025, 1, 31, 3, 0, tzinfo=UTC)
 SKEW = timedelta(minutes=5)
+# The age limit as the ingest applies it at NOW by default (400 days of retention, a 7-day chunk, a day).
+NOT_BEFORE = dict.fromkeys(EventType, NOW - timedelta(days=392))
 TOPICS = (
     "ioc/v1/portal/pub-1/dossier", "ioc/v1/payments/pub-1/transaction", "ioc/v1/coverage/pub-1/sample",
     "ioc/v1/portal/pub-1/status", "ioc/v1/payments/pub-1/status", "ioc/v1/coverage/pub-1/status",
 )  # fmt: skip
 DECODER_REASONS = frozenset(RejectReason) - {
-    RejectReason.UNKNOWN_AREA, RejectReason.UNKNOWN_PUBLISHER, RejectReason.PUBLISHER_DISABLED,
-    RejectReason.SOURCE_MISMATCH, RejectReason.STORAGE_REJECTED,
+    RejectReason.UNKNOWN_AREA, RejectReason.AREA_NOT_ALLOWED, RejectReason.UNKNOWN_PUBLISHER,
+    RejectReason.PUBLISHER_DISABLED, RejectReason.SOURCE_MISMATCH, RejectReason.CONFLICTING_DUPLICATE,
+    RejectReason.STORAGE_REJECTED,
 }  # fmt: skip
 
 
@@ -44,7 +47,7 @@ def split(data: bytes) -> tuple[str, bytes]:
 def test_one_input(data: bytes) -> None:
     topic, payload = split(data)
     try:
-        decode(topic, payload, now=NOW, max_future_skew=SKEW)
+        decode(topic, payload, now=NOW, max_future_skew=SKEW, not_before=NOT_BEFORE)
     except PayloadRejected as rejected:
         if rejected.reason not in DECODER_REASONS:
             raise AssertionError(f"reason {rejected.reason} is not the decoder's") from None
