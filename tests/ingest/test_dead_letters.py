@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -101,3 +103,39 @@ def test_replaying_an_event_that_was_stored_meanwhile_is_a_duplicate(
         outcome = replay_dead_letter(conn, letter.id, factories.intake_rules())
     assert outcome.status == "duplicate"
     assert count_rows(database, "payment_transactions") == 1
+
+
+def test_replay_follows_the_live_rules_for_a_resent_id_and_an_old_event(
+    database: IsolatedDatabase,
+    start_ingest: Callable[..., RunningIngest],
+    register_publisher: Callable[..., Publisher],
+) -> None:
+    """A dead letter whose id was meanwhile stored with other fields is a conflicting duplicate when
+    replayed (the stored row stays); one whose time retention would no longer keep is too old now."""
+    start_ingest()
+    payments = register_publisher("payments")
+    with database.connect() as conn:
+        conn.execute("UPDATE publishers SET disabled_at = now() WHERE id = %s", (payments.id,))
+    body = factories.transaction(amount_vnd=100_000)
+    payments.client.publish(payments.topic("transaction"), factories.encode(body))
+    assert wait_for(lambda: count_rows(database, "dead_letters") == 1)
+    with database.connect() as conn:
+        conn.execute("UPDATE publishers SET disabled_at = NULL WHERE id = %s", (payments.id,))
+    payments.client.publish(payments.topic("transaction"), factories.encode(body | {"amount_vnd": 200_000}))
+    assert wait_for(lambda: count_rows(database, "payment_transactions") == 1)
+    with database.connect() as conn:
+        (letter,) = DeadLetterRepository(conn).find()
+        outcome = replay_dead_letter(conn, letter.id, factories.intake_rules())
+        assert outcome.status == "rejected"
+        assert outcome.detail.startswith(f"conflicting_duplicate: event_id {body['event_id']} of publisher")
+        assert [d.id for d in DeadLetterRepository(conn).find()] == [letter.id]  # still open, no new letter
+        assert conn.execute("SELECT amount_vnd FROM payment_transactions").fetchall() == [(200_000,)]
+        # An event of its arrival's day, 60 days ago: fine then, but older now than a 30-day retention
+        # keeps, so the replay (which judges age as of now) refuses it.
+        sixty_days_ago = datetime.now(UTC) - timedelta(days=60)
+        conn.execute(
+            "UPDATE dead_letters SET received_at = %s, payload = %s WHERE id = %s",
+            (sixty_days_ago, factories.encode(factories.transaction(at=sixty_days_ago)), letter.id),
+        )
+        short_retention = replace(factories.intake_rules(), retention=timedelta(days=30))
+        assert replay_dead_letter(conn, letter.id, short_retention).detail.startswith("too_old: occurred_at ")
