@@ -67,11 +67,13 @@ def fields_of(table: EventTable, accepted: AcceptedEvent) -> tuple[Any, ...]:
 
 def split_repeats(batch: Sequence[AcceptedEvent]) -> tuple[list[AcceptedEvent], list[AcceptedEvent]]:
     """The first message of each id in the batch (in arrival order), and the later ones."""
+    keys = [id_of(accepted) for accepted in batch]
+    if len(set(keys)) == len(keys):
+        return list(batch), []  # the common case: every id once
     seen: set[IdKey] = set()
     first: list[AcceptedEvent] = []
     later: list[AcceptedEvent] = []
-    for accepted in batch:
-        key = id_of(accepted)
+    for key, accepted in zip(keys, batch, strict=True):
         if key in seen:
             later.append(accepted)
         else:
@@ -94,23 +96,28 @@ def judge_later(
     return _judged(table, [(a, taken.get(id_of(a)) or _as_stored(table, firsts[id_of(a)])) for a in later])
 
 
+def record_ids(event_type: str, staging: sql.Identifier) -> sql.Composed:
+    """The statement that records the ids of `staging` in `event_ids`; it fails (UniqueViolation) on an
+    id recorded before. Ids go in sorted, so two batches that share ids wait on each other in one
+    order, never crosswise."""
+    return sql.SQL(
+        "INSERT INTO event_ids (publisher_id, event_id, event_type, occurred_at, received_at)"
+        " SELECT publisher_id, event_id, {}, occurred_at, received_at FROM {} ORDER BY publisher_id, event_id"
+    ).format(sql.Literal(event_type), staging)
+
+
 def claim_ids(
     cur: psycopg.Cursor[tuple[object, ...]], table: EventTable, staging: sql.Identifier, batch: Sequence[AcceptedEvent]
 ) -> tuple[Resends, dict[IdKey, StoredEvent]]:
-    """Record the ids of the batch (one message per id, in `staging`), and take out of `staging` every
-    message whose id was already recorded: a duplicate when its fields equal the stored row's, else a
-    dead letter. Also returns the stored rows of those ids."""
+    """Record the new ids of the batch (one message per id, in `staging`), and take out of `staging`
+    every message whose id was recorded before: a duplicate when its fields equal the stored row's,
+    else a dead letter. Also returns the stored rows of those ids."""
     cur.execute(
-        sql.SQL(
-            "INSERT INTO event_ids (publisher_id, event_id, event_type, occurred_at, received_at)"
-            " SELECT publisher_id, event_id, {}, occurred_at, received_at FROM {}"
-            " ORDER BY publisher_id, event_id ON CONFLICT (publisher_id, event_id) DO NOTHING"
-            " RETURNING publisher_id, event_id"
-        ).format(sql.Literal(batch[0].event_type.value), staging),
+        sql.SQL("{} ON CONFLICT (publisher_id, event_id) DO NOTHING RETURNING publisher_id, event_id").format(
+            record_ids(batch[0].event_type.value, staging)
+        ),
         binary=True,
     )
-    if cur.rowcount == len(batch):
-        return Resends(), {}  # every id is new: the common case costs one statement and no more
     claimed = {(str(pid), eid) for pid, eid in cur.fetchall() if isinstance(eid, UUID)}
     taken = _stored_events(cur, table, [id_of(accepted) for accepted in batch if id_of(accepted) not in claimed])
     # An id whose row retention pruned in between stays in: the event table's key still decides.

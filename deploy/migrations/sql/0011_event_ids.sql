@@ -7,8 +7,10 @@
 -- again under another occurred_at. A hypertable partitioned by arrival time would not do either:
 -- its unique key must hold the arrival time, which differs at every re-send, a broker's redelivery
 -- after a crash included. So a plain table, keyed by `(publisher_id, event_id)` alone:
---   - Ingest inserts a batch's ids here, in the batch's transaction, before its events
---     (`INSERT … ON CONFLICT DO NOTHING`): an id that was not new is compared with the stored row.
+--   - Ingest inserts a batch's ids here in the batch's transaction, in the statement that inserts
+--     its events. An id already here fails it: the transaction rolls back and the batch is written
+--     again with `INSERT … ON CONFLICT DO NOTHING`, each id that was not new compared with its
+--     stored row (`ingest/storage/resends.py`).
 --   - Two ingest processes (`--workers N`) that get the same id at once: the second one's insert
 --     waits on the first one's uncommitted key; when the first commits, the second finds the id
 --     taken and compares (stored once); when it rolls back, the second takes the id. Ids go in
