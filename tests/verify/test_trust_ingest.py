@@ -15,9 +15,10 @@ from ingest.contract import EventType, RejectReason
 from ingest.service.retention import apply_retention
 from ingest.storage.event_tables import SHIPPED_CHUNK_INTERVALS
 from tests import factories
-from tests.fixtures.ingest import IngestAccount, spawn_ingest, wait_for
+from tests.fixtures.ingest import wait_for
 from tests.fixtures.stack import IsolatedDatabase
 from tests.fixtures.verify import VerifyProfile
+from tests.verify.conftest import IngestPath
 from tests.verify.report import ScenarioResult
 from tests.verify.trust import Register, accounted, metric_by_label, send, settle
 
@@ -30,7 +31,7 @@ TOO_OLD = RejectReason.TOO_OLD
 def test_events_outside_the_publishers_area_are_dead_letters(
     stack: LocalStack,
     database: IsolatedDatabase,
-    ingest_account: IngestAccount,
+    ingest_path: IngestPath,
     register: Register,
     scenario: ScenarioResult,
     profile: VerifyProfile,
@@ -58,7 +59,7 @@ def test_events_outside_the_publishers_area_are_dead_letters(
     outside = sum(s.expected()[AREA.value] for s in senders)
     scenario.load = f"{valid + outside:,} events from 3 publishers (commune 24640, commune 24615, province)"
 
-    ingest = spawn_ingest(stack, database, ingest_account)
+    ingest = ingest_path.spawn_ingest()  # killed at teardown if a check fails first
     ledgers = send(stack, senders, seconds=profile.pick(fast=3, full=20), ledgers=tmp_path)
     settle(database, senders, valid, outside)
     result = accounted(database, ledgers)
@@ -76,7 +77,7 @@ def test_events_outside_the_publishers_area_are_dead_letters(
 def test_times_before_the_retention_horizon_are_too_old_and_retention_keeps_what_was_accepted(
     stack: LocalStack,
     database: IsolatedDatabase,
-    ingest_account: IngestAccount,
+    ingest_path: IngestPath,
     register: Register,
     scenario: ScenarioResult,
     profile: VerifyProfile,
@@ -107,7 +108,7 @@ def test_times_before_the_retention_horizon_are_too_old_and_retention_keeps_what
     old = sum(s.expected()[TOO_OLD.value] for s in senders)
     scenario.load = f"{valid + old:,} events of 3 types, {old:,} of them dated before what retention keeps"
 
-    ingest = spawn_ingest(stack, database, ingest_account)
+    ingest = ingest_path.spawn_ingest()
     ledgers = send(stack, senders, seconds=profile.pick(fast=2, full=10), ledgers=tmp_path)
     settle(database, senders, valid, old)
     assert ingest.terminate() == 0
@@ -132,7 +133,7 @@ def test_times_before_the_retention_horizon_are_too_old_and_retention_keeps_what
 def test_the_dead_letter_metric_equals_the_table_storage_rejected_included(
     stack: LocalStack,
     database: IsolatedDatabase,
-    ingest_account: IngestAccount,
+    ingest_path: IngestPath,
     register: Register,
     scenario: ScenarioResult,
     profile: VerifyProfile,
@@ -144,7 +145,7 @@ def test_the_dead_letter_metric_equals_the_table_storage_rejected_included(
     with database.connect() as conn:
         conn.execute("ALTER TABLE payment_transactions ADD CONSTRAINT refused CHECK (amount_vnd <> 4040)")
     counter = register("counter", "payments", "24611")
-    ingest = spawn_ingest(stack, database, ingest_account, IOC_INGEST_FLUSH_INTERVAL_SECONDS="0.5")
+    ingest = ingest_path.spawn_ingest(IOC_INGEST_FLUSH_INTERVAL_SECONDS="0.5")
     ledgers: list[Path] = []
     for batch in range(batches):
         # As the issue counted it: 40 dead letters in a mixed batch, one of them storage_rejected.

@@ -22,6 +22,7 @@ from tests.fixtures.ingest import IngestAccount, spawn_ingest
 from tests.fixtures.mqtt import unique_publisher_id
 from tests.fixtures.stack import IsolatedDatabase
 from tests.fixtures.verify import VerifyProfile
+from tests.verify.conftest import IngestPath
 from tests.verify.report import ScenarioResult
 from tests.verify.trust import Register, Sender, accounted, respelled, send, settle
 
@@ -43,7 +44,7 @@ def second_worker(stack: LocalStack, ingest_account: IngestAccount) -> Iterator[
 def test_a_resent_id_is_stored_once_or_is_a_conflicting_duplicate(
     stack: LocalStack,
     database: IsolatedDatabase,
-    ingest_account: IngestAccount,
+    ingest_path: IngestPath,
     second_worker: IngestAccount,
     register: Register,
     scenario: ScenarioResult,
@@ -62,7 +63,8 @@ def test_a_resent_id_is_stored_once_or_is_a_conflicting_duplicate(
     rng = random.Random(20)
     now = datetime.now(UTC)
     counter, racer = register("counter", "payments", "67"), register("racer", "payments", "67")
-    workers = [spawn_ingest(stack, database, account) for account in (ingest_account, second_worker)]
+    workers = [spawn_ingest(stack, database, account) for account in (ingest_path.account, second_worker)]
+    ingest_path.started.extend(workers)  # killed at teardown if a check fails first
     stored: dict[str, factories.Json] = {}
     for _ in range(originals):
         body = counter.body(at=now - timedelta(minutes=rng.uniform(1, 600)), amount_vnd=rng.randrange(1, 10**6) * 1000)
