@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     # while draining a flood: docs/performance.md#design-figures), so a short keepalive makes paho
     # drop healthy connections.
     mqtt_keepalive_seconds: int = Field(default=30, ge=2, le=600)
+    # The account that manages broker accounts (`ioc publishers`, the API's admin routes) over the
+    # dynamic-security plugin's control topic; only those processes need its password.
+    mqtt_admin_username: str = "ioc-admin"
+    mqtt_admin_password: SecretStr | None = None
+    mqtt_admin_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # The account that deletes retained event messages from the broker (run by `ioc ingest`);
+    # without its password ingest runs no sweeper and says so.
+    mqtt_sweeper_username: str = "ioc-sweeper"
+    mqtt_sweeper_password: SecretStr | None = None
     # MQTT over TLS: set the CA to turn it on for every MQTT client of the system (the certificate
     # and host name are always verified); a client certificate where the broker asks for one.
     mqtt_tls_ca_file: Path | None = None
@@ -97,6 +106,9 @@ class Settings(BaseSettings):
     ingest_resend_check: bool = True
     ingest_retention_check_seconds: float = Field(default=3600.0, gt=0)
     ingest_registry_refresh_seconds: float = Field(default=5.0, gt=0)
+    # Seconds between two sweeps for retained event messages (one also at start): a retained event
+    # stays on the broker at most about this long.
+    ingest_retained_sweep_seconds: float = Field(default=30.0, ge=1, le=60)
     ingest_health_port: int = 18081
     # Where the health and metrics servers listen: loopback on a machine, all interfaces in a
     # container (a kubelet or compose probe comes from outside the process's loopback).

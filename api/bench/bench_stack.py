@@ -15,7 +15,7 @@ import psycopg
 
 from api.bench.workload import BenchPublisher
 from api.database_setup import migrate_and_seed
-from deploy.stack.broker_accounts import AccountRole
+from deploy.broker.roles import ServiceRole
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import clear_session
 from ingest.registry.publishers import add_publisher
@@ -66,13 +66,13 @@ def prepare(stack: LocalStack, publishers: list[BenchPublisher], service_account
     with psycopg.connect(url, autocommit=True) as conn:
         migrate_and_seed(conn)
         areas = [str(c) for (c,) in conn.execute("SELECT code FROM areas WHERE level IN ('commune', 'village')")]
-        for p in publishers:
-            stack.mosquitto.accounts.remove(p.id)
-            passwords[p.id] = add_publisher(conn, stack.mosquitto.accounts, p.id, p.source, "67").password
-    for username in service_accounts:
-        passwords[username] = secrets.token_urlsafe(18)
-        stack.mosquitto.accounts.set(username, passwords[username], AccountRole.INGEST)
-    time.sleep(0.2)  # the broker reloads its password file on SIGHUP, asynchronously
+        accounts = stack.mosquitto.accounts
+        with accounts.control.session():  # one admin connection for every account of the benchmark
+            for p in publishers:
+                passwords[p.id] = add_publisher(conn, accounts, p.id, p.source, "67").password
+            for username in service_accounts:
+                passwords[username] = secrets.token_urlsafe(18)
+                accounts.set_service_account(username, passwords[username], ServiceRole.INGEST)
     return BenchStack(stack, url, areas, passwords)
 
 

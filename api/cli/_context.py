@@ -10,8 +10,8 @@ from types import FrameType
 
 import psycopg
 
+from deploy.broker.accounts import DynsecAccounts, accounts_from_settings
 from deploy.settings import Settings
-from deploy.stack.broker_accounts import MosquittoAccounts
 from deploy.stack.manager import LocalStack
 
 
@@ -47,8 +47,18 @@ def connect(settings: Settings) -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(url.get_secret_value(), autocommit=True)
 
 
-def local_broker_accounts(settings: Settings) -> MosquittoAccounts:
-    return LocalStack(settings).mosquitto.accounts
+class NoBrokerAdmin(Exception):
+    def __init__(self) -> None:
+        super().__init__("no broker admin account: set IOC_MQTT_ADMIN_PASSWORD (and IOC_MQTT_ADMIN_USERNAME)")
+
+
+def broker_accounts(settings: Settings) -> DynsecAccounts:
+    """The broker's accounts, managed over its control topic as the admin account (the local stack's
+    own when no deployment is configured)."""
+    accounts = accounts_from_settings(with_connections(settings))
+    if accounts is None:
+        raise NoBrokerAdmin
+    return accounts
 
 
 def service_connector(settings: Settings) -> Callable[[], psycopg.Connection[tuple[object, ...]]]:

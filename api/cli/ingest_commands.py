@@ -16,6 +16,7 @@ from api.cli._context import service_connector, stop_on_signals, with_connection
 from deploy.settings import Settings
 from deploy.stack.mosquitto import INGEST_USERNAMES
 from ingest.service.health import HealthServer
+from ingest.service.retained_sweeper import retained_sweeper
 from ingest.service.runner import DEFAULT_SHARED_GROUP, IngestService
 from ingest.service.stored_events_publisher import StoredEventsPublisher
 
@@ -49,6 +50,8 @@ def run_one(settings: Settings) -> int:
     health = HealthServer(
         settings.ingest_health_port, service.health, service.metrics.registry, host=settings.ingest_health_host
     )
+    # Retained event messages off the broker (its own thread and connections; stopped after intake).
+    sweeper = retained_sweeper(settings, connect, service.metrics)
 
     stop_on_signals(service.stop, log)
     health.start()
@@ -62,9 +65,13 @@ def run_one(settings: Settings) -> int:
         "ingest %s: broker %s:%d, health and metrics on http://%s:%d/health",
         settings.mqtt_username, settings.mqtt_host, settings.mqtt_port, settings.ingest_health_host, health.port,
     )  # fmt: skip
+    if sweeper is not None:
+        sweeper.start()
     try:
         service.run()
     finally:
+        if sweeper is not None:
+            sweeper.stop()
         health.stop()
     return 0
 

@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from api.cli._context import connect, local_broker_accounts
+from api.cli._context import NoBrokerAdmin, broker_accounts, connect
 from deploy.settings import Settings
 from ingest.registry.publishers import (
     SOURCES,
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         try:
             if args.action == "add":
                 created = add_publisher(
-                    conn, local_broker_accounts(settings), args.id, args.source, args.area, args.description
+                    conn, broker_accounts(settings), args.id, args.source, args.area, args.description
                 )
                 added = created.publisher
                 print(f"publisher {added.id} added ({added.source}, {added.area_code})")
@@ -67,16 +67,24 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     raise PublisherNotFound(f"publisher {args.id} does not exist")
                 print(f"publisher {args.id}: silent after {'the default' if seconds is None else f'{seconds} s'}")
             elif args.action == "disable":
-                disabled = disable_publisher(conn, local_broker_accounts(settings), args.id)
+                disabled = disable_publisher(conn, broker_accounts(settings), args.id)
                 print(f"publisher {disabled.id} disabled at {disabled.disabled_at:%Y-%m-%d %H:%M:%S%z}")
             else:
                 for p in PublisherRepository(conn).list():
                     state = "disabled" if p.disabled_at else "active"
-                    print(f"{p.id:<32} {p.source:<9} {p.area_code:<10} {state}")
-        except PublisherError as exc:
+                    retained = _retained_cleared(p.retained_cleared, p.retained_cleared_at)
+                    print(f"{p.id:<32} {p.source:<9} {p.area_code:<10} {state:<8} {retained}".rstrip())
+        except (PublisherError, NoBrokerAdmin) as exc:
             print(f"ioc publishers {args.action}: {exc}", file=sys.stderr)
             return 1
     return 0
+
+
+def _retained_cleared(count: int, last: datetime | None) -> str:
+    """The retained event messages the broker kept for it (deleted by the sweeper), if any."""
+    if not count or last is None:
+        return ""
+    return f"retained cleared: {count} (last {last.astimezone(UTC):%Y-%m-%d %H:%M:%SZ})"
 
 
 def _positive_int(text: str) -> int:

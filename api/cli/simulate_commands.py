@@ -9,10 +9,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from api.cli._context import connect, local_broker_accounts, stop_on_signals, with_connections
+from api.cli._context import NoBrokerAdmin, broker_accounts, connect, stop_on_signals, with_connections
 from api.simulator.session import SimulationConfig, SimulationError, SimulationSession
 from api.simulator.shapes import LOCAL_TIME
 from api.simulator.traffic import FaultRates
+from deploy.broker.control import BrokerControlError
 from deploy.settings import Settings
 from deploy.tls import mqtt_client_context
 
@@ -75,15 +76,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         progress_seconds=1.0 if sys.stdout.isatty() else 10.0,
     )
     try:
-        session = SimulationSession(
-            lambda: connect(settings),
-            local_broker_accounts(settings),
-            settings.mqtt_host,
-            settings.mqtt_port,
-            config,
-            tls=mqtt_client_context(with_connections(settings)),
-        )
-    except SimulationError as exc:
+        accounts = broker_accounts(settings)
+        with accounts.control.session():  # one admin connection for every publisher's account
+            session = SimulationSession(
+                lambda: connect(settings),
+                accounts,
+                settings.mqtt_host,
+                settings.mqtt_port,
+                config,
+                tls=mqtt_client_context(with_connections(settings)),
+            )
+    except (SimulationError, NoBrokerAdmin, BrokerControlError) as exc:
         print(f"ioc simulate: {exc}", file=sys.stderr)
         return 1
     stop_on_signals(session.stop, log)

@@ -136,3 +136,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorResponse, "description": "No such resource"}}
 CONFLICT: dict[int | str, dict[str, object]] = {409: {"model": ErrorResponse, "description": "It exists already"}}
+UNAVAILABLE: dict[int | str, dict[str, object]] = {
+    503: {"model": ErrorResponse, "description": "A service it needs (the database, the broker) is unavailable"}
+}

@@ -19,7 +19,9 @@ from api.http.live.key_watch import KeyWatch
 from api.http.system.checks import HealthChecks
 from api.http.system.metrics import ApiMetrics
 from api.http.system.ops import ops_listener
+from deploy.broker.accounts import accounts_from_settings
 from deploy.settings import Settings
+from ingest.registry.publishers import BrokerAccounts
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class AppState:
     health: HealthChecks
     # The Origins that may open the live websockets, worked out once from the settings.
     allowed_origins: frozenset[str] = frozenset()
+    # Publishers' broker accounts (the admin routes), built once from the settings; None without the
+    # broker admin's password (IOC_MQTT_ADMIN_PASSWORD): those routes then answer 503.
+    broker_accounts: BrokerAccounts | None = None
 
 
 class LifespanState(TypedDict):
@@ -73,7 +78,8 @@ def lifespan_for(
         ops.start()
         origins = frozenset(settings.allowed_origins())
         try:
-            yield {"app": AppState(settings, pool, client, hub, metrics, tail, keys, checks, origins)}
+            accounts = accounts_from_settings(settings)
+            yield {"app": AppState(settings, pool, client, hub, metrics, tail, keys, checks, origins, accounts)}
         finally:
             await asyncio.to_thread(ops.stop)
             await keys.stop()

@@ -30,7 +30,6 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from api.simulator.areas import SimPublisher
 from api.simulator.payloads import status_payload
-from deploy.stack.broker_accounts import AccountRole
 from ingest.registry.publishers import BrokerAccounts, PublisherRepository, add_publisher
 
 OFFLINE_EXPIRY_SECONDS = 10
@@ -60,7 +59,7 @@ def register(
             if existing.disabled_at is not None:
                 raise ValueError(f"publisher {p.id} is disabled; enable it or choose another --prefix")
             password = secrets.token_urlsafe(18)
-            accounts.set(p.id, password, AccountRole.PUBLISHER)
+            accounts.set_publisher(p.id, p.source, password)
         repository.set_silent_after(p.id, silent_after_seconds)
         row = conn.execute(_LAST_SEQ, {"p": p.id}).fetchone()
         out[p.id] = (password, int(str(row[0])) if row else 0)

@@ -18,6 +18,7 @@ from api.simulator.publishers import PublisherClient, register
 from api.simulator.runner import Pacing, Simulation, Summary, choose_silent
 from api.simulator.shapes import LOCAL_TIME
 from api.simulator.traffic import FaultRates, Traffic
+from deploy.broker.control import BrokerControlError
 from ingest.registry.publishers import BrokerAccounts, PublisherError
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class SimulationSession:
             self.publishers = plan_publishers(scope, config.prefix)
             try:
                 registered = register(conn, accounts, self.publishers, config.silent_after_seconds)
-            except (PublisherError, ValueError) as exc:
+            except (PublisherError, BrokerControlError, ValueError) as exc:
                 raise SimulationError(f"cannot register the simulated publishers: {exc}") from None
         self._clients = {
             p.id: PublisherClient(p, registered[p.id][0], mqtt_host, mqtt_port, tls) for p in self.publishers

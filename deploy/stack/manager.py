@@ -5,6 +5,8 @@ from __future__ import annotations
 import shlex
 from dataclasses import asdict
 
+import psycopg
+
 from deploy.settings import Settings
 from deploy.stack.mosquitto import INGEST_USERNAMES, MosquittoService
 from deploy.stack.paths import StackPaths, prepare_paths
@@ -26,7 +28,12 @@ class LocalStack:
             ensure_local_certificates(self.paths.home / "tls") if settings.tls else None
         )
         self.mosquitto = MosquittoService(
-            self.paths.mosquitto, settings.mqtt_port, self.secrets.mqtt_service_password, tls=self.certificates
+            self.paths.mosquitto,
+            settings.mqtt_port,
+            self.secrets.mqtt_service_password,
+            self.secrets.mqtt_admin_password,
+            tls=self.certificates,
+            publisher_sources=self._publisher_sources,
         )
         self.redis = RedisService(self.paths.redis, settings.redis_port, self.secrets.redis_password)
 
@@ -38,6 +45,15 @@ class LocalStack:
         """Start every service that is not running and wait until all answer. Safe to repeat."""
         for service in self.services:
             service.start()
+
+    def _publisher_sources(self) -> dict[str, str]:
+        """Each registered publisher's source, from the stack's own database (PostgreSQL starts first):
+        what converting an earlier release's broker accounts needs. Empty when there is none yet."""
+        try:
+            with psycopg.connect(self.postgres.app_dsn(), connect_timeout=5) as conn:
+                return {str(i): str(s) for i, s in conn.execute("SELECT id, source FROM publishers")}
+        except psycopg.Error:
+            return {}
 
     def down(self) -> None:
         for service in reversed(self.services):
@@ -56,6 +72,8 @@ class LocalStack:
             "IOC_MQTT_PORT": str(self.settings.mqtt_port),
             "IOC_MQTT_USERNAME": INGEST_USERNAMES[0],
             "IOC_MQTT_PASSWORD": self.secrets.mqtt_service_password,
+            "IOC_MQTT_ADMIN_PASSWORD": self.secrets.mqtt_admin_password,
+            "IOC_MQTT_SWEEPER_PASSWORD": self.secrets.mqtt_service_password,
             "IOC_API_URL": f"http://127.0.0.1:{self.settings.api_port}",
         }
         if self.certificates is not None:
@@ -77,8 +95,9 @@ class LocalStack:
             updates["database_url"] = env["IOC_DATABASE_URL"]
         if self.settings.redis_url is None:
             updates["redis_url"] = env["IOC_REDIS_URL"]
-        if self.settings.mqtt_password is None:
-            updates["mqtt_password"] = env["IOC_MQTT_PASSWORD"]
+        for setting in ("mqtt_password", "mqtt_admin_password", "mqtt_sweeper_password"):
+            if getattr(self.settings, setting) is None:
+                updates[setting] = env[f"IOC_{setting.upper()}"]
         if self.certificates is not None and self.settings.mqtt_tls_ca_file is None:
             updates["mqtt_tls_ca_file"] = env["IOC_MQTT_TLS_CA_FILE"]
         return Settings.model_validate({**self.settings.model_dump(), **updates})

@@ -88,6 +88,23 @@ def _parse_cached(topic: str) -> Topic:
     return Topic(source=source, publisher_id=match.group(2), event_type=event_type)
 
 
+def sender_of(topic: str) -> str | None:
+    """The publisher a message came from, even when its topic is malformed: the broker lets a client
+    write only under `ioc/v1/<its source>/<its username>/`, so the fourth level names the sender."""
+    levels = topic.split("/", 4)
+    if len(levels) >= 4 and levels[:2] == ["ioc", "v1"] and _PUBLISHER_ID_RE.fullmatch(levels[3]):
+        return levels[3]
+    return None
+
+
+def is_status_topic(topic: str) -> bool:
+    """A publisher's status topic: the one topic where a retained message is the contract."""
+    try:
+        return parse_topic(topic).event_type is EventType.STATUS
+    except PayloadRejected:
+        return False
+
+
 def _explain_mismatch(topic: str) -> str:
     """Name the first level that is wrong; only runs for rejected topics."""
     shown = excerpt(topic, 160)

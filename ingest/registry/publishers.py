@@ -1,8 +1,13 @@
-"""Registered publishers: one row per external system or device, and its broker credentials."""
+"""Registered publishers: one row per external system or device, and its broker credentials.
+
+A row commits only once the broker has the account (and a disabled one only once the broker refuses
+it): a broker that cannot be reached leaves the registry as it was, with a `BrokerUnavailable` error.
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -10,7 +15,8 @@ from typing import Protocol
 import psycopg
 from psycopg.rows import class_row
 
-from deploy.stack.broker_accounts import RESERVED_PREFIX, USERNAME_PATTERN, AccountRole
+from deploy.broker.control import BrokerControlError
+from deploy.broker.roles import RESERVED_PREFIX, USERNAME_PATTERN
 
 SOURCES = ("portal", "payments", "coverage")
 
@@ -23,14 +29,22 @@ class Publisher:
     description: str
     created_at: datetime
     disabled_at: datetime | None
+    # Retained event messages the broker kept for it, deleted by the sweeper (ingest.service.retained_sweeper).
+    retained_cleared: int = 0
+    retained_cleared_at: datetime | None = None
 
 
 class BrokerAccounts(Protocol):
-    """What the registry needs from the broker: create and revoke credentials."""
+    """What the registry needs from the broker: a publisher's credentials and rights, and their revocation.
+    Implementations raise `BrokerControlError` (deploy.broker.control) when the broker cannot do it."""
 
-    def set(self, username: str, password: str, role: AccountRole) -> None: ...
+    def set_publisher(self, publisher_id: str, source: str, password: str) -> None:
+        """Create its account (writing only `ioc/v1/<source>/<id>/#`), or give an existing one this password."""
+        ...
 
-    def remove(self, username: str) -> bool: ...
+    def disable_publisher(self, publisher_id: str) -> None:
+        """Refuse its password from now on and disconnect it at once."""
+        ...
 
 
 class PublisherError(Exception):
@@ -49,6 +63,10 @@ class InvalidPublisher(PublisherError):
     pass
 
 
+class BrokerUnavailable(PublisherError):
+    """The broker could not create or revoke the account; the registry is as it was."""
+
+
 @dataclass(frozen=True, slots=True)
 class NewPublisher:
     publisher: Publisher
@@ -62,21 +80,24 @@ class PublisherRepository:
     def get(self, publisher_id: str) -> Publisher | None:
         cur = self._conn.cursor(row_factory=class_row(Publisher))
         return cur.execute(
-            "SELECT id, source, area_code, description, created_at, disabled_at FROM publishers WHERE id = %s",
+            "SELECT id, source, area_code, description, created_at, disabled_at, retained_cleared, retained_cleared_at"
+            " FROM publishers WHERE id = %s",
             (publisher_id,),
         ).fetchone()
 
     def list(self) -> list[Publisher]:
         cur = self._conn.cursor(row_factory=class_row(Publisher))
         return cur.execute(
-            "SELECT id, source, area_code, description, created_at, disabled_at FROM publishers ORDER BY id"
+            "SELECT id, source, area_code, description, created_at, disabled_at, retained_cleared, retained_cleared_at"
+            " FROM publishers ORDER BY id"
         ).fetchall()
 
     def insert(self, publisher_id: str, source: str, area_code: str, description: str) -> Publisher:
         cur = self._conn.cursor(row_factory=class_row(Publisher))
         row = cur.execute(
             "INSERT INTO publishers (id, source, area_code, description) VALUES (%s, %s, %s, %s)"
-            " RETURNING id, source, area_code, description, created_at, disabled_at",
+            " RETURNING id, source, area_code, description, created_at, disabled_at,"
+            " retained_cleared, retained_cleared_at",
             (publisher_id, source, area_code, description),
         ).fetchone()
         assert row is not None
@@ -91,11 +112,19 @@ class PublisherRepository:
         )
         return cur.rowcount == 1
 
+    def count_retained_cleared(self, cleared: dict[str, int]) -> None:
+        """Add the retained messages just deleted from the broker to each publisher's record."""
+        self._conn.cursor().executemany(
+            "UPDATE publishers SET retained_cleared = retained_cleared + %s, retained_cleared_at = now() WHERE id = %s",
+            [(count, publisher_id) for publisher_id, count in sorted(cleared.items())],
+        )
+
     def disable(self, publisher_id: str) -> Publisher | None:
         cur = self._conn.cursor(row_factory=class_row(Publisher))
         return cur.execute(
             "UPDATE publishers SET disabled_at = coalesce(disabled_at, now()) WHERE id = %s"
-            " RETURNING id, source, area_code, description, created_at, disabled_at",
+            " RETURNING id, source, area_code, description, created_at, disabled_at,"
+            " retained_cleared, retained_cleared_at",
             (publisher_id,),
         ).fetchone()
 
@@ -123,7 +152,7 @@ def add_publisher(
         if repository.get(publisher_id) is not None:
             raise PublisherExists(f"publisher {publisher_id} already exists")
         publisher = repository.insert(publisher_id, source, area_code, description)
-        accounts.set(publisher_id, password, AccountRole.PUBLISHER)
+        _on_broker(lambda: accounts.set_publisher(publisher_id, source, password), "nothing was registered")
     return NewPublisher(publisher, password)
 
 
@@ -135,5 +164,12 @@ def disable_publisher(
         publisher = PublisherRepository(conn).disable(publisher_id)
         if publisher is None:
             raise PublisherNotFound(f"publisher {publisher_id} does not exist")
-        accounts.remove(publisher_id)
+        _on_broker(lambda: accounts.disable_publisher(publisher_id), f"publisher {publisher_id} is still enabled")
     return publisher
+
+
+def _on_broker(call: Callable[[], None], unchanged: str) -> None:
+    try:
+        call()
+    except BrokerControlError as exc:
+        raise BrokerUnavailable(f"{exc}; {unchanged}") from exc

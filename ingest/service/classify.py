@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from deploy.settings import Settings
 from ingest.contract import DecodedEvent, EventType, PayloadRejected, PublisherStatus, RejectReason, decode
-from ingest.contract.topics import PUBLISHER_ID_PATTERN
+from ingest.contract.topics import sender_of
 from ingest.records import AcceptedEvent, DeadLetter, RawMessage
 from ingest.registry.snapshot import RegistryCache, RegistrySnapshot
 
-_PUBLISHER_ID = re.compile(PUBLISHER_ID_PATTERN, re.ASCII)
 # Retention checks run hourly and take a while; an event must outlive the next few of them.
 _RETENTION_MARGIN = timedelta(days=1)
 
@@ -90,7 +88,7 @@ def dead_letter_of(raw: RawMessage, reason: RejectReason, detail: str) -> DeadLe
     return DeadLetter(
         received_at=raw.received_at,
         topic=raw.topic,
-        publisher_id=_publisher_of(raw.topic),
+        publisher_id=sender_of(raw.topic),
         reason=reason.value,
         detail=detail,
         payload=raw.payload,
@@ -120,13 +118,4 @@ def _registry_problem(decoded: DecodedEvent, registry: RegistrySnapshot) -> Payl
             f"area_code {event.area_code} is outside area {publisher.area_code}, where publisher "
             f"{topic.publisher_id} is registered: it may report for that unit and the units below it",
         )
-    return None
-
-
-def _publisher_of(topic: str) -> str | None:
-    """The publisher a message came from, even when its topic is malformed: the broker's ACL lets a
-    client write only under `ioc/v1/+/<username>/#`, so the fourth level names the sender."""
-    levels = topic.split("/", 4)
-    if len(levels) >= 4 and levels[:2] == ["ioc", "v1"] and _PUBLISHER_ID.fullmatch(levels[3]):
-        return levels[3]
     return None

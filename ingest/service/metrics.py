@@ -37,3 +37,14 @@ class IngestMetrics:
             "ioc_ingest_storage_failures", "Batches that failed to commit and were retried", registry=r
         )
         self.broker_connected = Gauge("ioc_ingest_broker_connected", "1 when connected to the broker", registry=r)
+        self.empty_messages = Counter(
+            "ioc_ingest_empty_messages",
+            "Empty messages (each deletes a retained message): acknowledged, neither stored nor dead-lettered",
+            registry=r,
+        )
+        self.retained_cleared = Counter(
+            "ioc_ingest_retained_cleared", "Retained event messages deleted from the broker by the sweeper", registry=r
+        )
+        self.retained_sweep_failures = Counter(
+            "ioc_ingest_retained_sweep_failures", "Sweeps for retained messages that could not look", registry=r
+        )

@@ -76,7 +76,7 @@ class IngestService:
         self._grace = shutdown_grace_seconds
         self.metrics = metrics or IngestMetrics()
         self._pending: list[RawMessage] = []
-        self._source = MqttSource(source_config(settings), self._pending.append)
+        self._source = MqttSource(source_config(settings), self._receive)
         self._store = BatchStore(connect, self.metrics, wait=self._wait, resend_check=settings.ingest_resend_check)
         self._registry = RegistryCache(
             lambda: load_snapshot(self._store.connection()), clock, settings.ingest_registry_refresh_seconds
@@ -143,6 +143,16 @@ class IngestService:
         received = self._source.poll(timeout_seconds)
         if received:
             self.metrics.received.inc(received)
+
+    def _receive(self, message: RawMessage) -> None:
+        if not message.payload:
+            # An empty message deletes a retained one (MQTT's rule): the retained sweeper sends them, a
+            # publisher may clear its status so. It is no event and no mistake: acknowledged, counted.
+            self.metrics.empty_messages.inc()
+            if self._source.ack(message):
+                self.metrics.acknowledged.inc()
+            return
+        self._pending.append(message)
 
     def _take_batch(self) -> list[RawMessage]:
         max_rows = self._settings.ingest_batch_max_rows

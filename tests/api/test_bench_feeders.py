@@ -7,7 +7,6 @@ from datetime import datetime
 
 from api.bench.feeders import PublisherFeeder, feed
 from api.bench.workload import BenchPublisher, EventFactory, templates
-from deploy.stack.broker_accounts import AccountRole
 from deploy.stack.manager import LocalStack
 from tests.fixtures.ingest import IngestAccount
 from tests.fixtures.mqtt import BlockingClient, open_client, unique_publisher_id
@@ -29,7 +28,7 @@ def test_paced_and_flooding_feeders_hand_over_every_line_once_in_order_at_their_
     feeders = []
     for source, publisher in publishers.items():
         lines, rate = plan[source]
-        stack.mosquitto.accounts.set(publisher.id, "pw-" + publisher.id, AccountRole.PUBLISHER)
+        stack.mosquitto.accounts.set_publisher(publisher.id, source, "pw-" + publisher.id)
         feeders.append(
             PublisherFeeder(
                 publisher, "pw-" + publisher.id, stack.settings.mqtt_port, templates(factory, publisher, lines), rate
@@ -40,7 +39,7 @@ def test_paced_and_flooding_feeders_hand_over_every_line_once_in_order_at_their_
         received = watcher.wait_messages(50, timeout=10)
     finally:
         for publisher in publishers.values():
-            stack.mosquitto.accounts.remove(publisher.id)
+            stack.mosquitto.accounts.delete(publisher.id)
 
     for source, publisher in publishers.items():
         events = [json.loads(m.payload) for m in received if m.topic == publisher.topic]

@@ -1,16 +1,22 @@
-"""The project's Mosquitto: no anonymous access, and a publisher writes only under its own id."""
+"""The project's Mosquitto: no anonymous access; a publisher writes only its own topics (its source, its id)
+and subscribes to nothing, refused at SUBACK; disabling it disconnects it at once."""
 
 from __future__ import annotations
 
+import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
-from deploy.stack.broker_accounts import AccountRole
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import INGEST_USERNAMES
 from tests.fixtures.mqtt import BlockingClient, PublisherAccount, open_client, unique_publisher_id
 
 pytestmark = pytest.mark.integration
+# What a publisher might try to read: the ingest's shared subscription above all (its share of the
+# stream would be thrown away), the whole tree, other publishers, the broker's metrics, its own topics.
+READS = (
+    "$share/ingest/ioc/v1/#", "$share/x/ioc/v1/#", "ioc/v1/#", "#", "ioc/v1/+/+/+", "$SYS/#", "ioc/v1/portal/+/status"
+)  # fmt: skip
 
 
 def test_anonymous_client_is_refused(stack: LocalStack, mqtt_clients: list[BlockingClient]) -> None:
@@ -27,7 +33,7 @@ def test_wrong_password_is_refused(
     assert client.wait_connected().getName() == "Not authorized"
 
 
-def test_publisher_writes_only_under_its_own_id(
+def test_publisher_writes_only_its_own_source_and_id(
     stack: LocalStack, broker_account: PublisherAccount, mqtt_clients: list[BlockingClient]
 ) -> None:
     reader = open_client(stack, INGEST_USERNAMES[-1], stack.secrets.mqtt_service_password)
@@ -37,21 +43,41 @@ def test_publisher_writes_only_under_its_own_id(
     publisher = open_client(stack, broker_account.username, broker_account.password)
     mqtt_clients.append(publisher)
     assert not publisher.wait_connected().is_failure
-    other = unique_publisher_id()
+    me, other = broker_account.username, unique_publisher_id()
 
-    own = publisher.publish(f"ioc/v1/portal/{broker_account.username}/dossier", b"{}")
-    publisher.publish(f"ioc/v1/portal/{other}/dossier", b"{}")
-    publisher.publish("elsewhere/topic", b"{}")
+    own = publisher.publish(f"ioc/v1/portal/{me}/dossier", b"{}")
+    refused = [f"ioc/v1/portal/{other}/dossier", f"ioc/v1/payments/{me}/transaction", "elsewhere/topic"]
+    infos = [publisher.publish(topic, b"{}") for topic in refused]
     assert own.rc == 0
-    # The broker answers a refused QoS 1 publish with PUBACK 135 (not authorised) and drops it; the
-    # marker, published last, proves the refused ones were handled before it.
-    reader.wait_messages(1)
-    publisher.publish(f"ioc/v1/portal/{broker_account.username}/dossier", b"marker")
+    # The broker answers a refused QoS 1 publish with PUBACK 0x87 (not authorised) and drops it.
+    assert [publisher.publish_codes[i.mid].value for i in infos] == [0x87] * len(refused)
+    publisher.publish(f"ioc/v1/portal/{me}/dossier", b"marker")
     messages = reader.wait_messages(2)
-    assert [m.topic for m in messages] == [
-        f"ioc/v1/portal/{broker_account.username}/dossier",
-        f"ioc/v1/portal/{broker_account.username}/dossier",
+    assert [(m.topic, m.payload) for m in messages] == [
+        (f"ioc/v1/portal/{me}/dossier", b"{}"),
+        (f"ioc/v1/portal/{me}/dossier", b"marker"),
     ]
+
+
+@pytest.mark.parametrize(("protocol", "refused"), [(mqtt.MQTTv5, 0x87), (mqtt.MQTTv311, 0x80)])
+def test_every_publisher_subscription_is_refused_at_suback(
+    stack: LocalStack,
+    broker_account: PublisherAccount,
+    mqtt_clients: list[BlockingClient],
+    protocol: mqtt.MQTTProtocolVersion,
+    refused: int,
+) -> None:
+    """Refused at SUBACK, no subscription exists: a publisher cannot join the ingest's shared group (whose
+    round robin would hand it a share of the stream that nobody stores)."""
+    spy = open_client(stack, broker_account.username, broker_account.password, protocol=protocol)
+    mqtt_clients.append(spy)
+    assert not spy.wait_connected().is_failure
+    me = broker_account.username
+    codes = {}
+    for topic in (*READS, f"ioc/v1/portal/{me}/#"):
+        spy.subscribe(topic)
+        codes[topic] = spy.subscribe_codes[-1][0].value
+    assert codes == dict.fromkeys(codes, refused)
 
 
 def test_publisher_cannot_read_the_stream(
@@ -62,7 +88,7 @@ def test_publisher_cannot_read_the_stream(
     spy.wait_connected()
     spy.client.subscribe("ioc/v1/#", qos=1)
     writer_account = unique_publisher_id()
-    stack.mosquitto.accounts.set(writer_account, "pw", AccountRole.PUBLISHER)
+    stack.mosquitto.accounts.set_publisher(writer_account, "portal", "pw")
     try:
         writer = open_client(stack, writer_account, "pw")
         mqtt_clients.append(writer)
@@ -71,7 +97,7 @@ def test_publisher_cannot_read_the_stream(
         spy.publish(f"ioc/v1/portal/{broker_account.username}/dossier", b"own")  # a round-trip as a barrier
         assert spy.wait_messages(1, timeout=1.0) == []
     finally:
-        stack.mosquitto.accounts.remove(writer_account)
+        stack.mosquitto.accounts.delete(writer_account)
 
 
 def test_a_publisher_cannot_take_the_ingest_client_id(
@@ -90,3 +116,16 @@ def test_a_publisher_cannot_take_the_ingest_client_id(
     messages = ingest.wait_messages(1)
     assert [m.payload for m in messages] == [b"after-takeover-attempt"]
     assert ingest.client.is_connected()
+
+
+def test_disabling_a_publisher_disconnects_it_at_once(
+    stack: LocalStack, broker_account: PublisherAccount, mqtt_clients: list[BlockingClient]
+) -> None:
+    publisher = open_client(stack, broker_account.username, broker_account.password)
+    mqtt_clients.append(publisher)
+    assert not publisher.wait_connected().is_failure
+    stack.mosquitto.accounts.disable_publisher(broker_account.username)
+    publisher.wait_disconnected(timeout=2.0)
+    again = open_client(stack, broker_account.username, broker_account.password)
+    mqtt_clients.append(again)
+    assert again.wait_connected().getName() == "Not authorized"

@@ -20,7 +20,6 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from deploy.settings import Settings
-from deploy.stack.broker_accounts import AccountRole
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import MONITOR_USERNAME, MosquittoService, probe_connect
 from deploy.tls import CertificateFiles, ensure_local_certificates, mqtt_client_context, sign_server_certificate
@@ -72,7 +71,8 @@ def certificates(stack: LocalStack) -> Iterator[CertificateFiles]:
 
 @pytest.fixture(scope="module")
 def tls_broker(stack: LocalStack, certificates: CertificateFiles) -> Iterator[MosquittoService]:
-    broker = MosquittoService(certificates.ca_cert.parents[1] / "mosquitto", free_port(), "service-pw", certificates)
+    directory = certificates.ca_cert.parents[1] / "mosquitto"
+    broker = MosquittoService(directory, free_port(), "service-pw", "admin-pw", certificates)
     broker.start()  # returns once the stack's own probe connected over TLS, verifying the CA
     yield broker
     broker.stop()
@@ -94,7 +94,7 @@ def test_a_client_verifying_against_the_generated_ca_connects(
 def test_ingest_receives_over_tls(tls_broker: MosquittoService, certificates: CertificateFiles) -> None:
     settings = Settings(mqtt_tls_ca_file=certificates.ca_cert)
     port = int(tls_broker.address.rsplit(":", 1)[1])
-    tls_broker.accounts.set("tls-probe", "probe-pw", AccountRole.PUBLISHER)
+    tls_broker.accounts.set_publisher("tls-probe", "portal", "probe-pw")  # over the control topic, verifying the CA
     received: list[RawMessage] = []
     config = MqttSourceConfig(
         host="localhost", port=port, username="ioc-ingest", password="service-pw",

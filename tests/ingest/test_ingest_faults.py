@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from deploy.stack.broker_accounts import AccountRole
+from deploy.broker.roles import ServiceRole
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import clear_session
 from tests import factories
@@ -111,7 +111,7 @@ def test_two_processes_share_one_stream_through_a_shared_subscription(
     register_publisher: Callable[..., Publisher],
 ) -> None:
     second_account = IngestAccount(unique_publisher_id("ingest"), "pw-second", ingest_account.group)
-    stack.mosquitto.accounts.set(second_account.username, second_account.password, AccountRole.INGEST)
+    stack.mosquitto.accounts.set_service_account(second_account.username, second_account.password, ServiceRole.INGEST)
     try:
         one = start_ingest()
         two = start_ingest(second_account)
@@ -124,7 +124,7 @@ def test_two_processes_share_one_stream_through_a_shared_subscription(
         assert min(shares) > 0
     finally:
         clear_session(stack.settings.mqtt_port, second_account.username, second_account.password)
-        stack.mosquitto.accounts.remove(second_account.username)
+        stack.mosquitto.accounts.delete(second_account.username)
 
 
 def test_broker_restart_is_survived_and_the_session_resumed(

@@ -65,7 +65,7 @@ def test_bad_registrations_are_refused_with_nothing_created(
             add_publisher(db, stack.mosquitto.accounts, bad_id, source, area)
     assert db.execute("SELECT id FROM publishers").fetchall() == [(existing,)]
     assert "ok-id-2" not in stack.mosquitto.accounts.usernames()
-    stack.mosquitto.accounts.remove(existing)
+    stack.mosquitto.accounts.delete(existing)
 
 
 def test_unknown_publisher_disable_is_a_clear_error(stack: LocalStack, database: IsolatedDatabase) -> None:

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from api.simulator.publishers import OFFLINE_EXPIRY_SECONDS
-from deploy.stack.broker_accounts import AccountRole
 from deploy.stack.manager import LocalStack
 from tests.fixtures.mqtt import unique_publisher_id
 from tests.fixtures.stack import IsolatedDatabase, cli_environment
@@ -49,8 +48,8 @@ def test_a_signal_stops_the_run_cleanly_with_its_summary(
     with database.connect() as conn:
         registered = [str(p) for (p,) in conn.execute("SELECT id FROM publishers WHERE id LIKE %s", (f"{prefix}-%",))]
     assert len(registered) == 12
-    assert set(stack.mosquitto.accounts.usernames(AccountRole.PUBLISHER)) >= set(registered)
+    assert set(stack.mosquitto.accounts.usernames()) >= set(registered)
     for publisher_id in registered:
-        stack.mosquitto.accounts.remove(publisher_id)
+        stack.mosquitto.accounts.delete(publisher_id)
     # Its retained `offline` statuses expire from the broker; later tests' ingest must not receive them.
     time.sleep(OFFLINE_EXPIRY_SECONDS + 1)

@@ -110,7 +110,7 @@ def test_every_injected_fault_is_reported_exactly(
     finally:
         runner.join(60)
         for p in session.publishers:
-            stack.mosquitto.accounts.remove(p.id)
+            stack.mosquitto.accounts.delete(p.id)
 
 
 def check_reported(

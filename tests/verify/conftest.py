@@ -163,7 +163,7 @@ def start_load(stack: LocalStack, database: IsolatedDatabase, tmp_path: Path) ->
                 process.kill()
                 process.wait(10)
     for publisher_id in accounts:
-        stack.mosquitto.accounts.remove(publisher_id)
+        stack.mosquitto.accounts.delete(publisher_id)
 
 
 @pytest.fixture
@@ -177,4 +177,4 @@ def register(stack: LocalStack, database: IsolatedDatabase) -> Iterator[Register
 
     yield register
     for sender in made:
-        stack.mosquitto.accounts.remove(sender.id)
+        stack.mosquitto.accounts.delete(sender.id)

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from deploy.stack.broker_accounts import AccountRole
 from deploy.stack.manager import LocalStack
 from ingest.contract import RejectReason, Source
 from ingest.registry.publishers import add_publisher
@@ -96,7 +95,7 @@ def make_poison(
         areas_outside(registered, now, [a for a in areas if a not in own]),
     ]
     unknown_password = "pw-" + uuid.uuid4().hex
-    stack.mosquitto.accounts.set(unknown.id, unknown_password, AccountRole.PUBLISHER)  # on the broker, not registered
+    stack.mosquitto.accounts.set_publisher(unknown.id, unknown.source.value, unknown_password)  # not registered
     port = stack.settings.mqtt_port
     registered_messages = unique_by_payload(generate(strategies, count - count // 20))
     unknown_messages = unique_by_payload(

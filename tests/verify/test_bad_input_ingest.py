@@ -36,7 +36,7 @@ def poison_accounts(stack: LocalStack) -> Iterator[list[str]]:
     accounts: list[str] = []
     yield accounts
     for name in accounts:
-        stack.mosquitto.accounts.remove(name)
+        stack.mosquitto.accounts.delete(name)
 
 
 def test_poison_mixed_into_valid_traffic(

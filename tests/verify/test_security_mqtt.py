@@ -1,11 +1,11 @@
 """Security of the broker, as the broker itself answers (MQTT 5 reason codes): anonymous clients,
-publishing and reading outside a publisher's topics, the ingest client id, usernames with `+`/`#`
-(refused by `ioc publishers add`, the API and the broker). The basic refusals are the deploy suite's
-tests (`tests/deploy/test_broker_security.py`), run here again for the report."""
+publishing outside a publisher's topics, any SUBSCRIBE of a publisher (refused at SUBACK), the ingest
+client id, usernames with `+`/`#` (refused by `ioc publishers add`, the API and the broker). The basic
+refusals are the deploy suite's tests (`tests/deploy/test_broker_security.py`), run here again for the
+report."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -15,7 +15,7 @@ import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
 from api.http.auth.keys import ApiKeyRepository, Scope
-from deploy.stack.broker_accounts import AccountRole, hash_password
+from deploy.broker.roles import InvalidUsername, publisher_role
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import INGEST_USERNAMES
 from tests.deploy.test_broker_security import (
@@ -46,7 +46,7 @@ def puback(client: BlockingClient, topic: str) -> ReasonCode:
 
 
 def _publisher_account(stack: LocalStack, username: str) -> tuple[str, str]:
-    stack.mosquitto.accounts.set(username, "pw-" + username, AccountRole.PUBLISHER)
+    stack.mosquitto.accounts.set_publisher(username, "portal", "pw-" + username)
     return username, "pw-" + username
 
 
@@ -67,25 +67,26 @@ def test_broker_refuses_anonymous_clients_foreign_topics_and_the_ingest_client_i
     me = broker_account.username
     publisher = connected(stack, mqtt_clients, me, broker_account.password)
     other = unique_publisher_id()
-    own = [f"ioc/v1/portal/{me}/dossier", f"ioc/v1/anything/{me}/x/y"]
+    own = [f"ioc/v1/portal/{me}/dossier", f"ioc/v1/portal/{me}/x/y"]
     foreign = [f"ioc/v1/portal/{other}/dossier", f"ioc/v1/portal/{INGEST_USERNAMES[0]}/dossier", "ioc/v1/portal",
-               "$SYS/broker/x", "elsewhere", f"ioc/v2/portal/{me}/dossier", f"{me}/ioc/v1/portal"]  # fmt: skip
+               f"ioc/v1/payments/{me}/transaction", f"ioc/v1/anything/{me}/x", "$SYS/broker/x", "elsewhere",
+               f"ioc/v2/portal/{me}/dossier", f"{me}/ioc/v1/portal"]  # fmt: skip
     assert [puback(publisher, t).value for t in own] == [0] * len(own)  # success (or 0x10, no subscribers)
     assert {t: puback(publisher, t).value for t in foreign} == dict.fromkeys(foreign, NOT_AUTHORIZED)
-    # Mosquitto's ACL file cannot refuse a SUBSCRIBE (its SUBACK grants it): what it refuses is delivery.
-    reads = ["ioc/v1/#", "#", "$share/ingest/ioc/v1/#", f"ioc/v1/portal/{other}/+", "ioc/v1/+/+/+", "$SYS/#"]
-    for topic in reads:
-        suback(publisher, topic)
+    # Every SUBSCRIBE of a publisher is refused at SUBACK: no subscription, no share of any group.
+    reads = ["ioc/v1/#", "#", "$share/ingest/ioc/v1/#", f"ioc/v1/portal/{other}/+", "ioc/v1/+/+/+", "$SYS/#",
+             f"ioc/v1/portal/{me}/#"]  # fmt: skip
+    assert {t: suback(publisher, t) for t in reads} == dict.fromkeys(reads, NOT_AUTHORIZED)
     try:
         writer = connected(stack, mqtt_clients, *_publisher_account(stack, other))
         assert puback(writer, f"ioc/v1/portal/{other}/dossier").value in (0, 0x10)
         puback(publisher, own[0])  # a round trip after the writer's PUBACK: a delivery would be here by now
     finally:
-        stack.mosquitto.accounts.remove(other)
+        stack.mosquitto.accounts.delete(other)
     assert publisher.wait_messages(1, timeout=1.0) == []
     scenario.load = "MQTT 5 client, reason codes from the broker"
     scenario.measure("publishes refused (PUBACK 0x87)", len(foreign))
-    scenario.measure("foreign subscriptions delivering (of those granted by SUBACK)", f"0 of {len(reads)}")
+    scenario.measure("subscriptions refused (SUBACK 0x87)", f"{len(reads)} of {len(reads)}")
     scenario.measure("anonymous refused", "yes")
     scenario.measure("ingest client id taken over", "no")
 
@@ -114,7 +115,6 @@ def test_usernames_with_wildcards_are_refused_everywhere(
             "/api/v1/publishers", json={"id": name, "source": "payments", "area_code": "24611"}, headers=admin
         )
         assert answer.status_code == 400, (name, answer.text)
-    assert stack.mosquitto.accounts.usernames() == sorted(stack.mosquitto.accounts.usernames())
     assert not set(WILDCARD_NAMES) & set(stack.mosquitto.accounts.usernames())
     refused_by_broker = _broker_refuses_a_wildcard_account_written_by_hand(stack, mqtt_clients)
     scenario.load = f"{len(WILDCARD_NAMES)} names"
@@ -124,26 +124,22 @@ def test_usernames_with_wildcards_are_refused_everywhere(
 
 
 def _broker_refuses_a_wildcard_account_written_by_hand(stack: LocalStack, clients: list[BlockingClient]) -> str:
-    """Past every validation (the account put into the broker's files by hand), the broker still gives a
-    `+`/`#` username nothing: `ioc/v1/+/%u/#` must never become a wildcard grant."""
-    accounts = stack.mosquitto.accounts
-    state = accounts.password_file.parent / "accounts.json"
-    trigger = unique_publisher_id("regen")
-    entries = json.loads(state.read_text())
-    entries["pub+evil"] = {"role": AccountRole.PUBLISHER.value, "hash": hash_password("pw")}
-    state.write_text(json.dumps(entries))
-    accounts.set(trigger, "pw", AccountRole.PUBLISHER)  # regenerates the broker's files and reloads it
+    """Past every validation (the account made by hand over the control topic), the broker still gives a
+    `+`/`#` username nothing: no role of the system names it, and no publisher role can be built for it."""
+    for name in WILDCARD_NAMES:
+        with pytest.raises(InvalidUsername):
+            publisher_role(name, "payments")
+    control = stack.mosquitto.accounts.control
+    (created,) = control.execute([{"command": "createClient", "username": "pub+evil", "password": "pw"}])
+    created.raise_for_error("Client already exists")
     try:
-        assert "pub+evil:" in accounts.password_file.read_text()
         evil = open_client(stack, "pub+evil", "pw")
         clients.append(evil)
         if evil.wait_connected().is_failure:
             return f"connection refused ({evil.connect_reason})"
         codes = {t: puback(evil, t).value for t in ("ioc/v1/payments/pub/transaction", "ioc/v1/portal/x/dossier")}
         assert set(codes.values()) == {NOT_AUTHORIZED}, codes
-        return "every publish refused (0x87)"
+        assert suback(evil, "ioc/v1/#") == NOT_AUTHORIZED
+        return "every publish and subscribe refused (0x87)"
     finally:
-        entries = json.loads(state.read_text())
-        entries.pop("pub+evil", None)
-        state.write_text(json.dumps(entries))
-        accounts.remove(trigger)
+        stack.mosquitto.accounts.delete("pub+evil")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.stack.broker_accounts import AccountRole
+from deploy.broker.roles import ServiceRole
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import clear_session
 from ingest.contract import RejectReason
@@ -35,10 +35,10 @@ CONFLICT = RejectReason.CONFLICTING_DUPLICATE
 def second_worker(stack: LocalStack, ingest_account: IngestAccount) -> Iterator[IngestAccount]:
     """Another ingest account in the same shared group, as `ioc ingest --workers 2` runs them."""
     account = IngestAccount(unique_publisher_id("ingest"), "pw-" + uuid.uuid4().hex, ingest_account.group)
-    stack.mosquitto.accounts.set(account.username, account.password, AccountRole.INGEST)
+    stack.mosquitto.accounts.set_service_account(account.username, account.password, ServiceRole.INGEST)
     yield account
     clear_session(stack.settings.mqtt_port, account.username, account.password)
-    stack.mosquitto.accounts.remove(account.username)
+    stack.mosquitto.accounts.delete(account.username)
 
 
 def test_a_resent_id_is_stored_once_or_is_a_conflicting_duplicate(

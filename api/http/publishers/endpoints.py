@@ -11,12 +11,21 @@ from pydantic import BaseModel, Field
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
-from api.http.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, BadRequest, Conflict, NotFound
+from api.http.errors import (
+    CONFLICT,
+    ERROR_RESPONSES,
+    NOT_FOUND,
+    UNAVAILABLE,
+    BadRequest,
+    Conflict,
+    NotFound,
+    Unavailable,
+)
 from api.http.filters import AREA_CODE
 from api.http.state import AppState, app_state
-from deploy.stack.broker_accounts import MosquittoAccounts
-from deploy.stack.manager import LocalStack
 from ingest.registry.publishers import (
+    BrokerAccounts,
+    BrokerUnavailable,
     InvalidPublisher,
     Publisher,
     PublisherExists,
@@ -41,6 +50,11 @@ class PublisherOut(BaseModel):
     description: str
     created_at: datetime
     disabled_at: datetime | None
+    retained_cleared: int = Field(
+        description="Retained event messages the broker kept for it, deleted by the ingest's sweeper"
+        " (only status messages may be retained)."
+    )
+    retained_cleared_at: datetime | None = Field(description="When the last of them was deleted.")
     status: Literal["online", "offline"] | None = Field(description="Its latest status (last will), if any.")
     status_at: datetime | None
     last_seen_at: datetime | None = Field(
@@ -62,7 +76,10 @@ class NewPublisherIn(BaseModel):
 class NewPublisherOut(BaseModel):
     publisher: PublisherOut
     mqtt_username: str
-    mqtt_password: str = Field(description="Shown once: the broker keeps only its hash.")
+    mqtt_password: str = Field(
+        description="Shown once: the broker keeps only its hash. The account may publish under"
+        " `ioc/v1/<source>/<id>/` only and subscribe to nothing."
+    )
 
 
 class GapOut(BaseModel):
@@ -103,7 +120,7 @@ def gaps(
     response_model=NewPublisherOut,
     status_code=201,
     summary="Register a publisher (scope admin)",
-    responses=CONFLICT,
+    responses={**CONFLICT, **UNAVAILABLE},
 )
 def register(
     body: NewPublisherIn, key: Annotated[ApiKey, Depends(require(Scope.ADMIN))], state: State
@@ -117,6 +134,8 @@ def register(
             raise BadRequest(str(exc)) from None
         except PublisherExists as exc:
             raise Conflict(str(exc)) from None
+        except BrokerUnavailable as exc:
+            raise Unavailable(str(exc)) from None
     return NewPublisherOut(
         publisher=_out(created.publisher, None), mqtt_username=created.publisher.id, mqtt_password=created.password
     )
@@ -126,7 +145,7 @@ def register(
     "/{publisher_id}/disable",
     response_model=PublisherOut,
     summary="Revoke a publisher (scope admin)",
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, **UNAVAILABLE},
 )
 def disable(publisher_id: str, key: Annotated[ApiKey, Depends(require(Scope.ADMIN))], state: State) -> PublisherOut:
     with database(state) as conn:
@@ -134,13 +153,20 @@ def disable(publisher_id: str, key: Annotated[ApiKey, Depends(require(Scope.ADMI
             disabled = disable_publisher(conn, _broker_accounts(state), publisher_id)
         except PublisherNotFound as exc:
             raise NotFound(str(exc)) from None
+        except BrokerUnavailable as exc:
+            raise Unavailable(str(exc)) from None
     return _out(disabled, None)
 
 
-def _broker_accounts(state: AppState) -> MosquittoAccounts:
-    # The local stack's password file and ACL; a production broker (dynamic security) needs its
-    # own implementation of the registry's BrokerAccounts interface.
-    return LocalStack(state.settings).mosquitto.accounts
+def _broker_accounts(state: AppState) -> BrokerAccounts:
+    if state.broker_accounts is None:
+        raise Unavailable("this API has no broker admin account (IOC_MQTT_ADMIN_PASSWORD): it cannot manage publishers")
+    return state.broker_accounts
+
+
+_REGISTRY_FIELDS = (
+    "id", "source", "area_code", "description", "created_at", "disabled_at", "retained_cleared", "retained_cleared_at"
+)  # fmt: skip
 
 
 def _out(p: Publisher, status: tuple[str, datetime] | None, delivery: Delivery | None = None) -> PublisherOut:
@@ -148,7 +174,7 @@ def _out(p: Publisher, status: tuple[str, datetime] | None, delivery: Delivery |
         t for t in (None if status is None else status[1], None if delivery is None else delivery.last_received_at) if t
     ]
     return PublisherOut.model_validate(
-        {**{f: getattr(p, f) for f in ("id", "source", "area_code", "description", "created_at", "disabled_at")},
+        {**{f: getattr(p, f) for f in _REGISTRY_FIELDS},
          "status": None if status is None else status[0], "status_at": None if status is None else status[1],
          "last_seen_at": max(seen, default=None),
          "completeness": None if delivery is None else delivery.completeness}
