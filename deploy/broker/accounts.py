@@ -142,7 +142,7 @@ def _client_of(value: object) -> BrokerClient | None:
 
 def accounts_from_settings(settings: Settings) -> DynsecAccounts | None:
     """The accounts of the broker in `settings`, managed as its admin; None without the admin's password."""
-    if settings.mqtt_admin_password is None:
+    if settings.mqtt_admin_password is None or not settings.mqtt_admin_password.get_secret_value():
         return None
     endpoint = BrokerEndpoint.of(settings, settings.mqtt_admin_username, settings.mqtt_admin_password)
     return DynsecAccounts(BrokerControl(endpoint, settings.mqtt_admin_timeout_seconds))

@@ -98,17 +98,18 @@ class _ConnectionLost(Exception):
 
 
 class BrokerControl:
-    def __init__(self, endpoint: BrokerEndpoint, timeout_seconds: float = 5.0, attempts: int = 3) -> None:
+    def __init__(self, endpoint: BrokerEndpoint, timeout_seconds: float = 5.0) -> None:
         self.endpoint = endpoint
         self._timeout = timeout_seconds
-        self._attempts = attempts
         self._lock = threading.RLock()
         self._held: _Connection | None = None
 
     def execute(self, commands: Sequence[Command]) -> list[Answer]:
         """Send the commands as one request; one answer per command, in order."""
         with self._lock:
-            for attempt in range(1, self._attempts + 1):
+            deadline = time.monotonic() + self._timeout * 3
+            backoff, closed = 0.05, 0
+            while True:
                 try:
                     if self._held is not None:
                         return self._held.request(commands)
@@ -116,13 +117,15 @@ class BrokerControl:
                         return connection.request(commands)
                 except _ConnectionLost:
                     self._drop_held()
-                    if attempt == self._attempts:
-                        break
-                    time.sleep(random.uniform(0.05, 0.3))  # the other holder of the account finishes first
-            raise BrokerUnreachable(
-                f"the broker at {self.endpoint} closed the control connection {self._attempts} times"
-                f" (is another client connected as {self.endpoint.username}?)"
-            )
+                    closed += 1
+                    if time.monotonic() + backoff > deadline:
+                        raise BrokerUnreachable(
+                            f"the broker at {self.endpoint} closed the control connection {closed} times"
+                            f" (is another client connected as {self.endpoint.username} all the time?)"
+                        ) from None
+                    # Jittered and growing: the other holder of the account finishes in between.
+                    time.sleep(random.uniform(0, backoff))
+                    backoff = min(backoff * 2, 1.0)
 
     @contextmanager
     def session(self) -> Iterator[None]:

@@ -40,7 +40,7 @@ Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
 
 EVENTS_FILTER = "ioc/v1/#"
 # Shared by every ingest process of a deployment: the one that takes it sweeps.
-_SWEEP_LOCK_KEY = 0x10C_D0_0003
+SWEEP_LOCK_KEY = 0x10C_D0_0003
 
 
 class RetainedSweeper:
@@ -71,7 +71,7 @@ class RetainedSweeper:
     def sweep_once(self) -> SweepResult | None:
         """One sweep; None when another process holds the turn. Raises SweepFailed or psycopg.Error."""
         with self._connect() as conn, conn.transaction():
-            locked = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (_SWEEP_LOCK_KEY,)).fetchone()
+            locked = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (SWEEP_LOCK_KEY,)).fetchone()
             if not locked or not locked[0]:
                 return None
             result = sweep_retained(self._endpoint, EVENTS_FILTER, _is_event, self._timeout, self._stopping)
@@ -100,7 +100,7 @@ def _is_event(topic: str) -> bool:
 
 def retained_sweeper(settings: Settings, connect: Connect, metrics: IngestMetrics) -> RetainedSweeper | None:
     """The sweeper of an ingest process; None (and a warning) without the sweeper account's password."""
-    if settings.mqtt_sweeper_password is None:
+    if settings.mqtt_sweeper_password is None or not settings.mqtt_sweeper_password.get_secret_value():
         log.warning("no retained sweeper: IOC_MQTT_SWEEPER_PASSWORD is not set; retained events stay on the broker")
         return None
     endpoint = BrokerEndpoint.of(settings, settings.mqtt_sweeper_username, settings.mqtt_sweeper_password)

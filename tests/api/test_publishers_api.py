@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -11,8 +12,10 @@ import pytest
 from api.http.auth.keys import ApiKeyRepository, Scope
 from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
-from tests.fixtures.api import bearer, ops_get
+from tests.fixtures.api import api_settings, bearer, ops_get, serve_api
+from tests.fixtures.ingest import free_port
 from tests.fixtures.mqtt import BlockingClient, open_client, unique_publisher_id
+from tests.fixtures.stack import IsolatedDatabase
 
 pytestmark = pytest.mark.integration
 
@@ -107,3 +110,40 @@ def test_keys_targets_rules_and_metrics(
     assert rules["coverage-drop"]["below"] == 50
     scraped = ops_get(api_config, "/metrics").text
     assert 'ioc_api_requests_total{method="GET",route="/api/v1/apikeys",status="403"} 1.0' in scraped
+
+
+def test_registration_needs_the_broker_and_never_builds_a_local_stack(
+    stack: LocalStack,
+    database: IsolatedDatabase,
+    redis_url: str,
+    db: psycopg.Connection[tuple[object, ...]],
+    tmp_path: Path,
+) -> None:
+    """The API manages accounts through the object it built at start-up: a request makes no local stack
+    (no `$IOC_HOME` appears), a broker that is down is a 503 with nothing registered, and an API without
+    the broker admin's password says so."""
+    admin = bearer(ApiKeyRepository(db).create("ops-admin", Scope.ADMIN))
+    body = {"id": unique_publisher_id("kiosk"), "source": "payments", "area_code": "24611"}
+    nowhere = tmp_path / "no-home"
+    settings = api_settings(stack, database, redis_url).model_copy(update={"home": nowhere})
+    with serve_api(settings) as client:
+        assert client.post("/api/v1/publishers", json=body, headers=admin).status_code == 201
+    assert not nowhere.exists()
+    port = free_port()
+    with serve_api(settings.model_copy(update={"mqtt_port": port})) as client:
+        down = client.post("/api/v1/publishers", json=body | {"id": unique_publisher_id("kiosk")}, headers=admin)
+        gone = client.post(f"/api/v1/publishers/{body['id']}/disable", headers=admin)
+    unreachable = f"the broker at 127.0.0.1:{port} is unreachable (Connection refused)"
+    assert (down.status_code, down.json()["error"]) == (
+        503, {"code": "unavailable", "message": f"{unreachable}; nothing was registered"}
+    )  # fmt: skip
+    assert (gone.status_code, gone.json()["error"]["message"]) == (
+        503, f"{unreachable}; publisher {body['id']} is still enabled"
+    )  # fmt: skip
+    assert db.execute("SELECT id, disabled_at FROM publishers").fetchall() == [(body["id"], None)]
+    with serve_api(settings.model_copy(update={"mqtt_admin_password": None})) as client:
+        refused = client.post("/api/v1/publishers", json=body | {"id": unique_publisher_id("kiosk")}, headers=admin)
+    assert (refused.status_code, refused.json()["error"]["message"]) == (
+        503, "this API has no broker admin account (IOC_MQTT_ADMIN_PASSWORD): it cannot manage publishers"
+    )  # fmt: skip
+    stack.mosquitto.accounts.delete(str(body["id"]))

@@ -193,3 +193,22 @@ def test_poison_messages_mixed_into_a_stream(
         assert conn.execute("SELECT DISTINCT reason FROM dead_letters").fetchall() == [("invalid_value",)]
         stored_seqs = {s for (s,) in conn.execute("SELECT seq FROM payment_transactions").fetchall()}
     assert stored_seqs == {i for i in range(3000) if i % 100 != 50}
+
+
+def test_an_empty_message_deletes_a_retained_one_and_is_neither_stored_nor_a_dead_letter(
+    database: IsolatedDatabase,
+    start_ingest: Callable[..., RunningIngest],
+    register_publisher: Callable[..., Publisher],
+) -> None:
+    """MQTT's way to delete a retained message (the sweeper's, or a publisher clearing its status): an empty
+    message reaches every subscriber. It carries no event and is no mistake."""
+    ingest = start_ingest()
+    desk = register_publisher("portal")
+    for topic in (desk.topic("status"), desk.topic("dossier"), f"{desk.topic('dossier')}/x"):
+        desk.client.client.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)
+    desk.client.publish(desk.topic("dossier"), factories.encode(factories.dossier()))
+    assert wait_for(lambda: count_rows(database, "portal_dossier_events") == 1)
+    metrics = ingest.service.metrics
+    assert wait_for(lambda: metrics.acknowledged._value.get() == 4)
+    assert metrics.empty_messages._value.get() == 3
+    assert count_rows(database, "dead_letters") == 0

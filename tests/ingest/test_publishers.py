@@ -1,23 +1,27 @@
-"""`ioc publishers add | disable`: the registry row and the broker credentials go together."""
+"""`ioc publishers add | disable | list`: the registry row and the broker credentials go together."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC
 
 import psycopg
 import pytest
 
 from deploy.stack.manager import LocalStack
-from ingest.registry.publishers import InvalidPublisher, PublisherExists, add_publisher
+from ingest.registry.publishers import InvalidPublisher, PublisherExists, PublisherRepository, add_publisher
+from tests.fixtures.ingest import free_port
 from tests.fixtures.mqtt import BlockingClient, open_client, unique_publisher_id
 from tests.fixtures.stack import IsolatedDatabase, cli_environment
 
 pytestmark = pytest.mark.integration
 
 
-def _run(stack: LocalStack, database: IsolatedDatabase, *args: str) -> subprocess.CompletedProcess[str]:
-    env = cli_environment(stack, IOC_DATABASE_URL=database.url)
+def _run(
+    stack: LocalStack, database: IsolatedDatabase, *args: str, **env_overrides: str
+) -> subprocess.CompletedProcess[str]:
+    env = cli_environment(stack, IOC_DATABASE_URL=database.url, **env_overrides)
     return subprocess.run(
         [sys.executable, "-m", "api.cli", "publishers", *args], env=env, capture_output=True, text=True
     )
@@ -99,3 +103,45 @@ def test_a_publisher_gets_its_own_silence_threshold_and_back_the_default(
         refused = _run(stack, database, "silent-after", *args)
         assert (refused.returncode, refused.stderr) == (1, f"ioc publishers silent-after: {message}\n")
     assert _run(stack, database, "disable", probe).returncode == 0
+
+
+def test_a_broker_that_is_down_leaves_the_registry_as_it_was(
+    stack: LocalStack, database: IsolatedDatabase, mqtt_clients: list[BlockingClient]
+) -> None:
+    """Registering or disabling needs the broker: while it is away, a clear error and nothing changed."""
+    desk = unique_publisher_id("desk")
+    assert _run(stack, database, "add", desk, "--source", "portal", "--area", "24611").returncode == 0
+    port = free_port()
+    down = {"IOC_MQTT_PORT": str(port)}
+    unreachable = f"the broker at 127.0.0.1:{port} is unreachable (Connection refused)"
+    refused = _run(stack, database, "add", unique_publisher_id("desk"), "--source", "portal", "--area", "24611", **down)
+    assert (refused.returncode, refused.stderr) == (1, f"ioc publishers add: {unreachable}; nothing was registered\n")
+    kept = _run(stack, database, "disable", desk, **down)
+    assert (kept.returncode, kept.stderr) == (
+        1, f"ioc publishers disable: {unreachable}; publisher {desk} is still enabled\n"
+    )  # fmt: skip
+    with database.connect() as conn:
+        rows = conn.execute("SELECT id, disabled_at FROM publishers").fetchall()
+    assert rows == [(desk, None)]
+    no_admin = _run(stack, database, "add", unique_publisher_id("desk"), "--source", "portal", "--area", "24611",
+                    IOC_MQTT_ADMIN_PASSWORD="")  # fmt: skip
+    assert (no_admin.returncode, no_admin.stderr) == (
+        1,
+        "ioc publishers add: no broker admin account: set IOC_MQTT_ADMIN_PASSWORD (and IOC_MQTT_ADMIN_USERNAME)\n",
+    )
+    stack.mosquitto.accounts.delete(desk)
+
+
+def test_list_shows_what_the_sweeper_cleared_for_a_publisher(stack: LocalStack, database: IsolatedDatabase) -> None:
+    desk, quiet = unique_publisher_id("desk"), unique_publisher_id("quiet")
+    for publisher_id in (desk, quiet):
+        assert _run(stack, database, "add", publisher_id, "--source", "portal", "--area", "24611").returncode == 0
+    with database.connect() as conn:
+        PublisherRepository(conn).count_retained_cleared({desk: 3})
+        PublisherRepository(conn).count_retained_cleared({desk: 2})
+        (at,) = conn.execute("SELECT retained_cleared_at FROM publishers WHERE id = %s", (desk,)).fetchone()  # type: ignore[misc]
+    lines = {line.split()[0]: line for line in _run(stack, database, "list").stdout.splitlines()}
+    assert lines[desk].endswith(f"active   retained cleared: 5 (last {at.astimezone(UTC):%Y-%m-%d %H:%M:%SZ})")
+    assert lines[quiet].endswith("active")
+    for publisher_id in (desk, quiet):
+        stack.mosquitto.accounts.delete(publisher_id)
