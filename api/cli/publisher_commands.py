@@ -1,4 +1,4 @@
-"""`ioc publishers add | disable | list | gaps | silent-after`."""
+"""`ioc publishers add | disable | password | list | gaps | silent-after`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ingest.registry.publishers import (
     PublisherRepository,
     add_publisher,
     disable_publisher,
+    new_password,
 )
 from streams.seq_gaps import seq_gaps
 
@@ -33,6 +34,8 @@ def register(commands: Any) -> None:
     add.add_argument("--description", default="")
     disable = actions.add_parser("disable", help="revoke a publisher and its broker credentials")
     disable.add_argument("id")
+    password = actions.add_parser("password", help="a new broker password for a publisher (printed once)")
+    password.add_argument("id")
     actions.add_parser("list", help="all publishers")
     gaps = actions.add_parser("gaps", help="seq numbers a publisher skipped (what completeness misses)")
     gaps.add_argument("id")
@@ -54,6 +57,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"publisher {added.id} added ({added.source}, {added.area_code})")
                 print(f"MQTT username: {created.publisher.id}")
                 print(f"MQTT password: {created.password}   (shown once; store it now)")
+            elif args.action == "password":
+                renewed = new_password(conn, broker_accounts(settings), args.id)
+                print(f"MQTT username: {renewed.publisher.id}")
+                print(f"MQTT password: {renewed.password}   (shown once; the old one no longer works)")
             elif args.action == "gaps":
                 end = datetime.now(UTC)
                 found = seq_gaps(conn, args.id, end - timedelta(hours=args.hours), end)

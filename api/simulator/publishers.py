@@ -14,7 +14,6 @@ Queues are bounded: a publish that finds paho's queue full is refused and counte
 
 from __future__ import annotations
 
-import secrets
 import ssl
 import threading
 import time
@@ -30,7 +29,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from api.simulator.areas import SimPublisher
 from api.simulator.payloads import status_payload
-from ingest.registry.publishers import BrokerAccounts, PublisherRepository, add_publisher
+from ingest.registry.publishers import BrokerAccounts, PublisherRepository, add_publisher, new_password
 
 OFFLINE_EXPIRY_SECONDS = 10
 _QUEUE_LIMIT = 2000  # per client: at the simulator's rates, seconds of a broker outage
@@ -58,8 +57,7 @@ def register(
         else:
             if existing.disabled_at is not None:
                 raise ValueError(f"publisher {p.id} is disabled; enable it or choose another --prefix")
-            password = secrets.token_urlsafe(18)
-            accounts.set_publisher(p.id, p.source, password)
+            password = new_password(conn, accounts, p.id).password
         repository.set_silent_after(p.id, silent_after_seconds)
         row = conn.execute(_LAST_SEQ, {"p": p.id}).fetchone()
         out[p.id] = (password, int(str(row[0])) if row else 0)

@@ -92,8 +92,11 @@ class ServiceRole(StrEnum):
 
 _CONTROL = "$CONTROL/dynamic-security/#"
 SERVICE_ROLES: dict[ServiceRole, Role] = {
-    # The whole event tree, alone or in a shared group (`ioc ingest --workers N`, replicas).
-    ServiceRole.INGEST: Role(ServiceRole.INGEST.value, (*reads("ioc/v1/#"), *reads("$share/+/ioc/v1/#"))),
+    # The whole event tree, alone or in a shared group (`ioc ingest --workers N`, replicas); a delivery
+    # is checked against the message's own topic, whichever way it was subscribed.
+    ServiceRole.INGEST: Role(
+        ServiceRole.INGEST.value, (*reads("ioc/v1/#"), Acl(AclType.SUBSCRIBE_PATTERN, "$share/+/ioc/v1/#"))
+    ),
     ServiceRole.MONITOR: Role(ServiceRole.MONITOR.value, reads("$SYS/#")),
     # Finds retained event messages (a fresh subscription receives them) and deletes each with an
     # empty retained message; never on a status topic, where one retained message is the contract.

@@ -168,6 +168,21 @@ def disable_publisher(
     return publisher
 
 
+def new_password(
+    conn: psycopg.Connection[tuple[object, ...]], accounts: BrokerAccounts, publisher_id: str
+) -> NewPublisher:
+    """A new broker password for a registered publisher, and its role made again: for one that lost its
+    password, or whose account an earlier release made (compose: the shared role that refused it all)."""
+    publisher = PublisherRepository(conn).get(publisher_id)
+    if publisher is None:
+        raise PublisherNotFound(f"publisher {publisher_id} does not exist")
+    if publisher.disabled_at is not None:
+        raise InvalidPublisher(f"publisher {publisher_id} is disabled")
+    password = secrets.token_urlsafe(18)
+    _on_broker(lambda: accounts.set_publisher(publisher_id, publisher.source, password), "the old password stays")
+    return NewPublisher(publisher, password)
+
+
 def _on_broker(call: Callable[[], None], unchanged: str) -> None:
     try:
         call()

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from deploy.broker.roles import DEFAULT_ACL_ACCESS, SERVICE_ROLES, Acl, AclType, ServiceRole
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "deploy/compose/compose.yaml"
 DOCKERFILE = ROOT / "deploy/docker/Dockerfile"
@@ -234,3 +236,43 @@ def test_the_broker_scripts_take_passwords_from_the_environment_only(path: str) 
     assert "set -eu" in script  # a missing variable stops the script instead of setting an empty password
     for match in re.finditer(r"(?:-P|createClient \S+ -p|init \S+ ioc-admin) (\S+)", script):
         assert match.group(1).startswith('"$'), f"{path}: literal password {match.group(1)}"
+
+
+_ACL_LINE = re.compile(r"^ctrl addRoleACL (\S+) (\w+) '([^']+)' (allow|deny)(?: (\d+))?$")
+
+
+def test_the_compose_broker_gets_the_roles_of_the_local_stack_and_no_shared_publisher_role() -> None:
+    """One definition of the system's roles (deploy/broker/roles.py) for every stack: the compose broker's
+    script must make the same, and no role may rely on %u or %c, which the plugin does not substitute."""
+    script = (ROOT / "deploy/compose/mosquitto/init-accounts.sh").read_text()
+    commands = [line.strip() for line in script.splitlines() if line.strip().startswith("ctrl ")]
+    made: dict[str, set[Acl]] = {}
+    for command in commands:
+        if match := _ACL_LINE.match(command):
+            role, acltype, topic, allow, priority = match.groups()
+            made.setdefault(role, set()).add(Acl(AclType(acltype), topic, allow == "allow", int(priority or 0)))
+    wanted = {ServiceRole.INGEST, ServiceRole.MONITOR, ServiceRole.SWEEPER}
+    assert made == {r.value: set(SERVICE_ROLES[r].acls) for r in wanted}
+    assert {f"ctrl createRole {r.value}" for r in wanted} <= set(commands)
+    defaults = dict(re.findall(r"^ctrl setDefaultACLAccess (\w+) (allow|deny)$", "\n".join(commands), re.MULTILINE))
+    assert {k: v == "allow" for k, v in defaults.items()} == DEFAULT_ACL_ACCESS
+    assert "ctrl deleteRole ioc-publisher" in commands
+    assert not [c for c in commands if c.startswith("ctrl createRole ioc-publisher")]
+    accounts = dict(re.findall(r"^account (\S+) \"\$\w+\" (\S+)$", script, re.MULTILINE))
+    assert accounts == {
+        "ioc-ingest": "ioc-ingest", "ioc-ingest-2": "ioc-ingest", "ioc-monitor": "ioc-monitor",
+        "ioc-sweeper": "ioc-sweeper",
+    }  # fmt: skip
+    for path in (ROOT / "deploy/compose/mosquitto").iterdir():
+        code = [line for line in path.read_text().splitlines() if not line.lstrip().startswith("#")]
+        assert not re.search(r"%[uc]", "\n".join(code)), f"{path.name} relies on %u/%c"
+
+
+def test_only_the_account_managers_hold_the_broker_admin_password_and_ingest_the_sweepers() -> None:
+    services = _services()
+    holding = {name for name, s in services.items() if "IOC_MQTT_ADMIN_PASSWORD" in _environment(s)}
+    assert holding == {"mosquitto", "broker-init", "api-1", "api-2"}
+    sweeping = {name for name, s in services.items() if "IOC_MQTT_SWEEPER_PASSWORD" in _environment(s)}
+    assert sweeping == {"broker-init", "ingest-1", "ingest-2"}
+    example = (ROOT / "deploy/compose/env.example").read_text().splitlines()
+    assert {"IOC_MQTT_ADMIN_PASSWORD=", "IOC_MQTT_SWEEPER_PASSWORD="} <= set(example)

@@ -229,3 +229,20 @@ def test_the_ingress_closes_connections_without_a_request_head_in_10_s_and_bound
     data = config["data"]
     assert data["client-header-timeout"] == data["client-body-timeout"] == "10"
     assert int(data["max-worker-connections"]) < int(data["max-worker-open-files"])
+
+
+def test_only_the_api_holds_the_broker_admin_password_and_ingest_the_sweepers() -> None:
+    """The API manages publishers' accounts over the broker's control topic (so it reaches the broker
+    over TLS too); every ingest replica runs the retained sweeper."""
+    holders: dict[str, set[str]] = {}
+    for name, workload in _workloads():
+        for container in _pod(workload)["containers"]:
+            for env in container.get("env", []):
+                ref = env.get("valueFrom", {}).get("secretKeyRef", {})
+                holders.setdefault(ref.get("key", ""), set()).add(f"{name}:{env['name']}")
+    assert holders["mqtt-admin-password"] == {"ioc-api:IOC_MQTT_ADMIN_PASSWORD"}
+    assert holders["mqtt-sweeper-password"] == {"ioc-ingest:IOC_MQTT_SWEEPER_PASSWORD"}
+    config = _by_kind("ConfigMap")["ioc-config"]["data"]
+    (api,) = _pod(_by_kind("Deployment")["ioc-api"])["containers"]
+    mounts = {m["name"]: m["mountPath"] for m in api["volumeMounts"]}
+    assert str(Path(config["IOC_MQTT_TLS_CA_FILE"]).parent) == mounts["broker-ca"]

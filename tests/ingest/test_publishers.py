@@ -145,3 +145,28 @@ def test_list_shows_what_the_sweeper_cleared_for_a_publisher(stack: LocalStack, 
     assert lines[quiet].endswith("active")
     for publisher_id in (desk, quiet):
         stack.mosquitto.accounts.delete(publisher_id)
+
+
+def test_password_gives_a_registered_publisher_a_new_one_and_the_old_stops_working(
+    stack: LocalStack, database: IsolatedDatabase, mqtt_clients: list[BlockingClient]
+) -> None:
+    desk = unique_publisher_id("desk")
+    added = _run(stack, database, "add", desk, "--source", "payments", "--area", "24611")
+    old = added.stdout.splitlines()[2].split()[2]
+    renewed = _run(stack, database, "password", desk)
+    assert renewed.returncode == 0, renewed.stderr
+    assert renewed.stdout.splitlines()[0] == f"MQTT username: {desk}"
+    new = renewed.stdout.splitlines()[1].split()[2]
+    refused = open_client(stack, desk, old)
+    accepted = open_client(stack, desk, new)
+    mqtt_clients += [refused, accepted]
+    assert refused.wait_connected().getName() == "Not authorized"
+    assert not accepted.wait_connected().is_failure
+    assert accepted.publish_codes[accepted.publish(f"ioc/v1/payments/{desk}/transaction", b"{}").mid].value in (0, 16)
+    assert _run(stack, database, "disable", desk).returncode == 0
+    assert _run(stack, database, "password", desk).stderr == f"ioc publishers password: publisher {desk} is disabled\n"
+    assert (
+        _run(stack, database, "password", "nobody").stderr
+        == "ioc publishers password: publisher nobody does not exist\n"
+    )
+    stack.mosquitto.accounts.delete(desk)
