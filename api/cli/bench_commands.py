@@ -74,6 +74,8 @@ def bench_settings(settings: Settings) -> Settings:
             "database_url": None,
             "redis_url": None,
             "mqtt_password": None,
+            "mqtt_admin_password": None,
+            "mqtt_sweeper_password": None,
             # The benchmarks' clients speak plain MQTT to their own loopback broker.
             "tls": False,
             "mqtt_tls_ca_file": None,

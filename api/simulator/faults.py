@@ -35,14 +35,11 @@ class Fault:
 
 @dataclass(frozen=True, slots=True)
 class FaultInput:
-    """What a builder breaks: a valid body on the publisher's topic, and a valid body of another
-    source's event type (for a publisher writing under a source it is not registered for)."""
+    """What a builder breaks: a valid body on the publisher's topic. (A publisher writing under a source
+    it is not registered for is no fault to simulate: the broker refuses it, PUBACK 0x87.)"""
 
     publisher: SimPublisher
     body: Body
-    foreign_source: str
-    foreign_event_type: str
-    foreign_body: Body
     now: datetime
     outside_area: str | None  # a known area above the publisher's own; None at the province
     recent: tuple[str, bytes] | None  # one of its recent events (topic, payload), to re-send changed
@@ -126,11 +123,6 @@ BUILDERS: Final[dict[RejectReason, Builder]] = {
     RejectReason.CONFLICTING_DUPLICATE: _conflicting_resend,
     RejectReason.TOPIC_INVALID: lambda f: Fault(
         RejectReason.TOPIC_INVALID, f"ioc/v1/{f.publisher.source}/{f.publisher.id}/telemetry", encode(f.body)
-    ),
-    RejectReason.SOURCE_MISMATCH: lambda f: Fault(
-        RejectReason.SOURCE_MISMATCH,
-        f"ioc/v1/{f.foreign_source}/{f.publisher.id}/{f.foreign_event_type}",
-        encode(f.foreign_body),
     ),
 }
 # The order a run cycles through them, so that even a handful of faults covers many reasons.

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Final, Literal
 
 from api.simulator import shapes
-from api.simulator.areas import Scope, Setting, SimPublisher
+from api.simulator.areas import Scope, SimPublisher
 from api.simulator.faults import FAULT_REASONS, FaultInput, build_fault
 from api.simulator.payloads import (
     Body,
@@ -31,11 +31,6 @@ from api.simulator.payloads import (
 
 _RECENT: Final = 32  # events a publisher may repeat as duplicates
 _LATE_HOURS: Final = (1.0, 12.0)  # a counter or probe that was offline flushes its buffer: inside 24 h
-_FOREIGN: Final = {
-    "portal": ("payments", "transaction"),
-    "payments": ("coverage", "sample"),
-    "coverage": ("portal", "dossier"),
-}
 
 
 @dataclass(frozen=True)
@@ -177,16 +172,11 @@ class Traffic:
         )
 
     def _fault_input(self, publisher: SimPublisher, state: PublisherState, now: datetime) -> FaultInput:
-        source, event_type = _FOREIGN[publisher.source]
-        foreign = SimPublisher(publisher.id, source, event_type, publisher.area_code, Setting.TOWN, sector="health")
         area = publisher.area_code if publisher.source != "portal" else self._scope.communes[0].code
         seq = state.next_seq
         return FaultInput(
             publisher=publisher,
             body=self._body(publisher, area, seq, now, now, fault=True),
-            foreign_source=source,
-            foreign_event_type=event_type,
-            foreign_body=self._body(foreign, area, seq, now, now, fault=True),
             now=now,
             outside_area=self._scope.places[publisher.area_code].parent_code,
             recent=state.recent[-1] if state.recent else None,

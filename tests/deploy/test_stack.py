@@ -74,6 +74,8 @@ def test_status_json_and_env_from_the_command_line(stack: LocalStack) -> None:
         "IOC_MQTT_PORT",
         "IOC_MQTT_USERNAME",
         "IOC_MQTT_PASSWORD",
+        "IOC_MQTT_ADMIN_PASSWORD",
+        "IOC_MQTT_SWEEPER_PASSWORD",
         "IOC_API_URL",
     ]
 

@@ -134,14 +134,14 @@ def test_registry_problems_are_dead_lettered(
 ) -> None:
     start_ingest()
     portal = register_publisher("portal")
-    wrong_source = register_publisher("coverage")
+    wrong_source = register_publisher("payments")
     disabled = register_publisher("payments")
     with database.connect() as conn:
         conn.execute("UPDATE publishers SET disabled_at = now() WHERE id = %s", (disabled.id,))
         conn.execute("DELETE FROM publishers WHERE id = %s", (portal.id,))  # broker account kept: unregistered
-    wrong_source.client.publish(
-        f"ioc/v1/payments/{wrong_source.id}/transaction", factories.encode(factories.transaction())
-    )
+        # The broker lets it write its payments topics; the registry now says otherwise.
+        conn.execute("UPDATE publishers SET source = 'coverage' WHERE id = %s", (wrong_source.id,))
+    wrong_source.client.publish(wrong_source.topic("transaction"), factories.encode(factories.transaction()))
     disabled.client.publish(disabled.topic("transaction"), factories.encode(factories.transaction()))
     portal.client.publish(portal.topic("dossier"), factories.encode(factories.dossier()))
     assert wait_for(lambda: count_rows(database, "dead_letters") == 3)

@@ -119,7 +119,8 @@ def _nul(draw: st.DrawFn, event_type: EventType, event: Json) -> tuple[bytes, Re
 def _not_json(draw: st.DrawFn, event_type: EventType, event: Json) -> tuple[bytes, RejectReason]:
     body = encode(event, ascii_only=True)  # so that a cut never splits a UTF-8 sequence
     broken = st.one_of(
-        st.integers(0, len(body) - 1).map(lambda at: body[:at]),
+        # Not cut to nothing: an empty message deletes a retained one, and the ingest records no such thing.
+        st.integers(1, len(body) - 1).map(lambda at: body[:at]),
         st.just(body[:-1] + b",}"),
         st.sampled_from([b" x", b"}", b"{}", b",", b"'"]).map(lambda tail: body + tail),
         st.just(body.replace(b'"', b"'")),
