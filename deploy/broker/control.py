@@ -210,12 +210,7 @@ class _Connection:
         ]
 
     def close(self) -> None:
-        if self._client.socket() is None:
-            return
-        self._client.disconnect()
-        deadline = time.monotonic() + 1.0
-        while self._client.socket() is not None and time.monotonic() < deadline:
-            step(self._client, 0.05)
+        disconnect(self._client)
 
     def _wait(self, condition: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + self._timeout
@@ -269,6 +264,19 @@ def step(client: mqtt.Client, timeout_seconds: float) -> bool:
     if client.want_write() and client.loop_write() != mqtt.MQTT_ERR_SUCCESS:
         return False
     return client.loop_misc() == mqtt.MQTT_ERR_SUCCESS and client.socket() is not None
+
+
+def disconnect(client: mqtt.Client, timeout_seconds: float = 1.0) -> None:
+    """Send DISCONNECT and close the socket, from the caller's thread, within `timeout_seconds`."""
+    sock = client.socket()
+    if sock is None:
+        return
+    client.disconnect()
+    deadline = time.monotonic() + timeout_seconds
+    while client.socket() is not None and time.monotonic() < deadline:
+        step(client, 0.05)
+    if client.socket() is not None:
+        sock.close()  # the broker did not answer in time: our end goes anyway
 
 
 def _text_or_none(value: object) -> str | None:

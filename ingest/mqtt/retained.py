@@ -22,7 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from deploy.broker.control import BrokerEndpoint, step
+from deploy.broker.control import BrokerEndpoint, disconnect, step
 
 # Never subscribed to: its UNSUBACK only marks the end of what came before it.
 _BARRIER_TOPIC = "ioc/v1/-/-/sweep-barrier"
@@ -100,11 +100,7 @@ class _Sweep:
                     result.cleared.append(topic)
 
     def close(self) -> None:
-        if self.client.socket() is not None:
-            self.client.disconnect()
-            end = time.monotonic() + 1.0
-            while self.client.socket() is not None and time.monotonic() < end:
-                step(self.client, 0.05)
+        disconnect(self.client)
 
     def wait(self, condition: Callable[[], bool], what: str) -> None:
         while not condition():

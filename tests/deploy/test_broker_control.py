@@ -7,11 +7,13 @@ import threading
 
 import pytest
 
-from deploy.broker.accounts import DynsecAccounts
+from deploy.broker.accounts import AccountRoleConflict, BrokerClient, DynsecAccounts
 from deploy.broker.control import BrokerControl, BrokerEndpoint, BrokerLoginRefused, BrokerUnreachable
+from deploy.broker.roles import ServiceRole
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import ADMIN_USERNAME
 from tests.fixtures.ingest import free_port
+from tests.fixtures.mqtt import unique_publisher_id
 
 pytestmark = pytest.mark.integration
 
@@ -49,3 +51,16 @@ def test_two_holders_of_the_admin_account_at_once_both_get_every_answer(stack: L
         thread.join(120)
     assert failures == []
     assert len(answers) == 45
+
+
+def test_an_account_never_changes_kind(stack: LocalStack) -> None:
+    """A publisher id that names a service account (or the reverse) is refused, its rights unchanged."""
+    accounts = stack.mosquitto.accounts
+    name = unique_publisher_id("svc")
+    accounts.set_service_account(name, "pw", ServiceRole.INGEST)
+    try:
+        with pytest.raises(AccountRoleConflict):
+            accounts.set_publisher(name, "portal", "stolen")
+        assert accounts.client(name) == BrokerClient(name, (ServiceRole.INGEST.value,), disabled=False)
+    finally:
+        accounts.delete(name)
