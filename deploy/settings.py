@@ -109,6 +109,13 @@ class Settings(BaseSettings):
     # Seconds between two sweeps for retained event messages (one also at start): a retained event
     # stays on the broker at most about this long.
     ingest_retained_sweep_seconds: float = Field(default=30.0, ge=1, le=60)
+    # The local spool (ingest.storage.spool): batches the database could not take for
+    # `spool_after_seconds` go to files under `spool_dir/<MQTT username>` (default: `home/spool`),
+    # fsynced, and are then acknowledged, so the broker holds no backlog a crash could lose. At
+    # `spool_max_bytes` the spool takes no more and the broker holds the rest; 0 turns the spool off.
+    ingest_spool_dir: Path | None = None
+    ingest_spool_max_bytes: int = Field(default=2 * 1024**3, ge=0)
+    ingest_spool_after_seconds: float = Field(default=1.0, ge=0, le=60)
     ingest_health_port: int = 18081
     # Where the health and metrics servers listen: loopback on a machine, all interfaces in a
     # container (a kubelet or compose probe comes from outside the process's loopback).

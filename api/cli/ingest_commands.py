@@ -18,7 +18,9 @@ from deploy.stack.mosquitto import INGEST_USERNAMES
 from ingest.service.health import HealthServer
 from ingest.service.retained_sweeper import retained_sweeper
 from ingest.service.runner import DEFAULT_SHARED_GROUP, IngestService
+from ingest.service.spooler import spool_folder
 from ingest.service.stored_events_publisher import StoredEventsPublisher
+from ingest.storage.spool import Spool, SpoolUnavailable
 
 log = logging.getLogger("ioc.ingest")
 
@@ -46,7 +48,7 @@ def run_one(settings: Settings) -> int:
         producer=settings.mqtt_username,
         retain_seconds=settings.ingest_stream_retain_seconds,
     )
-    service = IngestService(settings, connect, stored_events=stored_events)
+    service = IngestService(settings, connect, stored_events=stored_events, spool=_open_spool(settings))
     health = HealthServer(
         settings.ingest_health_port, service.health, service.metrics.registry, host=settings.ingest_health_host
     )
@@ -74,6 +76,19 @@ def run_one(settings: Settings) -> int:
             sweeper.stop()
         health.stop()
     return 0
+
+
+def _open_spool(settings: Settings) -> Spool | None:
+    if settings.ingest_spool_max_bytes == 0:
+        log.warning("spool off (IOC_INGEST_SPOOL_MAX_BYTES=0): during a database outage the broker holds the backlog")
+        return None
+    spool = Spool(spool_folder(settings), settings.ingest_spool_max_bytes)
+    try:
+        spool.open()
+    except SpoolUnavailable as exc:
+        log.error("running without a spool: %s", exc)
+        return None
+    return spool
 
 
 def _run_workers(count: int, settings: Settings) -> int:

@@ -48,3 +48,18 @@ class IngestMetrics:
         self.retained_sweep_failures = Counter(
             "ioc_ingest_retained_sweep_failures", "Sweeps for retained messages that could not look", registry=r
         )
+        self.spooled = Counter(
+            "ioc_ingest_spooled_messages",
+            "Messages written to the local spool (then acknowledged) while the database could not take them",
+            registry=r,
+        )
+        self.drained = Counter(
+            "ioc_ingest_spool_drained_messages", "Spooled messages stored in the database since", registry=r
+        )
+        self.spool_messages = Gauge("ioc_ingest_spool_messages", "Messages waiting in the spool", registry=r)
+        self.spool_bytes = Gauge("ioc_ingest_spool_bytes", "Bytes the spool's files take on disk", registry=r)
+        self.spool_set_aside = Gauge(
+            "ioc_ingest_spool_set_aside_messages",
+            "Spooled messages in files that could not be read back (moved to the spool's corrupt/ folder)",
+            registry=r,
+        )

@@ -4,7 +4,9 @@ One thread does everything, in order: poll the broker connection (which hands me
 `_pending`), and when a batch is full or its first message is `flush_interval` old, classify it,
 write it, commit, acknowledge. `_pending` is bounded twice: the loop stops reading once a batch
 is full, and the broker sends no more than its `max_inflight_messages` unacknowledged; while the
-database is down we keep the connection alive but read nothing past `queue_max_messages`.
+database is down we keep the connection alive but read nothing past `queue_max_messages`, and
+once it has been down for `spool_after_seconds` batches go to the local spool, are acknowledged,
+and come back to the database when it does (ingest.service.spooler).
 
 Stop contract (`stop()`, safe from a signal handler): close intake → commit and acknowledge what
 was received → make sure the broker has the acknowledgements → disconnect → close the database
@@ -31,8 +33,11 @@ from ingest.service.classify import IntakeRules, MessageClassifier
 from ingest.service.health import HealthState, IngestHealth
 from ingest.service.metrics import IngestMetrics
 from ingest.service.retention import apply_retention_once
+from ingest.service.spooler import Spooler
 from ingest.service.store import BatchStore
 from ingest.service.stored_events_publisher import StoredEventsPublisher
+from ingest.storage.batch_writer import BatchOutcome
+from ingest.storage.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +73,7 @@ class IngestService:
         *,
         metrics: IngestMetrics | None = None,
         stored_events: StoredEventsPublisher | None = None,
+        spool: Spool | None = None,
         clock: Callable[[], float] = time.monotonic,
         shutdown_grace_seconds: float = 10.0,
     ) -> None:
@@ -82,6 +88,7 @@ class IngestService:
             lambda: load_snapshot(self._store.connection()), clock, settings.ingest_registry_refresh_seconds
         )
         self._classifier = MessageClassifier(self._registry, IntakeRules.from_settings(settings))
+        self._spooler = Spooler(spool, self._store, self.metrics, settings.ingest_spool_after_seconds)
         # After the acknowledgements, so that Redis never delays them; None: no KPI engine to feed.
         self._stored_events = stored_events
         self._stopping = threading.Event()
@@ -102,6 +109,7 @@ class IngestService:
                 if batch:
                     self._commit_and_ack(batch, give_up_at=None)
                 self._housekeeping()
+                self._drain()
         finally:
             self._shutdown()
 
@@ -119,6 +127,8 @@ class IngestService:
         broker: HealthState = "ok" if self._source.connected else "down"
         if broker != "ok":
             reasons.append("broker: not connected, reconnecting")
+        if waiting := self._spooler.waiting:
+            reasons.append(f"spool: {waiting} acknowledged messages on local disk, not yet in the database")
         status: HealthState = "ok" if not reasons else "degraded"
         return IngestHealth(status=status, database=database, broker=broker, reasons=reasons)
 
@@ -134,7 +144,7 @@ class IngestService:
                     return
                 self._poll(remaining)
             else:
-                self._poll(0.2)
+                self._poll(0.0 if self._spooler.draining else 0.2)  # idle: drain the spool at full speed
                 self._note_connection()
                 if not self._pending:
                     return  # idle: let housekeeping run
@@ -174,26 +184,63 @@ class IngestService:
     def _commit_and_ack(self, batch: list[RawMessage], give_up_at: float | None) -> bool:
         self._inflight_since = batch[0].received_monotonic
         self._update_gauges()
+        try:
+            if self._spooler.spooling() and self._spooler.keep(batch):
+                self._ack(batch)
+                return True
+            outcome = self._store_batch(batch, give_up_at, self._spooler.spill_at())
+            if outcome is None and (give_up_at is not None or not self._stopping.is_set()):
+                if self._spooler.keep(batch):  # the database failed for spool_after_seconds
+                    self._ack(batch)
+                    return True
+                if not self._stopping.is_set():  # no room on disk: the broker holds them, as without a spool
+                    outcome = self._store_batch(batch, give_up_at, None)
+            if outcome is None and give_up_at is None:
+                self._pending[:0] = batch  # interrupted by stop(): the shutdown path tries it again
+            if outcome is None:
+                return False
+            self._ack(batch)
+            self._publish(outcome)
+            return True
+        finally:
+            self._inflight_since = None
+
+    def _store_batch(
+        self, batch: list[RawMessage], give_up_at: float | None, spill_at: float | None
+    ) -> BatchOutcome | None:
         # Classifying reads the registry, which may need the database: retried like the write.
-        classified = self._store.retry(lambda: self._classifier.classify_batch(batch), self._stopping, give_up_at)
-        outcome = None if classified is None else self._store.write_with_retry(classified, self._stopping, give_up_at)
-        if outcome is None and give_up_at is None:
-            self._pending[:0] = batch  # interrupted by stop(): the shutdown path tries it again
+        stopping = self._stopping
+        classified = self._store.retry(lambda: self._classifier.classify_batch(batch), stopping, give_up_at, spill_at)
+        if classified is None:
+            outcome = None
+        else:
+            outcome = self._store.write_with_retry(classified, stopping, give_up_at, spill_at)
         if self._stored_events is not None and self._store.outcome_uncertain:
             self._stored_events.mark_gap()  # a failed attempt may have committed rows we never saw
             self._store.outcome_uncertain = False
+        return outcome
+
+    def _ack(self, batch: list[RawMessage]) -> None:
+        acked = sum(1 for m in batch if self._source.ack(m))
+        self._source.flush()
+        self.metrics.acknowledged.inc(acked)
+        if acked < len(batch):
+            log.info("%d stored messages came on an earlier connection; the broker resends them", len(batch) - acked)
+
+    def _publish(self, outcome: BatchOutcome) -> None:
+        if self._stored_events is not None and outcome.records:
+            self._stored_events.publish(outcome.records, outcome.transaction_ids)
+
+    def _drain(self) -> None:
+        """Spooled files into the database, about a batch's worth, when it is back; one attempt (on
+        failure they stay on disk for the next turn)."""
+        files = self._spooler.next_to_drain(self._settings.ingest_batch_max_rows)
+        if not files:
+            return
+        outcome = self._store_batch([m for f in files for m in f.messages], None, spill_at=time.monotonic())
         if outcome is not None:
-            acked = sum(1 for m in batch if self._source.ack(m))
-            self._source.flush()
-            self.metrics.acknowledged.inc(acked)
-            if acked < len(batch):
-                log.info(
-                    "%d stored messages came on an earlier connection; the broker resends them", len(batch) - acked
-                )
-            if self._stored_events is not None and outcome.records:
-                self._stored_events.publish(outcome.records, outcome.transaction_ids)
-        self._inflight_since = None
-        return outcome is not None
+            self._spooler.drained(files)
+            self._publish(outcome)
 
     def _note_connection(self) -> None:
         if self._source.connected:
@@ -223,6 +270,7 @@ class IngestService:
         if oldest is None and self._pending:
             oldest = self._pending[0].received_monotonic
         self.metrics.oldest_unacked_seconds.set(0 if oldest is None else time.monotonic() - oldest)
+        self._spooler.update_gauges()
 
     def _shutdown(self) -> None:
         self._source.close_intake()
@@ -234,6 +282,7 @@ class IngestService:
         finally:
             self._source.stop()
             self._store.close()
+            self._spooler.close()
             if self._stored_events is not None:
                 self._stored_events.close()
         log.info("ingest stopped")

@@ -49,6 +49,7 @@ class BatchStore:
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._writer: BatchWriter | None = None
         self.state: Literal["ok", "degraded"] = "ok"
+        self.degraded_since: float | None = None  # monotonic; when the current outage was first seen
         self.last_error = ""
         # Set when an attempt failed in a way that may have committed: whoever consumes the stored
         # events must then assume it missed some (see StoredEventsPublisher.mark_gap).
@@ -60,11 +61,18 @@ class BatchStore:
             self._writer = BatchWriter(self._conn, resend_check=self._resend_check)
         return self._conn
 
-    def retry(self, operation: Callable[[], T], stopping: threading.Event, give_up_at: float | None) -> T | None:
+    def retry(
+        self,
+        operation: Callable[[], T],
+        stopping: threading.Event,
+        give_up_at: float | None,
+        spill_at: float | None = None,
+    ) -> T | None:
         """Run `operation` until it gets through the connection; None if we had to give up.
 
-        While running we never give up (the broker holds the messages); once stopping, we give
-        up at `give_up_at`, or at once when there is none (the shutdown path retries on its own).
+        While running we give up only at `spill_at` (when the caller has somewhere else to put the
+        batch: the spool), else never (the broker holds the messages); once stopping, we give up at
+        `give_up_at`, or at once when there is none (the shutdown path retries on its own).
         """
         backoff = 0.2
         while True:
@@ -79,17 +87,23 @@ class BatchStore:
                 return result
             if stopping.is_set() and (give_up_at is None or time.monotonic() >= give_up_at):
                 return None
+            if spill_at is not None and time.monotonic() >= spill_at:
+                return None
             self._wait(backoff)
             backoff = min(backoff * 2, self._max_backoff)
 
     def write_with_retry(
-        self, items: Sequence[AcceptedEvent | DeadLetter], stopping: threading.Event, give_up_at: float | None
+        self,
+        items: Sequence[AcceptedEvent | DeadLetter],
+        stopping: threading.Event,
+        give_up_at: float | None,
+        spill_at: float | None = None,
     ) -> BatchOutcome | None:
-        """The committed batch's outcome; None when we gave up (only while stopping)."""
+        """The committed batch's outcome; None when we gave up (see `retry`)."""
         accepted = [i for i in items if isinstance(i, AcceptedEvent)]
         letters = [i for i in items if isinstance(i, DeadLetter)]
         started = time.perf_counter()
-        outcome = self.retry(lambda: self._write(accepted, letters), stopping, give_up_at)
+        outcome = self.retry(lambda: self._write(accepted, letters), stopping, give_up_at, spill_at)
         if outcome is None:
             return None
         m = self._metrics
@@ -167,6 +181,8 @@ class BatchStore:
         self.outcome_uncertain = True
         first = self.state == "ok"
         self.state = "degraded"
+        if first:
+            self.degraded_since = time.monotonic()
         self.last_error = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
         self._metrics.storage_failures.inc()
         if first:
@@ -177,6 +193,7 @@ class BatchStore:
         if self.state != "ok":
             log.info("database available again; catching up")
         self.state = "ok"
+        self.degraded_since = None
         self.last_error = ""
 
 
