@@ -94,9 +94,12 @@ class IngestPath:
     start_load: StartLoad
     started: list[ServiceProcess] = field(default_factory=list)
 
-    def spawn_ingest(self, database: IsolatedDatabase | None = None, **env: str) -> ServiceProcess:
+    def spawn_ingest(
+        self, database: IsolatedDatabase | None = None, *, ready: bool = True, **env: str
+    ) -> ServiceProcess:
         """`ioc ingest` as one production process: a plain subscription, its own account."""
-        self.started.append(spawn_ingest(self.stack, database or self.database, self.account, shared=False, **env))
+        db = database or self.database
+        self.started.append(spawn_ingest(self.stack, db, self.account, shared=False, ready=ready, **env))
         return self.started[-1]
 
     def spawn_engine(self, redis_url: str, **env: str) -> ServiceProcess:

@@ -1,10 +1,13 @@
-"""What the scenarios watch while a fault lasts: a service's health, and how far behind storage is."""
+"""What the scenarios watch while a fault lasts: a service's health and metrics, how far behind storage
+is, and a process's CPU time."""
 
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import psycopg
 
@@ -38,3 +41,20 @@ def storage_lag_seconds(database: IsolatedDatabase, publisher_ids: list[str]) ->
     except psycopg.OperationalError:
         return None
     return None if row is None or row[0] is None else float(str(row[0]))
+
+
+def metric_value(port: int, name: str) -> float:
+    """An unlabelled metric on a service's Prometheus page (a counter with its `_total`); 0 while absent."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a live process so far (its children not included)."""
+    # /proc/<pid>/stat: the command in parentheses may hold spaces; utime and stime are the 12th and
+    # 13th fields after it.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
