@@ -225,7 +225,8 @@ class IngestService:
         self._source.flush()
         self.metrics.acknowledged.inc(acked)
         if acked < len(batch):
-            log.info("%d stored messages came on an earlier connection; the broker resends them", len(batch) - acked)
+            # Stored or spooled, they are safe: the broker's resend (if its last save had them) is a duplicate.
+            log.info("%d messages came on an earlier connection; the broker may send them again", len(batch) - acked)
 
     def _publish(self, outcome: BatchOutcome) -> None:
         if self._stored_events is not None and outcome.records:

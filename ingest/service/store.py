@@ -186,7 +186,8 @@ class BatchStore:
         self.last_error = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
         self._metrics.storage_failures.inc()
         if first:
-            log.error("database unavailable (%s); holding messages unacknowledged and retrying", self.last_error)
+            # Unacknowledged meanwhile; the runner may then send batches to the spool (it says so).
+            log.error("database unavailable (%s); retrying, nothing acknowledged until stored", self.last_error)
         self.close()
 
     def _recovered(self) -> None:
