@@ -19,7 +19,7 @@ from api.http.rulebook.endpoints import router as rulebook
 from api.http.state import lifespan_for
 from api.http.system.health import router as health
 from api.http.system.metrics import ApiMetrics, install_metrics
-from deploy.settings import Settings
+from runtime.settings import Settings
 
 
 def create_app(settings: Settings) -> FastAPI:

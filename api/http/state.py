@@ -19,9 +19,9 @@ from api.http.live.key_watch import KeyWatch
 from api.http.system.checks import HealthChecks
 from api.http.system.metrics import ApiMetrics
 from api.http.system.ops import ops_listener
-from deploy.broker.accounts import accounts_from_settings
-from deploy.settings import Settings
+from ingest.broker.accounts import accounts_from_settings
 from ingest.registry.publishers import BrokerAccounts
+from runtime.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.broker.roles import (
+from deploy.stack.paths import write_owned_file
+from ingest.broker.roles import (
     DEFAULT_ACL_ACCESS,
     SERVICE_ROLES,
     USERNAME_PATTERN,
@@ -29,7 +30,6 @@ from deploy.broker.roles import (
     ServiceRole,
     publisher_role,
 )
-from deploy.stack.paths import write_owned_file
 
 log = logging.getLogger(__name__)
 

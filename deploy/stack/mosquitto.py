@@ -1,5 +1,5 @@
 """The project's own Mosquitto: no anonymous access, accounts and roles in the dynamic-security plugin
-(deploy.broker), persistence, large queues."""
+(ingest.broker), persistence, large queues."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from deploy.broker.accounts import DynsecAccounts
-from deploy.broker.control import BrokerControl, BrokerEndpoint
-from deploy.broker.roles import ServiceRole
 from deploy.stack.dynsec_file import DYNSEC_FILE, PublisherSources, prepare_dynsec_file
 from deploy.stack.paths import MOSQUITTO_USER, chown_to, running_as_root
 from deploy.stack.service import LocalService, ServiceHealth, ServiceStartError, terminate
-from deploy.tls import CertificateFiles
+from ingest.broker.accounts import DynsecAccounts
+from ingest.broker.control import BrokerControl, BrokerEndpoint
+from ingest.broker.roles import ServiceRole
+from runtime.tls import CertificateFiles
 
 MONITOR_USERNAME = ServiceRole.MONITOR.value
 ADMIN_USERNAME = ServiceRole.ADMIN.value

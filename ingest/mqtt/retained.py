@@ -22,7 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from deploy.broker.control import BrokerEndpoint, disconnect, step
+from ingest.broker.control import BrokerEndpoint, disconnect, step
 
 # Never subscribed to: its UNSUBACK only marks the end of what came before it.
 _BARRIER_TOPIC = "ioc/v1/-/-/sweep-barrier"

@@ -53,7 +53,7 @@ class MqttSourceConfig:
     # receive every message twice.
     stale_subscription: str
     keepalive_seconds: int
-    tls: ssl.SSLContext | None = None  # verifying context (deploy.tls); None: plain MQTT
+    tls: ssl.SSLContext | None = None  # verifying context (runtime.tls); None: plain MQTT
 
 
 class MqttSource:

@@ -15,8 +15,8 @@ from typing import Protocol
 import psycopg
 from psycopg.rows import class_row
 
-from deploy.broker.control import BrokerControlError
-from deploy.broker.roles import RESERVED_PREFIX, USERNAME_PATTERN
+from ingest.broker.control import BrokerControlError
+from ingest.broker.roles import RESERVED_PREFIX, USERNAME_PATTERN
 
 SOURCES = ("portal", "payments", "coverage")
 
@@ -36,7 +36,7 @@ class Publisher:
 
 class BrokerAccounts(Protocol):
     """What the registry needs from the broker: a publisher's credentials and rights, and their revocation.
-    Implementations raise `BrokerControlError` (deploy.broker.control) when the broker cannot do it."""
+    Implementations raise `BrokerControlError` (ingest.broker.control) when the broker cannot do it."""
 
     def set_publisher(self, publisher_id: str, source: str, password: str) -> None:
         """Create its account (writing only `ioc/v1/<source>/<id>/#`), or give an existing one this password."""

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from deploy.settings import Settings
 from ingest.contract import DecodedEvent, EventType, PayloadRejected, PublisherStatus, RejectReason, decode
 from ingest.contract.topics import sender_of
 from ingest.records import AcceptedEvent, DeadLetter, RawMessage
 from ingest.registry.snapshot import RegistryCache, RegistrySnapshot
+from runtime.settings import Settings
 
 # Retention checks run hourly and take a while; an event must outlive the next few of them.
 _RETENTION_MARGIN = timedelta(days=1)

@@ -27,12 +27,12 @@ from collections.abc import Callable
 
 import psycopg
 
-from deploy.broker.control import BrokerEndpoint
-from deploy.settings import Settings
+from ingest.broker.control import BrokerEndpoint
 from ingest.contract.topics import is_status_topic, sender_of
 from ingest.mqtt.retained import SweepFailed, SweepResult, sweep_retained
 from ingest.registry.publishers import PublisherRepository
 from ingest.service.metrics import IngestMetrics
+from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 

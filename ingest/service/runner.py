@@ -24,13 +24,10 @@ from datetime import timedelta
 
 import psycopg
 
-from deploy.settings import Settings
-from deploy.tls import mqtt_client_context
 from ingest.mqtt.source import MqttSource, MqttSourceConfig
 from ingest.records import RawMessage
 from ingest.registry.snapshot import RegistryCache, load_snapshot
 from ingest.service.classify import IntakeRules, MessageClassifier
-from ingest.service.health import HealthState, IngestHealth
 from ingest.service.metrics import IngestMetrics
 from ingest.service.retention import apply_retention_once
 from ingest.service.spooler import Spooler
@@ -38,6 +35,9 @@ from ingest.service.store import BatchStore
 from ingest.service.stored_events_publisher import StoredEventsPublisher
 from ingest.storage.batch_writer import BatchOutcome
 from ingest.storage.spool import Spool
+from runtime.health import HealthState, IngestHealth
+from runtime.settings import Settings
+from runtime.tls import mqtt_client_context
 
 log = logging.getLogger(__name__)
 

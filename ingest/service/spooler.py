@@ -13,11 +13,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from deploy.settings import Settings
 from ingest.records import RawMessage
 from ingest.service.metrics import IngestMetrics
 from ingest.service.store import BatchStore
 from ingest.storage.spool import Spool, SpooledBatch
+from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import redis
 
-from deploy.redis_names import STORED_EVENTS_PRODUCERS, STORED_EVENTS_STREAM
 from ingest.stored_events import StoredEventsBatch
+from runtime.redis_names import STORED_EVENTS_PRODUCERS, STORED_EVENTS_STREAM
 
 log = logging.getLogger(__name__)
 

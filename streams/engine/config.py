@@ -6,7 +6,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from ingest.service.health import HealthState
+from runtime.health import HealthState
 
 
 @dataclass(frozen=True, slots=True)

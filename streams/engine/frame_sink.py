@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import orjson
 import redis
 
-from deploy.redis_names import (
+from runtime.redis_names import (
     ALERTS_CHANNEL,
     KPI_CURRENT,
     KPI_EPOCH,

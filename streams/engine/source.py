@@ -12,8 +12,8 @@ from typing import Any
 
 import redis
 
-from deploy.redis_names import STORED_EVENTS_PRODUCERS, STORED_EVENTS_STREAM, STREAMS_CONSUMER_GROUP
 from ingest.stored_events import StoredEventsBatch
+from runtime.redis_names import STORED_EVENTS_PRODUCERS, STORED_EVENTS_STREAM, STREAMS_CONSUMER_GROUP
 from streams.engine.positions import ProducerPositions
 
 _START = "0-0"

@@ -14,7 +14,7 @@ from api.http.auth.keys import ApiKeyRepository, Scope
 from api.http.auth.revocations import announce_revoked
 from api.http.live.close_codes import CLOSE_REVOKED
 from api.http.live.key_watch import KeyWatch
-from deploy.redis_names import API_KEYS_REVOKED_CHANNEL
+from runtime.redis_names import API_KEYS_REVOKED_CHANNEL
 from tests.fixtures.stack import IsolatedDatabase
 
 pytestmark = pytest.mark.integration

@@ -15,13 +15,13 @@ import psycopg
 import pytest
 import redis
 
-from api.bench.wall_watch import WallWatcher, WatchConfig
 from api.http.auth.keys import ApiKeyRepository, Scope
 from deploy.stack.manager import LocalStack
 from streams.engine.frame_sink import FrameSink
 from streams.frames import KpiFrame
 from tests.fixtures.api import api_process
 from tests.fixtures.stack import IsolatedDatabase
+from tools.bench.wall_watch import WallWatcher, WatchConfig
 
 pytestmark = pytest.mark.integration
 KPIS = ("payments.cashless_share", "coverage.usable_share")

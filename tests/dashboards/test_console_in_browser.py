@@ -11,8 +11,8 @@ import pytest
 import redis
 
 from api.http.auth.keys import Scope
-from deploy.redis_names import STORED_EVENTS_STREAM
 from ingest.stored_events import StoredEventsBatch
+from runtime.redis_names import STORED_EVENTS_STREAM
 from streams.alerts.evaluator import AlertOpened
 from streams.alerts.rules import AlertRule
 from streams.alerts.store import AlertStore

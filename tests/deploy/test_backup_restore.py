@@ -28,7 +28,7 @@ def fresh_database(stack: LocalStack) -> Iterator[IsolatedDatabase]:
 
 def _ioc(stack: LocalStack, database: IsolatedDatabase, *args: str) -> subprocess.CompletedProcess[str]:
     env = cli_environment(stack, IOC_DATABASE_URL=database.url)
-    return subprocess.run([sys.executable, "-m", "api.cli", "db", *args], env=env, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "cli", "db", *args], env=env, capture_output=True, text=True)
 
 
 def test_a_backup_restores_into_a_fresh_database_with_every_row(

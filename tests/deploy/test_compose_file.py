@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from deploy.broker.roles import DEFAULT_ACL_ACCESS, SERVICE_ROLES, Acl, AclType, ServiceRole
+from ingest.broker.roles import DEFAULT_ACL_ACCESS, SERVICE_ROLES, Acl, AclType, ServiceRole
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "deploy/compose/compose.yaml"
@@ -242,7 +242,7 @@ _ACL_LINE = re.compile(r"^ctrl addRoleACL (\S+) (\w+) '([^']+)' (allow|deny)(?: 
 
 
 def test_the_compose_broker_gets_the_roles_of_the_local_stack_and_no_shared_publisher_role() -> None:
-    """One definition of the system's roles (deploy/broker/roles.py) for every stack: the compose broker's
+    """One definition of the system's roles (ingest/broker/roles.py) for every stack: the compose broker's
     script must make the same, and no role may rely on %u or %c, which the plugin does not substitute."""
     script = (ROOT / "deploy/compose/mosquitto/init-accounts.sh").read_text()
     commands = [line.strip() for line in script.splitlines() if line.strip().startswith("ctrl ")]

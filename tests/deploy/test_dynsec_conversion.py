@@ -13,12 +13,12 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from deploy.broker.roles import ServiceRole
 from deploy.stack.dynsec_file import DYNSEC_FILE, LEGACY_FILES, StoredPassword, dynsec_config
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import MosquittoService
 from deploy.stack.paths import MOSQUITTO_USER, chown_to
 from deploy.stack.service import read_pid, terminate
+from ingest.broker.roles import ServiceRole
 from tests.fixtures.ingest import free_port, wait_for
 from tests.fixtures.mqtt import BlockingClient, open_client
 

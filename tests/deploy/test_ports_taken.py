@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 from deploy.stack.paths import remove_paths
 from deploy.stack.ports import port_holder, port_is_free
 from deploy.stack.service import ServiceStartError
+from runtime.settings import Settings
 from tests.fixtures.ingest import free_port
 from tests.fixtures.stack import cli_environment
 
@@ -100,7 +100,7 @@ def test_services_start_names_the_process_that_holds_a_service_port(stack: Local
     env = cli_environment(stack, IOC_INGEST_HEALTH_PORT=str(port))
     with _held_by_other_process(port) as holder:
         started = subprocess.run(
-            [sys.executable, "-m", "api.cli", "services", "start"], env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "cli", "services", "start"], env=env, capture_output=True, text=True, timeout=60
         )
     assert started.returncode == 1
     assert f"ingest: not started: port {port} is taken: pid {holder.pid} (" in started.stderr

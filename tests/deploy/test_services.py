@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 
 def _ioc(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "cli", *args], env=env, capture_output=True, text=True)
 
 
 def test_start_is_idempotent_and_stop_is_clean(

@@ -11,10 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 from deploy.stack.paths import remove_paths
 from deploy.stack.service import ServiceStartError
+from runtime.settings import Settings
 from tests.fixtures.ingest import free_port
 from tests.fixtures.stack import cli_environment
 
@@ -52,7 +52,7 @@ def test_stack_starts_from_nothing_and_stops(tmp_path: Path) -> None:
 def test_status_json_and_env_from_the_command_line(stack: LocalStack) -> None:
     env = cli_environment(stack)
     out = subprocess.run(
-        [sys.executable, "-m", "api.cli", "stack", "status", "--json"],
+        [sys.executable, "-m", "cli", "stack", "status", "--json"],
         env=env,
         capture_output=True,
         text=True,
@@ -63,7 +63,7 @@ def test_status_json_and_env_from_the_command_line(stack: LocalStack) -> None:
     assert sorted(report["services"]) == ["mosquitto", "postgres", "redis"]
     assert report["services"]["postgres"]["extra"]["timescaledb_license"] == "apache"
     shell = subprocess.run(
-        [sys.executable, "-m", "api.cli", "stack", "env"], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "cli", "stack", "env"], env=env, capture_output=True, text=True, check=True
     ).stdout
     names = [line.split("=", 1)[0].removeprefix("export ") for line in shell.splitlines()]
     assert names == [

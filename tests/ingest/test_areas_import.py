@@ -45,7 +45,7 @@ def test_a_bad_file_changes_nothing(database: IsolatedDatabase, stack: LocalStac
     bad.write_text(text, encoding="utf-8")
     env = cli_environment(stack, IOC_DATABASE_URL=database.url)
     cli = subprocess.run(
-        [sys.executable, "-m", "api.cli", "areas", "import", str(bad)],
+        [sys.executable, "-m", "cli", "areas", "import", str(bad)],
         env=env,
         capture_output=True,
         text=True,

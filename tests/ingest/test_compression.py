@@ -51,7 +51,7 @@ def test_compression_is_segmented_by_publisher_and_ordered_by_the_unique_key() -
 def test_migrate_on_the_apache_edition_skips_compression_cleanly(stack: LocalStack, database: IsolatedDatabase) -> None:
     env = cli_environment(stack, IOC_DATABASE_URL=database.url, IOC_COMPRESS_AFTER_DAYS="3")
     result = subprocess.run(
-        [sys.executable, "-m", "api.cli", "db", "migrate"], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "cli", "db", "migrate"], env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [

@@ -64,7 +64,7 @@ def test_replay_after_the_missing_area_is_added(
 
     env = cli_environment(stack, IOC_DATABASE_URL=database.url)
     listed = subprocess.run(
-        [sys.executable, "-m", "api.cli", "dead-letters", "list"],
+        [sys.executable, "-m", "cli", "dead-letters", "list"],
         env=env,
         capture_output=True,
         text=True,
@@ -75,7 +75,7 @@ def test_replay_after_the_missing_area_is_added(
     assert "unknown_area" in listed[0]
     assert listed[1].strip() == "area_code nowhere is not a known area"
     replayed = subprocess.run(
-        [sys.executable, "-m", "api.cli", "dead-letters", "replay", "--reason", "unknown_area"],
+        [sys.executable, "-m", "cli", "dead-letters", "replay", "--reason", "unknown_area"],
         env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert replayed.returncode == 1

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from deploy.broker.roles import ServiceRole
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import clear_session
+from ingest.broker.roles import ServiceRole
 from ingest.storage.spool import Spool
 from tests import factories
 from tests.fixtures.ingest import (

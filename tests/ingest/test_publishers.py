@@ -22,9 +22,7 @@ def _run(
     stack: LocalStack, database: IsolatedDatabase, *args: str, **env_overrides: str
 ) -> subprocess.CompletedProcess[str]:
     env = cli_environment(stack, IOC_DATABASE_URL=database.url, **env_overrides)
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", "publishers", *args], env=env, capture_output=True, text=True
-    )
+    return subprocess.run([sys.executable, "-m", "cli", "publishers", *args], env=env, capture_output=True, text=True)
 
 
 def test_add_prints_a_working_password_once_and_disable_revokes_it(

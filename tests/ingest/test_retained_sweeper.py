@@ -10,9 +10,9 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
-from deploy.broker.control import BrokerEndpoint
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import SWEEPER_USERNAME
+from ingest.broker.control import BrokerEndpoint
 from ingest.service.metrics import IngestMetrics
 from ingest.service.retained_sweeper import SWEEP_LOCK_KEY, RetainedSweeper
 from tests import factories

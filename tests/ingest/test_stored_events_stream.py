@@ -8,10 +8,10 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from deploy.redis_names import STORED_EVENTS_PRODUCERS, STORED_EVENTS_STREAM
 from deploy.stack.manager import LocalStack
 from ingest.service.stored_events_publisher import StoredEventsPublisher
 from ingest.stored_events import StoredEventsBatch
+from runtime.redis_names import STORED_EVENTS_PRODUCERS, STORED_EVENTS_STREAM
 from tests import factories
 from tests.fixtures.ingest import Publisher, RunningIngest, count_rows, free_port, wait_for
 from tests.fixtures.stack import IsolatedDatabase

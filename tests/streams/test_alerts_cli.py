@@ -28,9 +28,7 @@ def test_an_operator_lists_acknowledges_and_reads_the_history(
     env = cli_environment(stack, IOC_DATABASE_URL=database.url)
 
     def ioc(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "api.cli", "alerts", *args], env=env, capture_output=True, text=True
-        )
+        return subprocess.run([sys.executable, "-m", "cli", "alerts", *args], env=env, capture_output=True, text=True)
 
     [alert] = AlertStore(db).in_states()
     listed = ioc("list")

@@ -14,9 +14,9 @@ import psycopg
 import pytest
 import redis
 
-from deploy.redis_names import ALERTS_CHANNEL
 from deploy.stack.manager import LocalStack
 from ingest.service.stored_events_publisher import StoredEventsPublisher
+from runtime.redis_names import ALERTS_CHANNEL
 from streams.alerts.rules import AlertRule
 from streams.alerts.store import AlertNotFound, AlertStore
 from streams.engine.history_writer import ROLLUPS
@@ -248,7 +248,7 @@ def test_a_replayed_dead_letter_reaches_the_kpis_without_a_rebuild(
 
     env = cli_environment(stack, IOC_DATABASE_URL=database.url, IOC_REDIS_URL=redis_url)
     replayed = subprocess.run(
-        [sys.executable, "-m", "api.cli", "dead-letters", "replay", "--reason", "publisher_disabled"],
+        [sys.executable, "-m", "cli", "dead-letters", "replay", "--reason", "publisher_disabled"],
         env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert replayed.returncode == 0, replayed.stderr

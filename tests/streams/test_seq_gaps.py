@@ -35,7 +35,7 @@ def test_gaps_are_the_runs_of_missing_seq_across_every_source(
 
     env = cli_environment(stack, IOC_DATABASE_URL=database.url)
     listed = subprocess.run(
-        [sys.executable, "-m", "api.cli", "publishers", "gaps", "kiosk-7", "--hours", "100000"],
+        [sys.executable, "-m", "cli", "publishers", "gaps", "kiosk-7", "--hours", "100000"],
         env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert listed.stdout.splitlines() == [

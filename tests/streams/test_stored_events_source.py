@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import redis
 
-from deploy.redis_names import STORED_EVENTS_STREAM
 from ingest.stored_events import StoredEventsBatch
+from runtime.redis_names import STORED_EVENTS_STREAM
 from streams.engine.source import StoredEventsSource
 
 GROUP = "engine-under-test"

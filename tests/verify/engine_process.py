@@ -16,7 +16,7 @@ def spawn_engine(stack: LocalStack, database: IsolatedDatabase, redis_url: str, 
     environment = cli_environment(
         stack, IOC_DATABASE_URL=database.url, IOC_REDIS_URL=redis_url, IOC_STREAMS_HEALTH_PORT=str(port), **env
     )
-    argv = [sys.executable, "-m", "api.cli", "streams"]
+    argv = [sys.executable, "-m", "cli", "streams"]
     process = subprocess.Popen(argv, env=environment, stdout=subprocess.DEVNULL)
     engine = ServiceProcess(process, port)
     try:

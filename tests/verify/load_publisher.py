@@ -23,7 +23,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from api.bench.workload import BenchPublisher, EventFactory
+from tools.bench.workload import BenchPublisher, EventFactory
 
 _TICK_SECONDS = 0.01
 _MAX_QUEUED = 50_000  # paho's own queue while the broker is away: bounded, a refusal is recorded

@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from api.bench.procstats import cpu_seconds, private_bytes
+from tools.bench.procstats import cpu_seconds, private_bytes
 
 
 def listener_pid(port: int) -> int:

@@ -63,7 +63,7 @@ def test_a_silent_partition_is_detected_within_one_and_a_half_keepalives_and_los
     )  # fmt: skip
     with log.open("w") as log_file:
         ingest = subprocess.Popen(
-            [*network.exec_prefix(), sys.executable, "-m", "api.cli", "ingest"], env=env, stderr=log_file
+            [*network.exec_prefix(), sys.executable, "-m", "cli", "ingest"], env=env, stderr=log_file
         )
     detections = []
     try:

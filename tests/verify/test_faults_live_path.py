@@ -8,7 +8,6 @@ from functools import partial
 import psycopg
 import pytest
 
-from api.bench.wall_watch import WatchConfig
 from api.http.auth.keys import ApiKeyRepository, Scope
 from tests.fixtures.api import api_process
 from tests.fixtures.ingest import wait_for
@@ -18,6 +17,7 @@ from tests.fixtures.verify import VerifyProfile
 from tests.verify.conftest import IngestPath, settle_and_account
 from tests.verify.report import ScenarioResult
 from tests.verify.wall_mirror import WallMirrorProcess
+from tools.bench.wall_watch import WatchConfig
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 

@@ -15,9 +15,9 @@ import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
 from api.http.auth.keys import ApiKeyRepository, Scope
-from deploy.broker.roles import InvalidUsername, publisher_role
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import INGEST_USERNAMES
+from ingest.broker.roles import InvalidUsername, publisher_role
 from tests.deploy.test_broker_security import (
     test_a_publisher_cannot_take_the_ingest_client_id as ingest_client_id_cannot_be_taken,
 )
@@ -106,7 +106,7 @@ def test_usernames_with_wildcards_are_refused_everywhere(
     env = cli_environment(stack, IOC_DATABASE_URL=database.url)
     for name in WILDCARD_NAMES:
         cli = subprocess.run(
-            [sys.executable, "-m", "api.cli", "publishers", "add", name, "--source", "payments", "--area", "24611"],
+            [sys.executable, "-m", "cli", "publishers", "add", name, "--source", "payments", "--area", "24611"],
             env=env, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert cli.returncode != 0, (name, cli.stdout)

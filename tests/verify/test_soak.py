@@ -18,8 +18,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from api.bench.procstats import metric_value
-from api.bench.wall_watch import WallWatcher, WatchConfig
 from api.http.auth.keys import ApiKeyRepository, Scope
 from streams.state import SLOT_BYTES_BOUND
 from tests.fixtures.api import api_process
@@ -28,6 +26,8 @@ from tests.fixtures.verify import VerifyProfile
 from tests.verify.conftest import IngestPath, settle_and_account
 from tests.verify.memory import CpuTrend, MemoryTrend, listener_pid, private_total, with_children
 from tests.verify.report import ScenarioResult
+from tools.bench.procstats import metric_value
+from tools.bench.wall_watch import WallWatcher, WatchConfig
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(3 * 3600)]
 

@@ -22,13 +22,13 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from deploy.broker.control import BrokerEndpoint
-from deploy.broker.roles import ServiceRole
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import INGEST_USERNAMES, MONITOR_USERNAME, clear_session
 from deploy.stack.service import read_pid
+from ingest.broker.control import BrokerEndpoint
+from ingest.broker.roles import ServiceRole
 from ingest.mqtt.retained import sweep_retained
-from ingest.service.health import is_healthy
+from runtime.health import is_healthy
 from tests import factories
 from tests.fixtures.ingest import (
     EventStream,
@@ -58,7 +58,7 @@ def ingest_workers(stack: LocalStack, database: IsolatedDatabase) -> Iterator[Ca
     def start(count: int) -> None:
         base = free_port()
         env = cli_environment(stack, IOC_DATABASE_URL=database.url, IOC_INGEST_HEALTH_PORT=str(base))
-        argv = [sys.executable, "-m", "api.cli", "ingest", "--workers", str(count)]
+        argv = [sys.executable, "-m", "cli", "ingest", "--workers", str(count)]
         started.append((subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL), count))
         ready = wait_for(lambda: all(is_healthy(base + i) for i in range(count)), timeout=30)
         assert ready, "the workers did not become ready"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from deploy.broker.roles import ServiceRole
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import clear_session
+from ingest.broker.roles import ServiceRole
 from ingest.contract import RejectReason
 from tests import factories
 from tests.fixtures.ingest import IngestAccount, spawn_ingest

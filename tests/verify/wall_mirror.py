@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 import httpx
 from websockets.asyncio.client import ClientConnection
 
-from api.bench.wall_watch import WatchConfig, open_wall_socket
+from tools.bench.wall_watch import WatchConfig, open_wall_socket
 
 _QUIET_SECONDS = 3.0
 _QUIET_WAIT_MAX_SECONDS = 90.0

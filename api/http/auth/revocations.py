@@ -11,7 +11,7 @@ import logging
 
 import redis
 
-from deploy.redis_names import API_KEYS_REVOKED_CHANNEL
+from runtime.redis_names import API_KEYS_REVOKED_CHANNEL
 
 log = logging.getLogger(__name__)
 

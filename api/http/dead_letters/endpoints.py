@@ -14,9 +14,9 @@ from api.http.db import database
 from api.http.errors import ERROR_RESPONSES, NOT_FOUND, NotFound
 from api.http.filters import MAX_ROW_ID, PUBLISHER_ID
 from api.http.state import AppState, app_state
-from api.replays import DeadLetterReplayer
 from ingest.contract import RejectReason
 from ingest.dead_letters import DeadLetterNotFound, DeadLetterRepository
+from ingest.service.replays import DeadLetterReplayer
 
 router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"], responses=ERROR_RESPONSES)
 State = Annotated[AppState, Depends(app_state)]

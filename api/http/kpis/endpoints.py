@@ -16,7 +16,7 @@ from api.http.errors import ERROR_RESPONSES, BadRequest, Unavailable
 from api.http.filters import AREA_CODE, KPI_IDS, WINDOW_NAMES, WINDOWS, Rfc3339
 from api.http.kpis.schemas import CatalogEntry, CurrentValues, Frame, HistoryPoint, KpiHistory, TargetOut
 from api.http.state import AppState, app_state
-from deploy.redis_names import KPI_CURRENT, KPI_EPOCH
+from runtime.redis_names import KPI_CURRENT, KPI_EPOCH
 from streams.catalog import CATALOG, Gauge
 from streams.frames import KpiFrame
 from streams.history_reads import read_history

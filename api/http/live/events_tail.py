@@ -18,9 +18,9 @@ import redis.asyncio as aioredis
 from psycopg_pool import ConnectionPool
 
 from api.http.live.background import BackgroundTasks
-from deploy.redis_names import STORED_EVENTS_STREAM
 from ingest.dead_letters import DeadLetterRepository
 from ingest.stored_events import RECORD_COLUMNS, StoredEventsBatch
+from runtime.redis_names import STORED_EVENTS_STREAM
 
 log = logging.getLogger(__name__)
 Pool = ConnectionPool[psycopg.Connection[tuple[object, ...]]]

@@ -23,7 +23,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from api.http.live.background import subscription
-from deploy.redis_names import KPI_CURRENT, KPI_EPOCH, KPI_FRAMES_CHANNEL
+from runtime.redis_names import KPI_CURRENT, KPI_EPOCH, KPI_FRAMES_CHANNEL
 from streams.frames import LiveFlush, decode_live_flush, frame_key
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from psycopg_pool import ConnectionPool
 from api.http.auth.keys import ApiKeyRepository
 from api.http.live.background import BackgroundTasks, subscription
 from api.http.live.close_codes import CLOSE_REVOKED
-from deploy.redis_names import API_KEYS_REVOKED_CHANNEL
+from runtime.redis_names import API_KEYS_REVOKED_CHANNEL
 
 log = logging.getLogger(__name__)
 Pool = ConnectionPool[psycopg.Connection[tuple[object, ...]]]

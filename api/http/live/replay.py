@@ -6,7 +6,7 @@ from typing import Any
 
 import redis
 
-from deploy.redis_names import KPI_EPOCH, KPI_FRAMES_STREAM
+from runtime.redis_names import KPI_EPOCH, KPI_FRAMES_STREAM
 from streams.engine.frame_sink import decode_batch
 from streams.frames import KpiFrame
 

@@ -11,7 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.http.serving.guard import ConnectionGuard, guarded_protocol
-from deploy.settings import Settings
+from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 LISTEN_BACKLOG = 2048

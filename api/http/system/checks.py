@@ -18,8 +18,8 @@ import redis
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel
 
-from deploy.redis_names import KPI_HEARTBEAT
-from deploy.settings import Settings
+from runtime.redis_names import KPI_HEARTBEAT
+from runtime.settings import Settings
 
 State = Literal["ok", "degraded", "down"]
 Pool = ConnectionPool[psycopg.Connection[tuple[object, ...]]]

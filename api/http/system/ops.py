@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from api.http.system.checks import HealthChecks
 from api.http.system.metrics import ApiMetrics
-from deploy.settings import Settings
-from ingest.service.health import HealthServer
+from runtime.health import HealthServer
+from runtime.settings import Settings
 
 
 def ops_listener(settings: Settings, checks: HealthChecks, metrics: ApiMetrics) -> HealthServer:

@@ -1,6 +1,6 @@
 #!/bin/sh
 # One-shot, after the broker is healthy: the roles and service accounts of the system, in the dynamic
-# security plugin (the same roles as deploy/broker/roles.py, which the local stack uses; a test keeps
+# security plugin (the same roles as ingest/broker/roles.py, which the local stack uses; a test keeps
 # them equal). Safe to run at every `up`. Publishers get a role of their own from `ioc publishers add`
 # in an API container (docs/operations.md, "Registering a publisher").
 #

@@ -1,0 +1,143 @@
+"""`ioc services start | stop | status`: the system's own processes in the background (for `make up`).
+
+Today those are the ingest service, the KPI engine and the HTTP API, and for the demo (`ioc up`)
+the simulator. Each runs detached, logs to `$IOC_HOME/logs/<name>.log`, and is remembered by a pid
+file in `$IOC_HOME/run`. `stop` sends SIGTERM and waits for the clean shutdown (drain, commit,
+acknowledge); it stops the simulator first, so that its last statuses reach a running ingest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from deploy.stack.manager import LocalStack
+from deploy.stack.ports import port_holder, port_is_free
+from runtime.health import is_healthy
+from runtime.settings import Settings
+
+# name -> its `ioc` sub-command, the settings holding its health port (served on `/health`) and any other
+# port it listens on; started in this order (the API reports the engine's heartbeat, so it comes last).
+_SERVICES: dict[str, tuple[list[str], str, tuple[str, ...]]] = {
+    "ingest": (["ingest"], "ingest_health_port", ()),
+    "streams": (["streams"], "streams_health_port", ()),
+    "api": (["api"], "api_ops_port", ("api_port",)),
+}
+SIMULATOR = "simulator"
+_SIMULATOR_SETTLE_SECONDS = 3.0  # it has no health endpoint: alive after this long means connected
+
+
+def register(commands: Any) -> None:
+    services = commands.add_parser("services", help="run the system's processes in the background")
+    actions = services.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("start", help="start what is not running and wait until it is healthy")
+    actions.add_parser("stop", help="stop cleanly (SIGTERM, then wait)")
+    actions.add_parser("status", help="which are running")
+    services.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "start":
+        return start(settings)
+    home = _run_dir(settings).parent
+    if args.action == "stop":
+        _stop(SIMULATOR, home / "run" / f"{SIMULATOR}.pid")
+    for name in _SERVICES:
+        pid_file = home / "run" / f"{name}.pid"
+        if args.action == "stop":
+            _stop(name, pid_file)
+        else:
+            pid = _alive(pid_file)
+            print(f"{name:<10} {'running (pid ' + str(pid) + ')' if pid else 'stopped'}")
+    if args.action == "status" and (pid := _alive(home / "run" / f"{SIMULATOR}.pid")) is not None:
+        print(f"{SIMULATOR:<10} running (pid {pid})")
+    return 0
+
+
+def start(settings: Settings, simulator_args: list[str] | None = None) -> int:
+    """Starts what is not running (and the simulator with these arguments, if given), in order; 1 at the
+    first that failed, leaving the ones after it unstarted."""
+    run_dir = _run_dir(settings)
+    logs = run_dir.parent / "logs"
+    for name, (command, health_setting, other_settings) in _SERVICES.items():
+        ports = [int(getattr(settings, setting)) for setting in (health_setting, *other_settings)]
+        if not _start(name, command, run_dir / f"{name}.pid", logs / f"{name}.log", ports):
+            return 1  # the later services depend on this one (the API reports the engine's heartbeat)
+    if simulator_args is not None:
+        pid_file, log_file = run_dir / f"{SIMULATOR}.pid", logs / f"{SIMULATOR}.log"
+        if not _start(SIMULATOR, ["simulate", *simulator_args], pid_file, log_file, []):
+            return 1
+    return 0
+
+
+def _run_dir(settings: Settings) -> Path:
+    run_dir = LocalStack(settings).paths.home / "run"
+    run_dir.mkdir(exist_ok=True)
+    return run_dir
+
+
+def _alive(pid_file: Path) -> int | None:
+    """The pid in the file, if that process is still an `ioc` service (never a stranger's reused pid)."""
+    try:
+        pid = int(pid_file.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    # `api.cli`: a service started before the command line left the api package (still ours to stop).
+    return pid if b"cli" in cmdline or b"api.cli" in cmdline else None
+
+
+def _start(name: str, command: list[str], pid_file: Path, log_file: Path, ports: list[int]) -> bool:
+    """`ports`: its health port first (none: a process without one, such as the simulator), then the others."""
+    if (pid := _alive(pid_file)) is not None:
+        print(f"{name}: already running (pid {pid})")
+        return True
+    for port in ports:
+        holder = None if port_is_free(port) else port_holder(port)
+        if holder is not None:
+            print(f"{name}: not started: {holder.describe()}", file=sys.stderr)
+            return False
+    health_port = ports[0] if ports else None
+    with open(log_file, "a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli", *command], stdout=log, stderr=log, start_new_session=True
+        )
+    pid_file.write_text(str(process.pid))
+    started = time.monotonic()
+    deadline = started + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            print(f"{name}: exited with {process.returncode}; see {log_file}", file=sys.stderr)
+            return False
+        if health_port is None:
+            if time.monotonic() - started >= _SIMULATOR_SETTLE_SECONDS:
+                print(f"{name}: running (pid {process.pid}), log {log_file}")
+                return True
+        elif is_healthy(health_port):
+            print(f"{name}: running (pid {process.pid}), health http://127.0.0.1:{health_port}/health")
+            return True
+        time.sleep(0.2)
+    print(f"{name}: not healthy after 30 s; see {log_file}", file=sys.stderr)
+    return False
+
+
+def _stop(name: str, pid_file: Path) -> None:
+    pid = _alive(pid_file)
+    if pid is None:
+        pid_file.unlink(missing_ok=True)
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(pid_file) is not None:
+        time.sleep(0.1)
+    if _alive(pid_file) is not None:
+        os.kill(pid, signal.SIGKILL)
+        print(f"{name}: did not stop within 30 s; killed", file=sys.stderr)
+    pid_file.unlink(missing_ok=True)
+    print(f"{name}: stopped")

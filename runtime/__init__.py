@@ -1,0 +1,1 @@
+"""What every running service stands on, and nothing else: settings, Redis names, TLS, process and health."""

@@ -1,0 +1,105 @@
+"""Contract v1 bodies from the shapes' draws, and the portal's open dossiers waiting for a decision."""
+
+from __future__ import annotations
+
+import heapq
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tools.simulator.areas import SimPublisher
+from tools.simulator.shapes import CoverageDraw, DossierDraw, PaymentDraw
+
+Body = dict[str, object]
+
+
+def stamp(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds")
+
+
+def encode(body: object) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def status_payload(state: str, at: datetime) -> bytes:
+    return encode({"state": state, "at": stamp(at)})
+
+
+def envelope(occurred_at: datetime, area_code: str, seq: int) -> Body:
+    # A fresh id even when a seed replays a run: an id is the deduplication key, and a replayed
+    # run is new events, not repeats of the old ones.
+    return {
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": stamp(occurred_at),
+        "area_code": area_code,
+        "seq": seq,
+    }
+
+
+def transaction_body(envelope: Body, sector: str, draw: PaymentDraw) -> Body:
+    return envelope | {"sector": sector, "method": draw.method, "amount_vnd": draw.amount_vnd, "outcome": draw.outcome}
+
+
+def sample_body(envelope: Body, publisher: SimPublisher, draw: CoverageDraw) -> Body:
+    body = envelope | {
+        "operator": draw.operator, "technology": draw.technology, "download_mbps": draw.download_mbps,
+        "upload_mbps": draw.upload_mbps, "latency_ms": draw.latency_ms, "packet_loss_pct": draw.packet_loss_pct,
+    }  # fmt: skip
+    if draw.rsrp_dbm is not None:
+        body["rsrp_dbm"] = draw.rsrp_dbm
+    if publisher.village is not None:
+        body["village"] = publisher.village
+    return body
+
+
+@dataclass(order=True)
+class OpenDossier:
+    decide_at: datetime
+    dossier_id: str = field(compare=False)
+    area_code: str = field(compare=False)
+    draw: DossierDraw = field(compare=False)
+    due_at: datetime = field(compare=False)
+
+
+def dossier_body(envelope: Body, dossier: OpenDossier, status: str) -> Body:
+    d = dossier.draw
+    body = envelope | {
+        "dossier_id": dossier.dossier_id, "procedure_code": d.procedure_code, "domain": d.domain, "status": status,
+        "channel": d.channel, "service_level": d.service_level, "e_certified": d.e_certified,
+        "due_at": stamp(dossier.due_at),
+    }  # fmt: skip
+    if d.paid_online is not None:
+        body["paid_online"] = d.paid_online
+    return body
+
+
+class DossierBook:
+    """Submitted dossiers waiting for their decision, earliest first; bounded: when full, the earliest
+    is decided now (a busy desk clears its oldest files), so memory never grows with the run."""
+
+    def __init__(self, capacity: int = 5000) -> None:
+        self._heap: list[OpenDossier] = []
+        self._capacity = capacity
+        self._next_number = 0
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def new_id(self, area_code: str, rng: random.Random) -> str:
+        self._next_number += 1
+        return f"H20.67-{area_code}-{rng.getrandbits(24):06x}{self._next_number:06d}"
+
+    def open(self, dossier: OpenDossier) -> None:
+        heapq.heappush(self._heap, dossier)
+
+    def decide(self, now: datetime) -> OpenDossier | None:
+        """The earliest dossier whose decision is due (or the earliest at all, when the book is full)."""
+        if self._heap and (self._heap[0].decide_at <= now or len(self._heap) >= self._capacity):
+            return heapq.heappop(self._heap)
+        return None
+
+
+def decision_time(submitted_at: datetime, due: timedelta, fraction: float) -> datetime:
+    return submitted_at + due * fraction
