@@ -6,8 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from deploy.stack.ports import port_holder, port_is_free
 from deploy.stack.service import ServiceStartError
 from runtime.settings import Settings
 from tests.fixtures.ingest import free_port
+from tests.fixtures.ports import ephemeral_range, held_by_other_process
 from tests.fixtures.stack import cli_environment
 
 _PORT_SETTINGS = (
@@ -25,14 +24,9 @@ _PORT_SETTINGS = (
 )  # fmt: skip
 
 
-def _ephemeral_range() -> tuple[int, int]:
-    low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-    return int(low), int(high)
-
-
-def test_every_default_port_is_below_the_ephemeral_range() -> None:
+def test_every_default_port_is_below_theephemeral_range() -> None:
     """An outgoing connection may take any port of that range as its own: a restart then fails."""
-    low, _ = _ephemeral_range()
+    low, _ = ephemeral_range()
     defaults = {name: int(Settings.model_fields[name].default) for name in _PORT_SETTINGS}
     assert all(port < min(low, 32768) for port in defaults.values()), defaults
     makefile = Path("Makefile").read_text() + Path(".ci/run").read_text()
@@ -40,31 +34,11 @@ def test_every_default_port_is_below_the_ephemeral_range() -> None:
         assert test_port in makefile
 
 
-@contextmanager
-def _held_by_other_process(port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """Another program listening on the port, as a stray server would."""
-    code = (
-        "import socket, sys, time\n"
-        f"s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', {port}))\n"
-        "s.listen(); print('ready', flush=True); time.sleep(120)\n"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline() == b"ready\n"
-        yield holder
-    finally:
-        holder.kill()
-        holder.wait(10)
-        if holder.stdout is not None:
-            holder.stdout.close()
-
-
 def test_the_holder_of_a_port_is_found_listening_or_as_an_outgoing_connection() -> None:
     port = free_port()
     assert port_holder(port) is None
     assert port_is_free(port)
-    with _held_by_other_process(port) as holder:
+    with held_by_other_process(port) as holder:
         found = port_holder(port)
         assert found is not None
         assert (found.pid, found.listening) == (holder.pid, True)
@@ -85,7 +59,7 @@ def test_stack_up_names_the_process_that_holds_its_port(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "taken", pg_port=free_port(), mqtt_port=free_port(), redis_port=redis_port)
     stack = LocalStack(settings)
     try:
-        with _held_by_other_process(redis_port) as holder, pytest.raises(ServiceStartError) as failed:
+        with held_by_other_process(redis_port) as holder, pytest.raises(ServiceStartError) as failed:
             stack.up()
         assert f"port {redis_port} is taken: pid {holder.pid} (" in str(failed.value)
         assert "IOC_REDIS_PORT" in str(failed.value)
@@ -98,7 +72,7 @@ def test_stack_up_names_the_process_that_holds_its_port(tmp_path: Path) -> None:
 def test_services_start_names_the_process_that_holds_a_service_port(stack: LocalStack) -> None:
     port = free_port()
     env = cli_environment(stack, IOC_INGEST_HEALTH_PORT=str(port))
-    with _held_by_other_process(port) as holder:
+    with held_by_other_process(port) as holder:
         started = subprocess.run(
             [sys.executable, "-m", "cli", "services", "start"], env=env, capture_output=True, text=True, timeout=60
         )
