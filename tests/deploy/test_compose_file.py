@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -226,6 +227,15 @@ def test_the_image_is_multi_stage_pinned_and_runs_as_a_user() -> None:
         assert not re.search(rf"\b{tool}\b", runtime), f"{tool} in the final image"
     assert "-c constraints.txt" in "\n".join(stages[0])
     assert 'ENTRYPOINT ["ioc"]' in runtime
+
+
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    """A package left out of the image fails only where the image is built: here it fails a test."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {name.rstrip("*") for name in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", DOCKERFILE.read_text(), re.MULTILINE))
+    assert copied == packages
+    assert packages >= {"runtime", "ingest", "streams", "api", "deploy", "tools", "cli", "dashboards"}
 
 
 @pytest.mark.parametrize(
