@@ -42,6 +42,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m ingest.contract.schema_export --check docs/contract
+	$(BIN)/python -m cli.configuration_doc --check docs/configuration.md
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy

@@ -22,7 +22,7 @@ from cli import (
     streams_commands,
     up_commands,
 )
-from runtime.settings import Settings
+from deploy.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import psycopg
 
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 from ingest.broker.accounts import DynsecAccounts, accounts_from_settings
-from runtime.settings import Settings
 
 
 def with_connections(settings: Settings) -> Settings:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cli._context import connect
-from runtime.settings import Settings
+from deploy.settings import Settings
 from streams.alerts.store import AlertNotFound, AlertStore
 
 

@@ -12,7 +12,7 @@ from api.http import main
 from api.http.auth.keys import ApiKeyRepository, KeyNameTaken, Scope
 from api.http.auth.revocations import announce_revoked
 from cli._context import connect, with_connections
-from runtime.settings import Settings
+from deploy.settings import Settings
 
 
 def register(commands: Any) -> None:

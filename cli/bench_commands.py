@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
-from runtime.settings import Settings
 from tools.bench.api_bench import ApiBench, ApiBenchConfig
 from tools.bench.api_bench import render as render_api
 from tools.bench.bench_stack import BenchSetupError

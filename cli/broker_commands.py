@@ -13,9 +13,9 @@ import sys
 from typing import Any
 
 from cli._context import NoBrokerAdmin, broker_accounts
+from deploy.settings import Settings
 from ingest.broker.control import BrokerControlError
 from ingest.broker.roles import USERNAME_PATTERN, ServiceRole
-from runtime.settings import Settings
 
 # Earlier releases gave every publisher one role (`ioc/v1/+/%u/#`) that the plugin never matched.
 _LEGACY_PUBLISHER_ROLE = "ioc-publisher"

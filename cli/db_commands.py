@@ -14,9 +14,9 @@ from cli._context import connect, with_connections
 from deploy.backup import BackupError, backup_database, restore_database
 from deploy.database_setup import migrate_and_seed
 from deploy.migrations.runner import MigrationError
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 from ingest.registry.areas import AreasImportRejected, import_areas
-from runtime.settings import Settings
 
 
 def register(commands: Any) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 import psycopg
 
 from cli._context import connect, with_connections
+from deploy.settings import Settings
 from ingest.dead_letters import DeadLetterNotFound, DeadLetterRepository
 from ingest.service.replays import DeadLetterReplayer
-from runtime.settings import Settings
 
 
 def register(commands: Any) -> None:

@@ -11,10 +11,10 @@ from types import FrameType
 from typing import Any
 
 from cli._context import with_connections
+from deploy.settings import Settings
 from deploy.stack.mosquitto import INGEST_USERNAMES
 from ingest import main
 from ingest.service.runner import DEFAULT_SHARED_GROUP
-from runtime.settings import Settings
 
 
 def register(commands: Any) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cli._context import NoBrokerAdmin, broker_accounts, connect
+from deploy.settings import Settings
 from ingest.registry.publishers import (
     SOURCES,
     InvalidPublisher,
@@ -18,7 +19,6 @@ from ingest.registry.publishers import (
     disable_publisher,
     new_password,
 )
-from runtime.settings import Settings
 from streams.seq_gaps import seq_gaps
 
 

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 from deploy.stack.ports import port_holder, port_is_free
 from runtime.health import is_healthy
-from runtime.settings import Settings
 
 # name -> its `ioc` sub-command, the settings holding its health port (served on `/health`) and any other
 # port it listens on; started in this order (the API reports the engine's heartbeat, so it comes last).

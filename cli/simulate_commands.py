@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from cli._context import NoBrokerAdmin, broker_accounts, connect, with_connections
+from deploy.settings import Settings
 from ingest.broker.control import BrokerControlError
 from runtime.process import stop_on_signals
-from runtime.settings import Settings
 from runtime.tls import mqtt_client_context
 from tools.simulator.session import SimulationConfig, SimulationError, SimulationSession
 from tools.simulator.shapes import LOCAL_TIME

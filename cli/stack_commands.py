@@ -7,9 +7,9 @@ import json
 import sys
 from typing import Any
 
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack, health_as_json, render_env
 from deploy.stack.service import ServiceStartError
-from runtime.settings import Settings
 
 
 def register(commands: Any) -> None:

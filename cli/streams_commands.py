@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from cli._context import with_connections
-from runtime.settings import Settings
+from deploy.settings import Settings
 from streams import main
 
 

@@ -18,8 +18,8 @@ from typing import Any
 from api.http.auth.keys import ApiKeyRepository, Scope
 from cli import db_commands, services_commands
 from cli._context import connect
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
-from runtime.settings import Settings
 
 WALL_KEY_NAME = "wall"
 # A gentle demo: 8 events/s at the busiest hour, a simulated day every two minutes, so office hours,

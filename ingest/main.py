@@ -9,16 +9,16 @@ from ingest.service.retained_sweeper import retained_sweeper
 from ingest.service.runner import IngestService
 from ingest.service.spooler import spool_folder
 from ingest.service.stored_events_publisher import StoredEventsPublisher
+from ingest.settings import IngestSettings
 from ingest.storage.spool import Spool, SpoolUnavailable
 from runtime.database import service_connector
 from runtime.health import HealthServer
 from runtime.process import stop_on_signals
-from runtime.settings import Settings
 
 log = logging.getLogger("ioc.ingest")
 
 
-def run(settings: Settings) -> int:
+def run(settings: IngestSettings) -> int:
     """One ingest process until SIGTERM or SIGINT; `settings` has its connections resolved."""
     connect = service_connector(settings)
     assert settings.redis_url is not None
@@ -57,7 +57,7 @@ def run(settings: Settings) -> int:
     return 0
 
 
-def _open_spool(settings: Settings) -> Spool | None:
+def _open_spool(settings: IngestSettings) -> Spool | None:
     if settings.ingest_spool_max_bytes == 0:
         log.warning("spool off (IOC_INGEST_SPOOL_MAX_BYTES=0): during a database outage the broker holds the backlog")
         return None

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import psycopg
 
-from runtime.settings import Settings
+from runtime.settings import SharedSettings
 
 
-def service_connector(settings: Settings) -> Callable[[], psycopg.Connection[tuple[object, ...]]]:
+def service_connector(settings: SharedSettings) -> Callable[[], psycopg.Connection[tuple[object, ...]]]:
     """How a long-running service connects: fails fast and never hangs on a dead server."""
     url = settings.database_url
     assert url is not None

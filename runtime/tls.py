@@ -13,10 +13,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime.settings import Settings
+from runtime.settings import SharedSettings
 
 
-def mqtt_client_context(settings: Settings) -> ssl.SSLContext | None:
+def mqtt_client_context(settings: SharedSettings) -> ssl.SSLContext | None:
     """The context every MQTT client of the system uses; None when TLS is not configured."""
     if settings.mqtt_tls_ca_file is None:
         return None

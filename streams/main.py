@@ -9,7 +9,6 @@ import redis
 from runtime.database import service_connector
 from runtime.health import HealthServer
 from runtime.process import stop_on_signals, tune_garbage_collection
-from runtime.settings import Settings
 from streams.catalog import CATALOG
 from streams.engine.config import EngineConfig
 from streams.engine.frame_sink import FrameSink
@@ -17,11 +16,12 @@ from streams.engine.history_writer import HistoryWriter
 from streams.engine.runner import KpiEngine
 from streams.engine.source import StoredEventsSource
 from streams.rulebook import RulebookWatch
+from streams.settings import StreamsSettings
 
 log = logging.getLogger("ioc.streams")
 
 
-def run(settings: Settings) -> int:
+def run(settings: StreamsSettings) -> int:
     """Runs until SIGTERM or SIGINT; `settings` has its connections resolved."""
     assert settings.redis_url is not None
     connect = service_connector(settings)

@@ -6,8 +6,8 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from deploy.settings import Settings
 from ingest.service.classify import IntakeRules
-from runtime.settings import Settings
 
 Json = dict[str, object]
 

@@ -16,13 +16,13 @@ from api.http.live.events import router as events
 from api.http.pages.endpoints import router as pages
 from api.http.publishers.endpoints import router as publishers
 from api.http.rulebook.endpoints import router as rulebook
+from api.http.settings import ApiSettings
 from api.http.state import lifespan_for
 from api.http.system.health import router as health
 from api.http.system.metrics import ApiMetrics, install_metrics
-from runtime.settings import Settings
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: ApiSettings) -> FastAPI:
     metrics = ApiMetrics()
     app = FastAPI(
         title="Đắk Nông IOC API",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from api.http.app import create_app
 from api.http.serving.server import api_server, listening_socket, raise_open_files_limit
+from api.http.settings import ApiSettings
 from runtime.process import tune_garbage_collection
-from runtime.settings import Settings
 
 
-def run(settings: Settings) -> int:
+def run(settings: ApiSettings) -> int:
     """Serves until SIGTERM or SIGINT; `settings` has its connections resolved."""
     open_files = raise_open_files_limit()  # before anything is opened: the connection bound follows from it
     app = create_app(settings)

@@ -16,17 +16,17 @@ from psycopg_pool import ConnectionPool
 from api.http.live.events_tail import EventTail
 from api.http.live.hub import FrameHub
 from api.http.live.key_watch import KeyWatch
+from api.http.settings import ApiSettings
 from api.http.system.checks import HealthChecks
 from api.http.system.metrics import ApiMetrics
 from api.http.system.ops import ops_listener
 from ingest.broker.accounts import accounts_from_settings
 from ingest.registry.publishers import BrokerAccounts
-from runtime.settings import Settings
 
 
 @dataclass(frozen=True)
 class AppState:
-    settings: Settings
+    settings: ApiSettings
     pool: ConnectionPool[psycopg.Connection[tuple[object, ...]]]
     redis: redis.Redis
     hub: FrameHub
@@ -46,7 +46,7 @@ class LifespanState(TypedDict):
 
 
 def lifespan_for(
-    settings: Settings, metrics: ApiMetrics
+    settings: ApiSettings, metrics: ApiMetrics
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[LifespanState]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:

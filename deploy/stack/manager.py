@@ -7,13 +7,13 @@ from dataclasses import asdict
 
 import psycopg
 
+from deploy.settings import Settings
 from deploy.stack.mosquitto import INGEST_USERNAMES, MosquittoService
 from deploy.stack.paths import StackPaths, prepare_paths
 from deploy.stack.postgres import PostgresService
 from deploy.stack.redis import RedisService
 from deploy.stack.secrets import StackSecrets, load_or_create_secrets
 from deploy.stack.service import LocalService, ServiceHealth
-from runtime.settings import Settings
 from runtime.tls import CertificateFiles, ensure_local_certificates
 
 

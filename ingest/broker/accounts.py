@@ -21,7 +21,7 @@ from ingest.broker.roles import (
     publisher_role,
     publisher_role_name,
 )
-from runtime.settings import Settings
+from runtime.settings import SharedSettings
 
 _EXISTS = ("Role already exists", "Client already exists")
 _NOT_FOUND = ("Client not found", "Role not found")
@@ -140,7 +140,7 @@ def _client_of(value: object) -> BrokerClient | None:
     return BrokerClient(value["username"], names, bool(value.get("disabled", False)))
 
 
-def accounts_from_settings(settings: Settings) -> DynsecAccounts | None:
+def accounts_from_settings(settings: SharedSettings) -> DynsecAccounts | None:
     """The accounts of the broker in `settings`, managed as its admin; None without the admin's password."""
     if settings.mqtt_admin_password is None or not settings.mqtt_admin_password.get_secret_value():
         return None

@@ -32,7 +32,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import SecretStr
 
-from runtime.settings import Settings
+from runtime.settings import SharedSettings
 from runtime.tls import mqtt_client_context
 
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
@@ -76,7 +76,7 @@ class BrokerEndpoint:
         return f"{self.host}:{self.port}"
 
     @classmethod
-    def of(cls, settings: Settings, username: str, password: SecretStr) -> BrokerEndpoint:
+    def of(cls, settings: SharedSettings, username: str, password: SecretStr) -> BrokerEndpoint:
         """The broker of `settings` (its host, port and TLS), as this account."""
         tls = mqtt_client_context(settings)
         return cls(settings.mqtt_host, settings.mqtt_port, username, password.get_secret_value(), tls)

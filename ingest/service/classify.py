@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from ingest.contract import DecodedEvent, EventType, PayloadRejected, PublisherStatus, RejectReason, decode
 from ingest.contract.topics import sender_of
+from ingest.intake_settings import IntakeSettings
 from ingest.records import AcceptedEvent, DeadLetter, RawMessage
 from ingest.registry.snapshot import RegistryCache, RegistrySnapshot
-from runtime.settings import Settings
 
 # Retention checks run hourly and take a while; an event must outlive the next few of them.
 _RETENTION_MARGIN = timedelta(days=1)
@@ -27,7 +27,7 @@ class IntakeRules:
     earliest_event_date: date  # a time before its midnight (UTC) is no plausible event time
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> IntakeRules:
+    def from_settings(cls, settings: IntakeSettings) -> IntakeRules:
         return cls(
             max_future_skew=timedelta(seconds=settings.ingest_max_future_skew_seconds),
             max_payload_bytes=settings.ingest_max_payload_bytes,

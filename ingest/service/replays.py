@@ -10,9 +10,9 @@ from __future__ import annotations
 import psycopg
 
 from ingest.dead_letters import ReplayOutcome, replay_dead_letter
+from ingest.intake_settings import IntakeSettings
 from ingest.service.classify import IntakeRules
 from ingest.service.stored_events_publisher import StoredEventsPublisher
-from runtime.settings import Settings
 
 REPLAY_PRODUCER = "ioc-replay"  # `ioc-` names are reserved for the system
 
@@ -20,7 +20,7 @@ REPLAY_PRODUCER = "ioc-replay"  # `ioc-` names are reserved for the system
 class DeadLetterReplayer:
     """One replay session: `replay` as many dead letters as needed, then `close`."""
 
-    def __init__(self, conn: psycopg.Connection[tuple[object, ...]], settings: Settings) -> None:
+    def __init__(self, conn: psycopg.Connection[tuple[object, ...]], settings: IntakeSettings) -> None:
         assert settings.redis_url is not None
         self._conn = conn
         self._rules = IntakeRules.from_settings(settings)

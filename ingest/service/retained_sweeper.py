@@ -32,7 +32,7 @@ from ingest.contract.topics import is_status_topic, sender_of
 from ingest.mqtt.retained import SweepFailed, SweepResult, sweep_retained
 from ingest.registry.publishers import PublisherRepository
 from ingest.service.metrics import IngestMetrics
-from runtime.settings import Settings
+from ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def _is_event(topic: str) -> bool:
     return not is_status_topic(topic)
 
 
-def retained_sweeper(settings: Settings, connect: Connect, metrics: IngestMetrics) -> RetainedSweeper | None:
+def retained_sweeper(settings: IngestSettings, connect: Connect, metrics: IngestMetrics) -> RetainedSweeper | None:
     """The sweeper of an ingest process; None (and a warning) without the sweeper account's password."""
     if settings.mqtt_sweeper_password is None or not settings.mqtt_sweeper_password.get_secret_value():
         log.warning("no retained sweeper: IOC_MQTT_SWEEPER_PASSWORD is not set; retained events stay on the broker")

@@ -33,10 +33,10 @@ from ingest.service.retention import apply_retention_once
 from ingest.service.spooler import Spooler
 from ingest.service.store import BatchStore
 from ingest.service.stored_events_publisher import StoredEventsPublisher
+from ingest.settings import IngestSettings
 from ingest.storage.batch_writer import BatchOutcome
 from ingest.storage.spool import Spool
 from runtime.health import HealthState, IngestHealth
-from runtime.settings import Settings
 from runtime.tls import mqtt_client_context
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def subscription_filter(shared_group: str) -> str:
     return f"$share/{shared_group}/{_EVENTS_FILTER}" if shared_group else _EVENTS_FILTER
 
 
-def source_config(settings: Settings) -> MqttSourceConfig:
+def source_config(settings: IngestSettings) -> MqttSourceConfig:
     password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else ""
     return MqttSourceConfig(
         host=settings.mqtt_host,
@@ -68,7 +68,7 @@ def source_config(settings: Settings) -> MqttSourceConfig:
 class IngestService:
     def __init__(
         self,
-        settings: Settings,
+        settings: IngestSettings,
         connect: Connect,
         *,
         metrics: IngestMetrics | None = None,

@@ -16,13 +16,13 @@ from pathlib import Path
 from ingest.records import RawMessage
 from ingest.service.metrics import IngestMetrics
 from ingest.service.store import BatchStore
+from ingest.settings import IngestSettings
 from ingest.storage.spool import Spool, SpooledBatch
-from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def spool_folder(settings: Settings) -> Path:
+def spool_folder(settings: IngestSettings) -> Path:
     """One folder per MQTT account: the account is also the broker session whose messages it holds."""
     return (settings.ingest_spool_dir or settings.resolved_home() / "spool") / settings.mqtt_username
 

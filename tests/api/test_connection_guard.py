@@ -13,7 +13,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from runtime.settings import Settings
+from deploy.settings import Settings
 from tests.fixtures.api import serve_api
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from api.http.auth.keys import ApiKeyRepository, Scope
-from runtime.settings import Settings
+from deploy.settings import Settings
 from streams.engine.frame_sink import FrameSink
 from streams.engine.history_writer import HistoryWriter
 from streams.engine.hourly_snapshots import roll_hour

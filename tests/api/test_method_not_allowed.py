@@ -7,7 +7,7 @@ import asyncio
 import httpx
 
 from api.http.app import create_app
-from runtime.settings import Settings
+from deploy.settings import Settings
 
 
 async def _refused(method: str, path: str) -> httpx.Response:

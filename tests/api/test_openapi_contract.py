@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api.http.app import create_app
 from api.http.auth.keys import ApiKeyRepository, Scope
-from runtime.settings import Settings
+from deploy.settings import Settings
 from tests.fixtures.api import bearer
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from api.http.auth.keys import ApiKeyRepository, Scope
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
-from runtime.settings import Settings
 from tests.fixtures.api import api_settings, bearer, ops_get, serve_api
 from tests.fixtures.ingest import free_port
 from tests.fixtures.mqtt import BlockingClient, open_client, unique_publisher_id

@@ -9,8 +9,8 @@ import pytest
 import redis
 
 from api.http.auth.keys import ApiKeyRepository
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
-from runtime.settings import Settings
 from streams.engine.frame_sink import FrameSink
 from tests.dashboards.browser import Browser
 from tests.dashboards.pages import Pages

@@ -11,7 +11,7 @@ import httpx
 import psycopg
 
 from api.http.auth.keys import ApiKeyRepository
-from runtime.settings import Settings
+from deploy.settings import Settings
 from streams.engine.frame_sink import FrameSink
 from tests.dashboards.browser import Browser
 from tests.fixtures.api import serve_api

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from runtime.settings import Settings
+from deploy.settings import Settings
 
 K8S = Path(__file__).resolve().parents[2] / "deploy/k8s"
 BASE = K8S / "base"

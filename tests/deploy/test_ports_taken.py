@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 from deploy.stack.paths import remove_paths
 from deploy.stack.ports import port_holder, port_is_free
 from deploy.stack.service import ServiceStartError
-from runtime.settings import Settings
 from tests.fixtures.ingest import free_port
 from tests.fixtures.ports import ephemeral_range, held_by_other_process
 from tests.fixtures.stack import cli_environment

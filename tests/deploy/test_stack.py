@@ -11,10 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 from deploy.stack.paths import remove_paths
 from deploy.stack.service import ServiceStartError
-from runtime.settings import Settings
 from tests.fixtures.ingest import free_port
 from tests.fixtures.stack import cli_environment
 

@@ -19,11 +19,11 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import MONITOR_USERNAME, MosquittoService, probe_connect
 from ingest.mqtt.source import MqttSource, MqttSourceConfig
 from ingest.records import RawMessage
-from runtime.settings import Settings
 from runtime.tls import CertificateFiles, ensure_local_certificates, mqtt_client_context, sign_server_certificate
 from tests.fixtures.ingest import free_port
 from tests.fixtures.stack import IsolatedDatabase, cli_environment

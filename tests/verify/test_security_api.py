@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from api.http.app import create_app
 from api.http.auth.keys import ApiKeyRepository, Scope
 from api.http.live.tickets import TICKET_SECONDS
-from runtime.settings import Settings
+from deploy.settings import Settings
 from tests.api.test_live_kpis import open_socket, receive, ticket
 from tests.fixtures.api import bearer
 from tests.fixtures.verify import VerifyProfile

@@ -18,8 +18,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from api.http.auth.keys import ApiKeyRepository, Scope
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
-from runtime.settings import Settings
 from tests.fixtures.api import api_process
 from tests.fixtures.ingest import free_port
 from tests.fixtures.ports import ephemeral_range, held_by_other_process

@@ -11,7 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.http.serving.guard import ConnectionGuard, guarded_protocol
-from runtime.settings import Settings
+from api.http.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 LISTEN_BACKLOG = 2048
@@ -34,7 +34,7 @@ def raise_open_files_limit() -> int:
     return _OPEN_FILES_CAP if soft == resource.RLIM_INFINITY else soft
 
 
-def connection_bound(settings: Settings, open_files: int) -> int:
+def connection_bound(settings: ApiSettings, open_files: int) -> int:
     """How many connections the server holds at most: `IOC_API_MAX_CONNECTIONS`, never more than the
     open-file limit leaves once the listen backlog and the process's own files are set aside."""
     ceiling = open_files - min(LISTEN_BACKLOG + _OWN_FILES, open_files // 2)
@@ -44,7 +44,7 @@ def connection_bound(settings: Settings, open_files: int) -> int:
     return ceiling if wanted is None else min(wanted, ceiling)
 
 
-def api_server(app: FastAPI, settings: Settings, open_files: int, log_level: str = "info") -> uvicorn.Server:
+def api_server(app: FastAPI, settings: ApiSettings, open_files: int, log_level: str = "info") -> uvicorn.Server:
     """The server for `app`, its connections guarded (serve it on `listening_socket(settings)`)."""
     guard = ConnectionGuard(settings.api_request_read_timeout_seconds, connection_bound(settings, open_files))
     # HTTPS and WSS when a certificate is configured (uvicorn wraps the socket we bind). No
@@ -61,7 +61,7 @@ def api_server(app: FastAPI, settings: Settings, open_files: int, log_level: str
     return uvicorn.Server(config)
 
 
-def listening_socket(settings: Settings) -> socket.socket:
+def listening_socket(settings: ApiSettings) -> socket.socket:
     """The API's socket, bound by us: accepted connections inherit its send buffer size (Linux)."""
     family = socket.AF_INET6 if ":" in settings.api_host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

@@ -18,8 +18,8 @@ import redis
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel
 
+from api.http.settings import ApiSettings
 from runtime.redis_names import KPI_HEARTBEAT
-from runtime.settings import Settings
 
 State = Literal["ok", "degraded", "down"]
 Pool = ConnectionPool[psycopg.Connection[tuple[object, ...]]]
@@ -42,7 +42,7 @@ class Health(BaseModel):
 
 
 class HealthChecks:
-    def __init__(self, settings: Settings, pool: Pool, client: redis.Redis, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, settings: ApiSettings, pool: Pool, client: redis.Redis, loop: asyncio.AbstractEventLoop) -> None:
         self._settings = settings
         self._pool = pool
         self._redis = client

@@ -8,13 +8,13 @@ It is the same small server as ingest's and the engine's, in a thread of its own
 
 from __future__ import annotations
 
+from api.http.settings import ApiSettings
 from api.http.system.checks import HealthChecks
 from api.http.system.metrics import ApiMetrics
 from runtime.health import HealthServer
-from runtime.settings import Settings
 
 
-def ops_listener(settings: Settings, checks: HealthChecks, metrics: ApiMetrics) -> HealthServer:
+def ops_listener(settings: ApiSettings, checks: HealthChecks, metrics: ApiMetrics) -> HealthServer:
     """Bound (a port that is taken fails the start, loudly), not yet serving: `start()` it."""
     return HealthServer(
         settings.api_ops_port, checks.report, metrics.registry, host=settings.api_ops_host, name="api-ops"

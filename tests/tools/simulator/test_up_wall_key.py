@@ -8,8 +8,8 @@ import pytest
 
 from api.http.auth.keys import ApiKeyRepository, Scope
 from cli.up_commands import wall_key
+from deploy.settings import Settings
 from deploy.stack.manager import LocalStack
-from runtime.settings import Settings
 from tests.fixtures.stack import IsolatedDatabase
 
 pytestmark = pytest.mark.integration

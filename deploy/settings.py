@@ -1,0 +1,36 @@
+"""Every setting at once: what the `ioc` command builds at its entry point and hands on.
+
+The services each take their own class (`IngestSettings`, `StreamsSettings`, `ApiSettings`); this
+one combines them for the dispatcher and the local stack, which start or serve all three, and adds
+what only `ioc` itself reads: the local stack's other ports and mode, and a migration policy. It
+lives here, not in `runtime`, because it needs every service's class and no service may need it.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from api.http.settings import ApiSettings
+from ingest.settings import IngestSettings
+from streams.settings import StreamsSettings
+
+
+class Settings(IngestSettings, StreamsSettings, ApiSettings):
+    """Read by `ioc` itself: the local stack (`ioc stack`) and `ioc db migrate`."""
+
+    # The services reach PostgreSQL and Redis through IOC_DATABASE_URL and IOC_REDIS_URL; only the
+    # local stack listens on these.
+    pg_port: int = Field(default=15432, description="the local stack's PostgreSQL port")
+    redis_port: int = Field(default=16379, description="the local stack's Redis port")
+    tls: bool = Field(
+        default=False,
+        description="the local stack in TLS mode (`ioc stack up --tls`): its own CA, Mosquitto and the API over TLS",
+    )
+    # Only the community edition of TimescaleDB (license 'timescale') has native compression; on the
+    # Apache edition `ioc db migrate` skips it.
+    compress_after_days: float = Field(
+        default=7,
+        ge=0,
+        description="native compression of event chunks older than this, by `ioc db migrate`, on TimescaleDB's"
+        " community edition only (0: off)",
+    )
