@@ -25,7 +25,6 @@ class IngestSettings(IntakeSettings):
         " healthy connections while Mosquitto drains a deep backlog, because it sends PINGRESP behind the"
         " queued messages)",
     )
-    # Without its password ingest runs no sweeper and says so.
     mqtt_sweeper_username: str = Field(
         default="ioc-sweeper",
         description="the account with which each `ioc ingest` deletes retained event messages"
