@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 import psycopg
 from psycopg.rows import class_row
@@ -20,6 +20,7 @@ from ingest.records import AcceptedEvent, RawMessage
 from ingest.registry.snapshot import RegistryCache, load_snapshot
 from ingest.service.classify import IntakeRules, MessageClassifier
 from ingest.storage.batch_writer import BatchWriter
+from ingest.stored_events import StoredRecord
 
 ReplayStatus = Literal["stored", "duplicate", "rejected", "already_resolved"]
 
@@ -44,7 +45,7 @@ class ReplayOutcome:
     status: ReplayStatus
     detail: str
     # What a replay stored, for the stored-events stream (as ingest's BatchOutcome carries it).
-    records: dict[str, list[list[Any]]] = field(default_factory=dict)
+    records: dict[str, list[StoredRecord]] = field(default_factory=dict)
     transaction_ids: tuple[int, ...] = ()
 
 

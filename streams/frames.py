@@ -1,6 +1,6 @@
 """The KPI frame: what the engine publishes for every change of a KPI value (a leaf module, shared with the API).
 
-Frames go to Redis three ways: pub/sub (`KPI_FRAMES_CHANNEL`, see `encode_live_flush`) for live
+Frames go to Redis three ways: pub/sub (`KPI_FRAMES_CHANNEL`, see `streams.live_flush`) for live
 fan-out, a capped stream (`KPI_FRAMES_STREAM`) for a client that reconnects and replays from its
 last `seq`, and a hash (`KPI_CURRENT`) with the latest frame per KPI, area and window for a full
 resync. `epoch` changes when the engine starts (or Redis lost its data): a client that sees a new
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import orjson
 
@@ -73,6 +73,11 @@ def encode_batch(encoded: Sequence[str]) -> str:
     return "[\n" + ",\n".join(encoded) + "\n]"
 
 
+def decode_batch(data: str | bytes) -> list[KpiFrame]:
+    """A batch of frames (`encode_batch`), back into frames."""
+    return [KpiFrame(**item) for item in orjson.loads(data)]
+
+
 def batch_texts(batch: str) -> list[str] | None:
     """The frames' texts in a batch from `encode_batch`; None for a batch not laid out one frame per
     line. A frame's JSON never holds a raw newline (JSON escapes it inside strings), so `,<newline>`
@@ -81,59 +86,3 @@ def batch_texts(batch: str) -> list[str] | None:
         return None
     inner = batch[2:-2]
     return inner.split(",\n") if inner else []
-
-
-class LiveFlush(NamedTuple):
-    """One flush as the live channel carries it: the epoch, each frame's key and `seq`, and each
-    frame's JSON text, in `seq` order."""
-
-    epoch: str | None  # None for an empty flush
-    keys: list[str]  # `frame_key` of each frame
-    seqs: list[int]
-    texts: list[str]
-
-
-def encode_live_flush(frames: Sequence[KpiFrame], batch: str) -> str:
-    """What the engine publishes on the live channel: one line indexing the flush (its epoch, the
-    frames' keys and seqs), then the batch of those frames as `encode_batch` made it (the engine
-    writes the same batch to the replay stream, so it is joined once). An API reads the index and forwards each
-    frame's text without parsing a single frame: at 500 walls, parsing every frame of every flush
-    was a large share of the API's CPU (measured with `ioc bench ws`, docs/performance.md#design-figures)."""
-    index = {"epoch": frames[0].epoch if frames else None, "keys": [f.key for f in frames],
-             "seqs": [f.seq for f in frames]}  # fmt: skip
-    return orjson.dumps(index).decode() + "\n" + batch
-
-
-def decode_live_flush(message: str | bytes) -> LiveFlush:
-    """A live channel message, from this engine or an older one (which published the batch alone).
-
-    Raises ValueError, KeyError or TypeError on a message that is neither."""
-    text = message.decode() if isinstance(message, bytes) else message
-    if text.startswith("["):
-        return _flush_without_index(text)
-    head, _, batch = text.partition("\n")
-    index = orjson.loads(head)
-    if not isinstance(index, dict):
-        raise TypeError("a live flush's index is a JSON object")
-    keys, seqs, texts = index["keys"], index["seqs"], batch_texts(batch)
-    if not (isinstance(keys, list) and isinstance(seqs, list)) or texts is None:
-        raise TypeError("a live flush is an index of keys and seqs, then its frames one per line")
-    if not len(keys) == len(seqs) == len(texts):
-        raise ValueError("the flush's index does not match its frames")
-    epoch = index["epoch"]
-    if texts and not isinstance(epoch, str):
-        raise TypeError("a live flush's epoch is a string")
-    return LiveFlush(epoch, keys, seqs, texts)
-
-
-def _flush_without_index(batch: str) -> LiveFlush:
-    frames: Any = orjson.loads(batch)
-    if not isinstance(frames, list) or not all(isinstance(f, dict) for f in frames):
-        raise TypeError("a batch of frames is a JSON array of objects")
-    texts = batch_texts(batch)
-    if texts is None:  # not one frame per line either: encode each frame here
-        texts = [orjson.dumps(f).decode() for f in frames]
-    elif len(texts) != len(frames):
-        raise ValueError("the batch's lines do not match its frames")
-    keys = [frame_key(f["kpi"], f["area"], f["window"]) for f in frames]
-    return LiveFlush(frames[0]["epoch"] if frames else None, keys, [f["seq"] for f in frames], texts)

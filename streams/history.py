@@ -9,16 +9,17 @@ ingest interleave.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import BaseRowFactory, args_row
 
 from ingest.contract import EventType
 from ingest.storage.event_tables import EVENT_TABLES
-from ingest.stored_events import RECORD_COLUMNS
+from ingest.stored_events import RECORD_COLUMNS, RECORD_TYPES, StoredRecord
 from streams.records import Record, to_micros, to_records
 
 _FETCH_ROWS = 20_000
@@ -53,6 +54,12 @@ def begin_snapshot(conn: psycopg.Connection[tuple[object, ...]]) -> Snapshot:
     return Snapshot.parse(str(row[0]))
 
 
+def _stored(event_type: str) -> BaseRowFactory[StoredRecord]:
+    """Rows as the event type's stored record (the query selects its columns, `RECORD_COLUMNS`)."""
+    record: Callable[..., StoredRecord] = RECORD_TYPES[event_type]
+    return args_row(record)
+
+
 def read_stored_events(
     conn: psycopg.Connection[tuple[object, ...]], since: datetime, event_types: tuple[str, ...]
 ) -> Iterator[list[Record]]:
@@ -64,7 +71,7 @@ def read_stored_events(
             sql.Identifier(table.name),
             sql.Identifier(table.time_column),
         )
-        with conn.cursor(name=f"rebuild_{event_type}", binary=True) as cur:
+        with conn.cursor(name=f"rebuild_{event_type}", binary=True, row_factory=_stored(event_type)) as cur:
             cur.execute(query, (since,))
             while rows := cur.fetchmany(_FETCH_ROWS):
                 yield to_records(event_type, rows)
@@ -82,7 +89,7 @@ def read_latest_dossiers(
     conn: psycopg.Connection[tuple[object, ...]], since: datetime, status_order: tuple[str, ...]
 ) -> Iterator[list[Record]]:
     """The latest event of every dossier with an event at or after `since`."""
-    with conn.cursor(name="rebuild_latest_dossiers", binary=True) as cur:
+    with conn.cursor(name="rebuild_latest_dossiers", binary=True, row_factory=_stored("dossier")) as cur:
         cur.execute(_LATEST_DOSSIERS, (since, list(status_order)))
         while rows := cur.fetchmany(_FETCH_ROWS):
             yield to_records("dossier", rows)
@@ -105,12 +112,15 @@ def read_publishers(conn: psycopg.Connection[tuple[object, ...]]) -> PublisherRe
     )
 
 
+_LATEST_STATUSES = sql.SQL(
+    "SELECT DISTINCT ON (publisher_id) {} FROM publisher_status ORDER BY publisher_id, at DESC, state ASC"
+).format(sql.SQL(", ").join(map(sql.Identifier, RECORD_COLUMNS["status"])))
+
+
 def read_latest_statuses(conn: psycopg.Connection[tuple[object, ...]]) -> list[Record]:
     """Each publisher's latest status (on a tie, `offline` wins, as in streams.publishers)."""
-    rows = conn.execute(
-        "SELECT DISTINCT ON (publisher_id) publisher_id, at, state FROM publisher_status"
-        " ORDER BY publisher_id, at DESC, state ASC"
-    ).fetchall()
+    with conn.cursor(row_factory=_stored("status")) as cur:
+        rows = cur.execute(_LATEST_STATUSES).fetchall()
     return to_records("status", rows)
 
 

@@ -1,9 +1,9 @@
 """Stored events as the KPI engine sees them: small immutable records with times in microseconds.
 
-The same records come from two places — the stored-events stream (JSON, times as ISO 8601 text)
-and the hypertables on a rebuild (rows, times as datetimes) — and both go through `to_record`, so
-a rebuilt state and a live one are built from identical values. Integer microseconds keep every
-comparison exact (a float epoch would round at this magnitude).
+The same records come from two places — the stored-events stream and the hypertables on a rebuild,
+both as ingest's stored records (`ingest.stored_events`) — and both go through `to_records`, which
+reads them by field name, so a rebuilt state and a live one are built from identical values.
+Integer microseconds keep every comparison exact (a float epoch would round at this magnitude).
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from ingest.stored_events import RECORD_COLUMNS
+from ingest.stored_events import (
+    RECORD_TYPES,
+    StoredDossier,
+    StoredRecord,
+    StoredSample,
+    StoredStatus,
+    StoredTransaction,
+)
 
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 MICROS = 1_000_000
@@ -71,45 +78,47 @@ class StatusRecord(NamedTuple):
 Record = DossierRecord | PaymentRecord | SampleRecord | StatusRecord
 
 
-def _dossier(row: Sequence[Any]) -> DossierRecord:
-    publisher, area, occurred, seq, dossier, status, channel, e_certified, due = row
+def _dossier(d: StoredDossier) -> DossierRecord:
+    due = None if d.due_at is None else to_micros(d.due_at)
     return DossierRecord(
-        publisher, area, to_micros(occurred), seq, dossier, status, channel, e_certified,
-        None if due is None else to_micros(due),
+        d.publisher_id, d.area_code, to_micros(d.occurred_at), d.seq, d.dossier_id, d.status, d.channel,
+        d.e_certified, due,
     )  # fmt: skip
 
 
-def _payment(row: Sequence[Any]) -> PaymentRecord:
-    publisher, area, occurred, seq, sector, method, amount, outcome = row
-    return PaymentRecord(publisher, area, to_micros(occurred), seq, sector, method, int(amount), outcome)
+def _payment(t: StoredTransaction) -> PaymentRecord:
+    return PaymentRecord(
+        t.publisher_id, t.area_code, to_micros(t.occurred_at), t.seq, t.sector, t.method, int(t.amount_vnd), t.outcome
+    )
 
 
-def _sample(row: Sequence[Any]) -> SampleRecord:
-    publisher, area, occurred, seq, download, latency, loss = row
-    return SampleRecord(publisher, area, to_micros(occurred), seq, float(download), float(latency), float(loss))
+def _sample(s: StoredSample) -> SampleRecord:
+    return SampleRecord(
+        s.publisher_id, s.area_code, to_micros(s.occurred_at), s.seq, float(s.download_mbps), float(s.latency_ms),
+        float(s.packet_loss_pct),
+    )  # fmt: skip
 
 
-def _status(row: Sequence[Any]) -> StatusRecord:
-    publisher, at, state = row
-    return StatusRecord(publisher, to_micros(at), state)
+def _status(s: StoredStatus) -> StatusRecord:
+    return StatusRecord(s.publisher_id, to_micros(s.at), s.state)
 
 
-# Keyed like RECORD_COLUMNS; the column order there is the argument order here.
-_PARSERS: dict[str, Callable[[Sequence[Any]], Record]] = {
+# Each event type's stored record (ingest.stored_events), by field name, into the engine's record.
+_CONVERTERS: dict[str, Callable[[Any], Record]] = {
     "dossier": _dossier,
     "transaction": _payment,
     "sample": _sample,
     "status": _status,
 }
-assert _PARSERS.keys() == RECORD_COLUMNS.keys()
+assert _CONVERTERS.keys() == RECORD_TYPES.keys()
 
 
 class UnknownRecordType(ValueError):
     pass
 
 
-def to_records(event_type: str, rows: Sequence[Sequence[Any]]) -> list[Record]:
-    parse = _PARSERS.get(event_type)
-    if parse is None:
-        raise UnknownRecordType(f"the stored-events stream carries an unknown event type {event_type!r}")
-    return [parse(row) for row in rows]
+def to_records(event_type: str, stored: Sequence[StoredRecord]) -> list[Record]:
+    convert = _CONVERTERS.get(event_type)
+    if convert is None:
+        raise UnknownRecordType(f"no stored record of event type {event_type!r}")
+    return [convert(record) for record in stored]

@@ -69,9 +69,9 @@ def lifespan_for(
             client.close()
             pool.close()
             raise
-        hub = FrameHub(settings.redis_url.get_secret_value())
+        hub = FrameHub(settings.redis_url.get_secret_value(), metrics.flushes_refused)
         hub.start()
-        tail = EventTail(settings.redis_url.get_secret_value(), pool)
+        tail = EventTail(settings.redis_url.get_secret_value(), pool, metrics.records_refused)
         tail.start()
         keys = KeyWatch(settings.redis_url.get_secret_value(), pool, settings.api_key_recheck_seconds)
         keys.start()

@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import redis
 
-from ingest.stored_events import StoredEventsBatch
+from ingest.stored_events import StoredEventsBatch, StoredRecord
 from runtime.redis_names import STORED_EVENTS_PRODUCERS, STORED_EVENTS_STREAM
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ class StoredEventsPublisher:
         self.skipped = 0
         self.reached_at_close = False
 
-    def publish(self, records: dict[str, list[list[Any]]], transaction_ids: tuple[int, ...]) -> bool:
+    def publish(self, records: Mapping[str, Sequence[StoredRecord]], transaction_ids: tuple[int, ...]) -> bool:
         """True when the batch reached the stream."""
         self._pseq += 1
         return self._append(StoredEventsBatch(self._producer, self._session, self._pseq, records, transaction_ids))

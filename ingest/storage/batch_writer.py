@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -34,7 +33,7 @@ from ingest.storage.resends import (
     record_ids,
     split_repeats,
 )
-from ingest.stored_events import RECORD_COLUMNS
+from ingest.stored_events import RECORD_TYPES, RecordType, StoredRecord
 
 _DEAD_LETTER_COLUMNS = ("received_at", "topic", "publisher_id", "reason", "detail", "payload", "fingerprint")
 _DEAD_LETTER_TYPES = ("timestamptz", "text", "text", "text", "text", "bytea", "bytea")
@@ -50,8 +49,8 @@ class BatchOutcome:
     # duplicates) included; a repeated one counts too: the metric counts messages.
     dead_letter_reasons: Counter[str] = field(default_factory=Counter)
     conflicts: tuple[DeadLetter, ...] = ()  # the `conflicting_duplicate` letters the writer made
-    # The rows actually inserted (not the duplicates), in `RECORD_COLUMNS` order, per event type.
-    records: dict[str, list[list[Any]]] = field(default_factory=dict)
+    # The records of the rows actually inserted (not the duplicates), per event type.
+    records: dict[str, list[StoredRecord]] = field(default_factory=dict)
     # The transactions that inserted them: a KPI rebuild compares these with its database snapshot.
     transaction_ids: tuple[int, ...] = ()
 
@@ -110,7 +109,7 @@ class BatchWriter:
                 if not batch:
                     continue
                 table = EVENT_TABLES[event_type]
-                rows, resends = self._insert_events(cur, table, batch, RECORD_COLUMNS[event_type.value], careful)
+                rows, resends = self._insert_events(cur, table, batch, RECORD_TYPES[event_type.value], careful)
                 outcome.stored[event_type] += len(rows)
                 outcome.duplicates[event_type] += len(batch) - len(rows) - len(resends.conflicts)
                 conflicts.extend(resends.conflicts)
@@ -135,11 +134,11 @@ class BatchWriter:
         cur: psycopg.Cursor[tuple[object, ...]],
         table: EventTable,
         batch: list[AcceptedEvent],
-        returning: tuple[str, ...],
+        returning: RecordType,
         careful: bool,
-    ) -> tuple[list[list[Any]], Resends]:
+    ) -> tuple[list[StoredRecord], Resends]:
         """COPY the batch into staging, record its ids, move the new rows into the hypertable; return
-        those rows and the re-sent messages left out. Not `careful`: fails on an id recorded before."""
+        their records and the re-sent messages left out. Not `careful`: fails on an id recorded before."""
         check = self._resend_check and table.has_event_id
         later: list[AcceptedEvent] = []
         if check:
@@ -155,9 +154,10 @@ class BatchWriter:
             resends, taken = claim_ids(cur, table, staging, batch)
         if check:
             resends += judge_later(table, later, batch, taken)
-        statement = self._insert(table, batch[0].event_type, returning, record=check and not careful)
+        statement = self._insert(table, batch[0].event_type, returning._fields, record=check and not careful)
         cur.execute(statement, binary=True)
-        return [list(row) for row in cur.fetchall()], resends
+        make = returning._make
+        return [make(row) for row in cur.fetchall()], resends
 
     def _insert(self, table: EventTable, event_type: EventType, returning: tuple[str, ...], *, record: bool) -> bytes:
         """The statement that moves staging's rows into the hypertable (and records their ids)."""

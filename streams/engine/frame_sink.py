@@ -11,7 +11,6 @@ import json
 import time
 from collections.abc import Callable, Sequence
 
-import orjson
 import redis
 
 from runtime.redis_names import (
@@ -23,7 +22,8 @@ from runtime.redis_names import (
     KPI_HEARTBEAT,
 )
 from streams.alerts.evaluator import AlertAction, AlertOpened
-from streams.frames import KpiFrame, encode_batch, encode_live_flush
+from streams.frames import KpiFrame, encode_batch
+from streams.live_flush import encode_live_flush, encode_replay_entry
 from streams.records import from_micros
 
 
@@ -58,18 +58,13 @@ class FrameSink:
                 pipe.set(KPI_EPOCH, new_epoch)
             if frames:
                 pipe.hset(KPI_CURRENT, mapping={f.key: e for f, e in zip(frames, encoded, strict=True)})
-                fields = {"first_seq": str(frames[0].seq), "last_seq": str(frames[-1].seq), "frames": batch}
                 oldest_kept = f"{int(self._clock() * 1000) - self._replay_ms}-0"
-                pipe.xadd(KPI_FRAMES_STREAM, fields, minid=oldest_kept, approximate=True)  # type: ignore[arg-type]
+                entry = encode_replay_entry(frames, batch)
+                pipe.xadd(KPI_FRAMES_STREAM, entry, minid=oldest_kept, approximate=True)  # type: ignore[arg-type]
                 pipe.publish(KPI_FRAMES_CHANNEL, encode_live_flush(frames, batch))
             if alerts:
                 pipe.publish(ALERTS_CHANNEL, json.dumps([alert_notice(a) for a in alerts], ensure_ascii=False))
             pipe.execute()
-
-
-def decode_batch(data: str | bytes) -> list[KpiFrame]:
-    """A replay stream entry's `frames` field, back into frames."""
-    return [KpiFrame(**item) for item in orjson.loads(data)]
 
 
 def alert_notice(action: AlertAction) -> dict[str, object]:

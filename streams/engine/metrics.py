@@ -13,6 +13,10 @@ class EngineMetrics:
         self.entries_in_rebuild = Counter(
             "ioc_streams_entries_in_rebuild", "Stream entries skipped because the rebuild had read them", registry=r
         )
+        self.records_refused = Counter(
+            "ioc_streams_records_refused", "Stored-events entries refused (a format version not read, or garbage)",
+            ["reason"], registry=r,
+        )  # fmt: skip
         self.rebuilds = Counter("ioc_streams_rebuilds", "Rebuilds from the database", ["reason"], registry=r)
         self.rebuild_seconds = Histogram(
             "ioc_streams_rebuild_seconds", "Time to rebuild the KPI state from the database", registry=r,

@@ -2,7 +2,8 @@
 
 One thread, in order. A rebuild happens at start and whenever the stream can no longer be
 trusted to be complete: a producer's gap, Redis restarted or unreachable, an entry whose
-transactions the last snapshot saw only in part, an area the engine does not know. While the
+transactions the last snapshot saw only in part, an entry it does not read, an area the engine does
+not know. While the
 database or Redis is unavailable the loop retries with backoff and health says `degraded`;
 `stop()` (safe from a signal handler) ends it within one read timeout.
 """
@@ -19,6 +20,7 @@ import psycopg
 import redis
 
 from ingest.stored_events import StoredEventsBatch
+from runtime.wire import RefusedRecord
 from streams.alerts.rules import AlertRule
 from streams.catalog import Catalog
 from streams.engine.alerting import AlertJudge
@@ -192,7 +194,7 @@ class KpiEngine:
         self._idle = not entries
         done: list[bytes] = []
         for entry_id, batch in entries:
-            reason = self._apply(batch)
+            reason = self._refused(batch) if isinstance(batch, RefusedRecord) else self._apply(batch)
             if reason is not None:
                 log.warning("rebuilding the KPI state: %s", reason)
                 self._rebuild_reason = reason
@@ -201,6 +203,11 @@ class KpiEngine:
         self._source.applied(done)
         if self._state.unknown_areas - self._unknown_at_rebuild:
             self._rebuild_reason = "new area"
+
+    def _refused(self, refused: RefusedRecord) -> str:
+        self.metrics.records_refused.labels(refused.reason).inc()
+        log.error("stored-events stream: %s; the KPI state is rebuilt from the database", refused.describe())
+        return "refused entry"
 
     def _apply(self, batch: StoredEventsBatch) -> str | None:
         """None when the entry is accounted for; otherwise why the state must be rebuilt."""

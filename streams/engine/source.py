@@ -2,7 +2,9 @@
 
 Only this module talks to Redis about stored events. Every Redis failure surfaces as
 `redis.RedisError` (a `ResponseError` when the group or the stream is gone): the runner treats
-any of them as "position lost" and rebuilds.
+any of them as "position lost" and rebuilds. An entry it cannot read (a format version it does not
+take, or garbage) comes out as a `RefusedRecord` in its place: the runner rebuilds from the database
+then, as after a gap, so the entry's events are counted all the same.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import redis
 
 from ingest.stored_events import StoredEventsBatch
 from runtime.redis_names import STORED_EVENTS_PRODUCERS, STORED_EVENTS_STREAM, STREAMS_CONSUMER_GROUP
+from runtime.wire import RefusedRecord
 from streams.engine.positions import ProducerPositions
 
 _START = "0-0"
@@ -57,7 +60,7 @@ class StoredEventsSource:
         if pending:
             self._redis.xack(STORED_EVENTS_STREAM, self._group, *[p["message_id"] for p in pending])
 
-    def read(self, count: int, block_ms: int) -> list[tuple[bytes, StoredEventsBatch]]:
+    def read(self, count: int, block_ms: int) -> list[tuple[bytes, StoredEventsBatch | RefusedRecord]]:
         """The next entries, waiting up to `block_ms` for one. The entries marked `applied` since the
         last read are acknowledged in the same round trip: on a busy host each round trip to Redis
         waits for a core, and a separate XACK after every read was a large share of the engine's time
@@ -76,7 +79,7 @@ class StoredEventsSource:
         if not reply:
             return []
         [(_, entries)] = reply
-        return [(entry_id, StoredEventsBatch.decode(fields)) for entry_id, fields in entries]
+        return [(entry_id, _decoded(fields)) for entry_id, fields in entries]
 
     def applied(self, entry_ids: list[bytes]) -> None:
         """Entries accounted for in the state: acknowledged with the next read. One that never is
@@ -85,3 +88,10 @@ class StoredEventsSource:
 
     def redis_run_id(self) -> str:
         return str(self._redis.info("server")["run_id"])
+
+
+def _decoded(fields: dict[bytes, bytes]) -> StoredEventsBatch | RefusedRecord:
+    try:
+        return StoredEventsBatch.decode(fields)
+    except RefusedRecord as refused:
+        return refused

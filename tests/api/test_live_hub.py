@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from prometheus_client import CollectorRegistry, Counter
+
 from api.http.live.hub import FrameHub, Selection, Subscriber
-from streams.frames import KpiFrame, decode_live_flush, encode_batch, encode_live_flush
+from streams.frames import KpiFrame, encode_batch
+from streams.live_flush import decode_live_flush, encode_live_flush
+
+REFUSED = Counter("refused", "unused", ["reason"], registry=CollectorRegistry())
 
 
 def frame(kpi: str, area: str, window: str, seq: int, epoch: str = "e1") -> KpiFrame:
@@ -15,7 +20,7 @@ def publish(hub: FrameHub, frames: list[KpiFrame]) -> None:
 
 
 def test_each_selection_gets_the_frames_it_wants_and_a_snapshot_holds_the_latest_per_key() -> None:
-    hub = FrameHub("redis://unused")
+    hub = FrameHub("redis://unused", REFUSED)
     province = Subscriber(Selection(areas=frozenset({"67"})))
     everything = Subscriber(Selection())
     hub.subscribe(province)
@@ -32,7 +37,7 @@ def test_each_selection_gets_the_frames_it_wants_and_a_snapshot_holds_the_latest
 
 
 def test_frames_already_held_are_not_sent_again_and_a_new_epoch_starts_over() -> None:
-    hub = FrameHub("redis://unused")
+    hub = FrameHub("redis://unused", REFUSED)
     wall = Subscriber(Selection())
     hub.subscribe(wall)
     publish(hub, [frame("payments.tx_count", "67", "5m", 5)])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 import redis
 
 from deploy.stack.manager import LocalStack
 from ingest.service.stored_events_publisher import StoredEventsPublisher
-from ingest.stored_events import StoredEventsBatch
+from ingest.stored_events import StoredDossier, StoredEventsBatch, StoredRecord, StoredTransaction
 from runtime.redis_names import STORED_EVENTS_PRODUCERS, STORED_EVENTS_STREAM
 from tests import factories
 from tests.fixtures.ingest import Publisher, RunningIngest, count_rows, free_port, wait_for
@@ -50,17 +51,30 @@ def test_stored_events_reach_the_stream_once_each(
     assert {b.producer for b in batches} == {"ingest-under-test"}
     assert len({b.session for b in batches}) == 1
     assert [b.pseq for b in batches] == list(range(batches[0].pseq, batches[0].pseq + len(batches)))
-    records: dict[str, list[list[object]]] = {}
+    records: dict[str, list[StoredRecord]] = {}
     for b in batches:
-        for event_type, rows in b.records.items():
-            records.setdefault(event_type, []).extend(rows)
+        for event_type, stored in b.records.items():
+            records.setdefault(event_type, []).extend(stored)
     (transaction,) = records["transaction"]
-    assert transaction[:2] == [payments.id, "24615"]
-    assert transaction[3:] == [1, "water", "cash", 120_000, "succeeded"]
+    assert isinstance(transaction, StoredTransaction)
+    assert transaction._replace(occurred_at=None) == (
+        payments.id,
+        "24615",
+        None,
+        1,
+        "water",
+        "cash",
+        120_000,
+        "succeeded",
+    )
+    assert transaction.occurred_at == datetime.fromisoformat(str(first["occurred_at"]))
     (stored_dossier,) = records["dossier"]
-    assert stored_dossier[:2] == [portal.id, "24667"]
-    assert stored_dossier[4:8] == [dossier["dossier_id"], "submitted", "qr_kiosk", True]
-    assert [r[0] for r in records["status"]] == [portal.id]
+    assert isinstance(stored_dossier, StoredDossier)
+    assert (stored_dossier.publisher_id, stored_dossier.area_code) == (portal.id, "24667")
+    assert (stored_dossier.dossier_id, stored_dossier.status, stored_dossier.channel, stored_dossier.e_certified) == (
+        dossier["dossier_id"], "submitted", "qr_kiosk", True
+    )  # fmt: skip
+    assert [r.publisher_id for r in records["status"]] == [portal.id]
     # Each entry names the transactions that stored it, and the producers hash follows the stream.
     assert all(len(b.transaction_ids) == 1 for b in batches)
     assert (
@@ -97,7 +111,9 @@ def test_the_stream_keeps_only_its_retention_window(stack: LocalStack) -> None:
     client = redis.Redis.from_url(stack.redis.url())
     client.delete(STORED_EVENTS_STREAM, STORED_EVENTS_PRODUCERS)
     publisher = StoredEventsPublisher(stack.redis.url(), producer="ingest-under-test", retain_seconds=0.5)
-    batch = {"transaction": [["p-1", "24615"]]}
+    batch = {
+        "transaction": [StoredTransaction("p-1", "24615", datetime.now(UTC), 1, "health", "qr", 1_000, "succeeded")]
+    }
     for i in range(300):
         assert publisher.publish(batch, (i,))
     time.sleep(0.6)

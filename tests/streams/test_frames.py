@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from streams.catalog import CATALOG
-from streams.engine.frame_sink import decode_batch
 from streams.engine.frames_out import FrameBuilder
-from streams.frames import KpiFrame, batch_texts, encode_batch
+from streams.frames import KpiFrame, batch_texts, decode_batch, encode_batch
 from streams.hierarchy import AreaHierarchy
 from streams.live import LiveKpis
 from streams.records import MICROS, PaymentRecord, SampleRecord

@@ -1,10 +1,24 @@
-"""The live channel's message: the flush's index, then its frames, which an API forwards as they are (pure logic)."""
+"""The engine → API records: the live channel's message and the replay stream's entry, versioned (pure logic).
+
+The API reads the current format and the one before it (what the engine published before the
+version was written down), and refuses any other as a whole, saying which version it got."""
 
 from __future__ import annotations
 
 import pytest
 
-from streams.frames import KpiFrame, LiveFlush, decode_live_flush, encode_batch, encode_live_flush
+from runtime.wire import RefusalReason, RefusedRecord
+from streams.frames import KpiFrame, encode_batch
+from streams.live_flush import (
+    FORMAT_VERSION,
+    READS,
+    LiveFlush,
+    ReplayEntry,
+    decode_live_flush,
+    decode_replay_entry,
+    encode_live_flush,
+    encode_replay_entry,
+)
 
 FRAMES = [
     KpiFrame("payments.tx_count", "67", "5m", 12.0, 12, None, "transactions", None, "2026-11-26T02:30:07+00:00",
@@ -14,49 +28,99 @@ FRAMES = [
 ]  # fmt: skip
 TEXTS = [f.encode() for f in FRAMES]
 EXPECTED = LiveFlush("e1", ["payments.tx_count|67|5m", "portal.e_cert_rate|67|today"], [41, 42], TEXTS)
+INDEX = '"epoch":"e1","keys":["payments.tx_count|67|5m","portal.e_cert_rate|67|today"],"seqs":[41,42]'
 
 
 def test_a_flush_reads_back_as_its_index_and_each_frames_own_text() -> None:
     message = encode_live_flush(FRAMES, encode_batch(TEXTS))
-    assert message.splitlines()[0] == (
-        '{"epoch":"e1","keys":["payments.tx_count|67|5m","portal.e_cert_rate|67|today"],"seqs":[41,42]}'
-    )
+    assert message.splitlines()[0] == "{" + f'"v":{FORMAT_VERSION},' + INDEX + "}"
     assert decode_live_flush(message.encode()) == EXPECTED
     assert decode_live_flush(encode_live_flush([], encode_batch([]))) == LiveFlush(None, [], [], [])
+    assert READS == (FORMAT_VERSION - 1, FORMAT_VERSION)
+
+
+def test_a_flush_of_the_previous_version_is_still_read() -> None:
+    # Version 1, as the engine before this one published it: the same index without `v`.
+    previous = "{" + INDEX + "}\n" + encode_batch(TEXTS)
+    assert decode_live_flush(previous.encode()) == EXPECTED
+    assert decode_live_flush(b'{"epoch":null,"keys":[],"seqs":[]}\n[\n\n]') == LiveFlush(None, [], [], [])
+
+
+def refusal(decode: object, message: object) -> RefusedRecord:
+    with pytest.raises(RefusedRecord) as refused:
+        decode(message)  # type: ignore[operator]
+    return refused.value
 
 
 @pytest.mark.parametrize(
-    "batch",
-    [encode_batch(TEXTS), "[" + ",".join(TEXTS) + "]", "[\n" + TEXTS[0] + "\n]"],
-    ids=["one frame per line", "one line", "a single frame"],
-)
-def test_a_flush_from_an_engine_without_the_index_is_still_read(batch: str) -> None:
-    # Engines before the index published the batch alone, first on one line, then one frame per line.
-    count = batch.count('"seq"')
-    assert decode_live_flush(batch.encode()) == LiveFlush(
-        "e1", EXPECTED.keys[:count], EXPECTED.seqs[:count], TEXTS[:count]
-    )
-    assert decode_live_flush(b"[]") == LiveFlush(None, [], [], [])
-
-
-@pytest.mark.parametrize(
-    ("message", "error"),
+    ("message", "stated"),
     [
-        (b'{"epoch":"e1","keys":["a|b|5m"],"seqs":[1]}\n[\n\n]', ValueError),  # index and frames disagree
-        (b'{"epoch":"e1","keys":["a|b|5m"],"seqs":[1,2]}\n[\n{}\n]', ValueError),
-        (b'{"epoch":"e1","keys":["a|b|5m"]}\n[\n{}\n]', KeyError),
-        (b'{"epoch":"e1","keys":"a","seqs":[]}\n[\n\n]', TypeError),
-        (b'{"epoch":"e1","keys":["a|b|5m"],"seqs":[1]}\n[{}]', TypeError),  # frames not one per line
-        (b'{"epoch":7,"keys":["a|b|5m"],"seqs":[1]}\n[\n{}\n]', TypeError),
-        (b"[1]", TypeError),
-        (b"[\n" + TEXTS[0].encode() + b"," + TEXTS[1].encode() + b"\n]", ValueError),  # two frames on a line
-        (b'[\n{"kpi": "payments.tx_count"}\n]', KeyError),
-        (b"{not json}\n[\n\n]", ValueError),
-        (b"7\n[\n\n]", TypeError),
+        (b'{"v":3,' + INDEX.encode() + b"}\n" + encode_batch(TEXTS).encode(), "3"),
+        (b'{"v":0,"epoch":null,"keys":[],"seqs":[]}\n[\n\n]', "0"),
+        (b'{"v":"2","epoch":null,"keys":[],"seqs":[]}\n[\n\n]', "'2'"),  # a string is not a version
+        (b'{"v":2.0,"epoch":null,"keys":[],"seqs":[]}\n[\n\n]', "2.0"),
+        (b'{"v":true,"epoch":null,"keys":[],"seqs":[]}\n[\n\n]', "True"),
+        # Engines before the index published the batch alone.
+        (encode_batch(TEXTS).encode(), "none (a batch without an index, from before version 1)"),
+        (b"[" + ",".join(TEXTS).encode() + b"]", "none (a batch without an index, from before version 1)"),
+    ],
+    ids=["future", "zero", "string", "float", "bool", "batch-alone", "batch-on-one-line"],
+)
+def test_a_flush_of_another_version_is_refused_saying_which(message: bytes, stated: str) -> None:
+    refused = refusal(decode_live_flush, message)
+    assert (refused.reason, refused.version, refused.producer) == (RefusalReason.VERSION, stated, "the KPI engine")
+    assert refused.describe() == (
+        f"refused a live flush from the KPI engine in format version {stated}: a version this process does not"
+        " read (reads 1 and 2)"
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        b'{"v":2,"epoch":"e1","keys":["a|b|5m"],"seqs":[1]}\n[\n\n]',  # index and frames disagree
+        b'{"v":2,"epoch":"e1","keys":["a|b|5m"],"seqs":[1,2]}\n[\n{}\n]',
+        b'{"v":2,"epoch":"e1","keys":["a|b|5m"]}\n[\n{}\n]',
+        b'{"v":2,"epoch":"e1","keys":"a","seqs":[]}\n[\n\n]',
+        b'{"v":2,"epoch":"e1","keys":["a|b|5m"],"seqs":[1]}\n[{}]',  # frames not one per line
+        b'{"v":2,"epoch":7,"keys":["a|b|5m"],"seqs":[1]}\n[\n{}\n]',
+        b'{"epoch":"e1","keys":["a|b|5m"],"seqs":[1]}\n[\n\n]',  # version 1 is checked as well
+        b'{"v":2,"epoch":"e1","keys":["a-b-5m"],"seqs":[1]}\n[\n{}\n]',  # not a frame key
+        b'{"v":2,"epoch":"e1","keys":["a|b|5m"],"seqs":["1"]}\n[\n{}\n]',
+        b"{not json}\n[\n\n]",
+        b"7\n[\n\n]",
+        b"\xff\xfe",
+        b"",
     ],
 )
-def test_a_message_that_cannot_be_read_raises_for_the_api_to_resynchronise(
-    message: bytes, error: type[Exception]
-) -> None:
-    with pytest.raises(error):
-        decode_live_flush(message)
+def test_a_flush_that_is_not_laid_out_as_its_version_says_is_refused(message: bytes) -> None:
+    refused = refusal(decode_live_flush, message)
+    assert refused.reason == RefusalReason.MALFORMED
+    assert refused.describe().startswith("refused a live flush from the KPI engine in format version ")
+
+
+def test_a_replay_entry_reads_back_and_the_previous_version_too() -> None:
+    entry = encode_replay_entry(FRAMES, encode_batch(TEXTS))
+    assert entry == {"v": "2", "first_seq": "41", "last_seq": "42", "frames": encode_batch(TEXTS)}
+    fields = {k.encode(): v.encode() for k, v in entry.items()}
+    assert decode_replay_entry(fields) == ReplayEntry(41, 42, FRAMES)
+    del fields[b"v"]  # version 1, as the engine before this one wrote it
+    assert decode_replay_entry(fields) == ReplayEntry(41, 42, FRAMES)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({b"v": b"3"}, RefusalReason.VERSION),
+        ({b"v": b"02"}, RefusalReason.VERSION),
+        ({b"v": b""}, RefusalReason.VERSION),
+        ({b"frames": b"[{}]"}, RefusalReason.MALFORMED),
+        ({b"frames": b'[{"kpi": "x", "extra": 1}]'}, RefusalReason.MALFORMED),
+        ({b"frames": b"not json"}, RefusalReason.MALFORMED),
+        ({b"last_seq": b"many"}, RefusalReason.MALFORMED),
+    ],
+)
+def test_a_replay_entry_of_another_version_or_garbage_is_refused(change: dict[bytes, bytes], reason: str) -> None:
+    fields = {k.encode(): v.encode() for k, v in encode_replay_entry(FRAMES, encode_batch(TEXTS)).items()}
+    refused = refusal(decode_replay_entry, fields | change)
+    assert (refused.reason, refused.what) == (reason, "a replay stream entry")

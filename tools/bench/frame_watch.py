@@ -17,7 +17,7 @@ import time
 import redis
 
 from runtime.redis_names import KPI_FRAMES_CHANNEL
-from streams.frames import decode_live_flush
+from streams.live_flush import decode_live_flush
 from streams.records import to_micros
 
 # Province frames whose numbers change with every succeeded payment or every sample.

@@ -72,7 +72,11 @@ async def _stream(websocket: WebSocket, state: AppState, selection: Selection, s
         if not await _until_ready(hub, gone):
             return
         hub.subscribe(subscriber)
-        resumed = None if since is None else await asyncio.to_thread(missed_frames, state.redis, *since)
+        resumed = (
+            None
+            if since is None
+            else await asyncio.to_thread(missed_frames, state.redis, *since, state.metrics.flushes_refused)
+        )
         if resumed is None:
             epoch, last_seq = await _send_snapshot(websocket, hub, subscriber)
         else:

@@ -15,12 +15,14 @@ from typing import Any
 
 import psycopg
 import redis.asyncio as aioredis
+from prometheus_client import Counter
 from psycopg_pool import ConnectionPool
 
 from api.http.live.background import BackgroundTasks
 from ingest.dead_letters import DeadLetterRepository
-from ingest.stored_events import RECORD_COLUMNS, StoredEventsBatch
+from ingest.stored_events import StoredEventsBatch
 from runtime.redis_names import STORED_EVENTS_STREAM
+from runtime.wire import RefusedRecord
 
 log = logging.getLogger(__name__)
 Pool = ConnectionPool[psycopg.Connection[tuple[object, ...]]]
@@ -68,9 +70,10 @@ class TailSubscriber:
 
 
 class EventTail:
-    def __init__(self, redis_url: str, pool: Pool) -> None:
+    def __init__(self, redis_url: str, pool: Pool, refused: Counter) -> None:
         self._redis_url = redis_url
         self._pool = pool
+        self._refused = refused  # stored-events entries it could not read, by reason
         self._subscribers: set[TailSubscriber] = set()
         self._tailed = asyncio.Event()  # set while at least one client tails
         self._tasks = BackgroundTasks()
@@ -111,13 +114,21 @@ class EventTail:
                     for _, entries in reply or []:
                         for entry_id, fields in entries:
                             last = entry_id.decode()
-                            for event in _events_of(StoredEventsBatch.decode(fields)):
+                            for event in self._events_of(fields):
                                 self._publish(event)
             except aioredis.RedisError as exc:
                 log.warning("event tail: Redis unavailable (%s)", type(exc).__name__)
                 await asyncio.sleep(1)
             finally:
                 await client.aclose()
+
+    def _events_of(self, fields: dict[bytes, bytes]) -> list[dict[str, Any]]:
+        try:
+            return _events_of(StoredEventsBatch.decode(fields))
+        except RefusedRecord as refused:  # the tail is a sample: it goes on without that entry
+            self._refused.labels(refused.reason).inc()
+            log.error("event tail: %s; its events are not tailed", refused.describe())
+            return []
 
     async def _poll_dead_letters(self) -> None:
         last_id: int | None = None
@@ -148,9 +159,8 @@ class EventTail:
 
 def _events_of(batch: StoredEventsBatch) -> list[dict[str, Any]]:
     events = []
-    for event_type, rows in batch.records.items():
-        columns = RECORD_COLUMNS.get(event_type, ())
-        for row in rows:
-            event: dict[str, Any] = {"type": event_type, **dict(zip(columns, row, strict=False))}
+    for event_type, records in batch.records.items():
+        for record in records:
+            event: dict[str, Any] = {"type": event_type, **record._asdict()}
             events.append({k: v.isoformat() if isinstance(v, datetime) else v for k, v in event.items()})
     return events

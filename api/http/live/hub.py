@@ -1,7 +1,7 @@
 """The live fan-out of one API process: one Redis subscription, clients grouped by what they selected.
 
 Each engine flush arrives as one message: an index of its frames' keys and seqs, then the frames,
-one per line (`streams.frames.encode_live_flush`); the hub reads the index and never parses a frame.
+one per line (`streams.live_flush`); the hub reads the index and never parses a frame.
 It keeps the latest frame of every key (so a snapshot is a filter in memory, taken in the same step
 as the subscription: nothing falls between them), with the engine's own JSON of it, and for each
 distinct selection picks the frames it wants and joins their texts once: a `Delta` that every client
@@ -21,10 +21,13 @@ from operator import itemgetter
 
 import orjson
 import redis.asyncio as aioredis
+from prometheus_client import Counter
 
 from api.http.live.background import subscription
 from runtime.redis_names import KPI_CURRENT, KPI_EPOCH, KPI_FRAMES_CHANNEL
-from streams.frames import LiveFlush, decode_live_flush, frame_key
+from runtime.wire import RefusedRecord
+from streams.frames import frame_key
+from streams.live_flush import LiveFlush, decode_live_flush
 
 log = logging.getLogger(__name__)
 QUEUE_FRAMES = 2_000
@@ -115,8 +118,9 @@ class Snapshot:
 
 
 class FrameHub:
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, refused: Counter) -> None:
         self._redis_url = redis_url
+        self._refused = refused  # flushes it could not read, by reason
         self._groups: dict[Selection, set[Subscriber]] = {}
         self._current: dict[str, HeldFrame] = {}  # by key (`frame_key`)
         self._key_parts: dict[str, tuple[str, str, str]] = {}  # each key's KPI, area and window
@@ -163,9 +167,15 @@ class FrameHub:
                         if message["type"] == "message":
                             self._fan_out(decode_live_flush(message["data"]))
             except (aioredis.RedisError, ValueError, TypeError, KeyError) as exc:
-                # Redis gone, or a batch this process cannot read (a newer engine during an upgrade):
-                # start over from the current values in Redis, and every client from a snapshot.
-                log.warning("live frames: %s; clients will resynchronise", type(exc).__name__)
+                # Redis gone, a flush this process does not read (a newer engine during an upgrade done
+                # in the wrong order: a `RefusedRecord`) or current values it cannot: what it missed is
+                # lost to this process, so start over from the current values in Redis, and every
+                # client from a snapshot.
+                if isinstance(exc, RefusedRecord):
+                    self._refused.labels(exc.reason).inc()
+                    log.error("live frames: %s; clients will resynchronise", exc.describe())
+                else:
+                    log.warning("live frames: %s; clients will resynchronise", type(exc).__name__)
                 self.ready.clear()
                 for members in self._groups.values():
                     for subscriber in members:

@@ -1,5 +1,5 @@
-"""The API's Prometheus metrics (counts only): requests by route and status, latency, live clients. Served
-on the operations listener's `GET /metrics`, never on the public one."""
+"""The API's Prometheus metrics (counts only): requests by route and status, latency, live clients, records
+of the other services refused. Served on the operations listener's `GET /metrics`, never on the public one."""
 
 from __future__ import annotations
 
@@ -20,6 +20,13 @@ class ApiMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
         )  # fmt: skip
         self.live_clients = Gauge("ioc_api_live_clients", "Websocket clients subscribed to KPI frames", registry=r)
+        # Records from the other services of a format version this API does not read, or garbage.
+        self.flushes_refused = Counter(
+            "ioc_api_flushes_refused", "Live flushes and replay entries of the engine refused", ["reason"], registry=r
+        )
+        self.records_refused = Counter(
+            "ioc_api_records_refused", "Stored-events entries the event tail refused", ["reason"], registry=r
+        )
 
 
 def install_metrics(app: FastAPI, metrics: ApiMetrics) -> None:
