@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             elif args.action == "silent-after":
                 seconds = None if args.seconds == "default" else _positive_int(args.seconds)
                 if not PublisherRepository(conn).set_silent_after(args.id, seconds):
-                    raise PublisherNotFound(f"publisher {args.id} does not exist")
+                    raise PublisherNotFound(args.id)
                 print(f"publisher {args.id}: silent after {'the default' if seconds is None else f'{seconds} s'}")
             elif args.action == "disable":
                 disabled = disable_publisher(conn, broker_accounts(settings), args.id)
@@ -98,4 +98,6 @@ def _positive_int(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise InvalidPublisher(f"{text!r} is neither a number of seconds nor 'default'") from None
+        raise InvalidPublisher(
+            f"{text!r} is neither a number of seconds nor 'default'", field="silent_after_seconds"
+        ) from None

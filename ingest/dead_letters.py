@@ -16,6 +16,7 @@ from typing import Literal
 import psycopg
 from psycopg.rows import class_row
 
+from ingest.errors import NotFound
 from ingest.records import AcceptedEvent, RawMessage
 from ingest.registry.snapshot import RegistryCache, load_snapshot
 from ingest.service.classify import IntakeRules, MessageClassifier
@@ -49,9 +50,9 @@ class ReplayOutcome:
     transaction_ids: tuple[int, ...] = ()
 
 
-class DeadLetterNotFound(Exception):
+class DeadLetterNotFound(NotFound):
     def __init__(self, dead_letter_id: int) -> None:
-        super().__init__(f"dead letter {dead_letter_id} does not exist")
+        super().__init__(f"dead letter {dead_letter_id} does not exist", kind="dead letter", key=dead_letter_id)
         self.dead_letter_id = dead_letter_id
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import psycopg
 from psycopg.types.json import Jsonb
 
 from streams.alerts.rules import DEFAULT_RULES_FILE, AlertRule, load_rules
+from streams.errors import Conflict, Invalid
 from streams.targets import DEFAULT_TARGETS_FILE, Target, Targets
 
 
@@ -31,21 +33,30 @@ class StoredTarget:
     target: Target
 
 
-class TargetExists(ValueError):
-    """A target for this KPI and deadline exists already (update it instead)."""
+class TargetExists(Conflict):
+    """A target for this KPI and deadline exists already (update it instead); `key` is the KPI."""
+
+    def __init__(self, message: str, *, kpi: str, deadline: date | None) -> None:
+        super().__init__(message, kind="target", key=kpi)
+        self.deadline = deadline
 
 
-class RuleExists(ValueError):
+class RuleExists(Conflict):
     """An alert rule with this id exists already (update it instead)."""
 
+    def __init__(self, rule_id: str) -> None:
+        super().__init__(f"an alert rule with id {rule_id!r} exists already", kind="alert rule", key=rule_id)
 
-class UnknownKpi(ValueError):
-    pass
+
+class UnknownKpi(Invalid):
+    def __init__(self, kpi: str) -> None:
+        super().__init__(f"no KPI with id {kpi!r} in the catalog (GET /api/v1/kpis lists them)", field="kpi")
+        self.kpi = kpi
 
 
 def _check_kpi(kpi: str, known_kpis: Iterable[str]) -> None:
     if kpi not in set(known_kpis):
-        raise UnknownKpi(f"no KPI with id {kpi!r} in the catalog (GET /api/v1/kpis lists them)")
+        raise UnknownKpi(kpi)
 
 
 class TargetRepository:
@@ -73,7 +84,9 @@ class TargetRepository:
                 ).fetchone()
         except psycopg.errors.UniqueViolation:
             when = f"deadline {target.deadline}" if target.deadline else "no deadline"
-            raise TargetExists(f"{target.kpi} already has a target with {when}") from None
+            raise TargetExists(
+                f"{target.kpi} already has a target with {when}", kpi=target.kpi, deadline=target.deadline
+            ) from None
         assert row is not None
         return _as_int(row[0])
 
@@ -88,7 +101,9 @@ class TargetRepository:
                     (*_target_row(target), target_id),
                 )
         except psycopg.errors.UniqueViolation:
-            raise TargetExists(f"another target of {target.kpi} has the same deadline") from None
+            raise TargetExists(
+                f"another target of {target.kpi} has the same deadline", kpi=target.kpi, deadline=target.deadline
+            ) from None
         return cur.rowcount == 1
 
 
@@ -109,7 +124,7 @@ class AlertRuleRepository:
                     "INSERT INTO alert_rules (id, definition) VALUES (%s, %s)", (rule.id, Jsonb(_rule_json(rule)))
                 )
         except psycopg.errors.UniqueViolation:
-            raise RuleExists(f"an alert rule with id {rule.id!r} exists already") from None
+            raise RuleExists(rule.id) from None
 
     def update(self, rule: AlertRule) -> bool:
         """Replace the rule with the same id; False when there is none."""

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, ValidationError
 
+from streams.errors import Invalid
+
 DEFAULT_TARGETS_FILE = Path(__file__).with_name("targets.yaml")
 
 
@@ -43,8 +45,8 @@ class _TargetsFile(BaseModel):
     targets: list[Target]
 
 
-class InvalidTargets(ValueError):
-    pass
+class InvalidTargets(Invalid):
+    """A targets file that cannot be used; `field` is the file."""
 
 
 class Targets:
@@ -58,10 +60,10 @@ class Targets:
         try:
             parsed = _TargetsFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
         except (OSError, yaml.YAMLError, ValidationError) as exc:
-            raise InvalidTargets(f"{path}: {exc}") from exc
+            raise InvalidTargets(f"{path}: {exc}", field=str(path)) from exc
         unknown = sorted({t.kpi for t in parsed.targets} - set(known_kpis))
         if unknown:
-            raise InvalidTargets(f"{path}: targets for KPIs that do not exist: {', '.join(unknown)}")
+            raise InvalidTargets(f"{path}: targets for KPIs that do not exist: {', '.join(unknown)}", field=str(path))
         return cls(parsed.targets)
 
     def in_force(self, kpi: str, today: date) -> Target | None:

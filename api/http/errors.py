@@ -1,4 +1,8 @@
-"""Every error the API returns: JSON `{"error": {"code", "message"}}` with a stable code, from one base class."""
+"""Every error the API returns: JSON `{"error": {"code", "message"}}` with a stable code, from one base class.
+
+The domain errors of ingest, the engine and the API's own stores (`runtime.errors`: not found,
+conflict, invalid, unavailable) are answered here by their kind, so an endpoint lets them through.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
+
+from runtime import errors as domain
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,19 @@ class Unavailable(ApiError):
     code = "unavailable"
 
 
+# Each kind of domain error, from any package, as the API error of that kind: an invalid value is the
+# documented 400 invalid_request. A domain error of no kind is none the client can fix: a 500.
+_BY_KIND: dict[type[domain.DomainError], type[ApiError]] = {
+    domain.NotFound: NotFound, domain.Conflict: Conflict, domain.Invalid: BadRequest, domain.Unavailable: Unavailable,
+}  # fmt: skip
+
+
+def _api_error_of(exc: domain.DomainError) -> ApiError:
+    """The API error a domain error of one of the kinds answers as (its status, code and message)."""
+    kind = next(cls for cls in type(exc).__mro__ if cls in _BY_KIND)
+    return _BY_KIND[kind](exc.message)
+
+
 _METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 
 
@@ -81,6 +100,8 @@ def error_json(status: int, code: str, message: str, headers: dict[str, str] | N
 
 def install_error_handlers(app: FastAPI) -> None:
     async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, domain.DomainError):
+            exc = _api_error_of(exc)
         assert isinstance(exc, ApiError)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return error_json(exc.status, exc.code, exc.message, headers)
@@ -118,6 +139,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_json(500, "internal_error", "the API failed on this request; it is logged")
 
     app.add_exception_handler(ApiError, on_api_error)
+    for kind in _BY_KIND:
+        app.add_exception_handler(kind, on_api_error)
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(psycopg.DataError, on_unstorable_value)
     app.add_exception_handler(RequestValidationError, on_invalid_request)

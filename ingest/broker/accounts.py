@@ -21,16 +21,23 @@ from ingest.broker.roles import (
     publisher_role,
     publisher_role_name,
 )
+from ingest.errors import Conflict
 from runtime.settings import SharedSettings
 
 _EXISTS = ("Role already exists", "Client already exists")
 _NOT_FOUND = ("Client not found", "Role not found")
 
 
-class AccountRoleConflict(BrokerCommandFailed):
+class AccountRoleConflict(BrokerCommandFailed, Conflict):
+    """The name is held by an account of another role: an account never changes kind."""
+
     def __init__(self, username: str, existing: Sequence[str], wanted: str) -> None:
-        super().__init__("createClient", f"{username} has role {', '.join(existing) or 'none'}, not {wanted}")
+        # Not BrokerCommandFailed's initialiser: its super() call would reach Conflict's without the data.
+        self.command, self.error = "createClient", f"{username} has role {', '.join(existing) or 'none'}, not {wanted}"
+        Conflict.__init__(self, f"the broker refused {self.command}: {self.error}", kind="broker account", key=username)
         self.username = username
+        self.existing_roles = tuple(existing)
+        self.wanted_role = wanted
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ingest.errors import Invalid
+
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 # Service accounts of the system itself; no publisher may take one of these names.
 RESERVED_PREFIX = "ioc-"
@@ -24,9 +26,9 @@ PUBLISHER_ROLE_PREFIX = "publisher-"
 _SOURCE = re.compile(r"[a-z]{1,32}|\+")
 
 
-class InvalidUsername(ValueError):
+class InvalidUsername(Invalid, ValueError):
     def __init__(self, username: str) -> None:
-        super().__init__(f"invalid MQTT username {username!r}: must match {USERNAME_PATTERN.pattern}")
+        super().__init__(f"invalid MQTT username {username!r}: must match {USERNAME_PATTERN.pattern}", field="username")
         self.username = username
 
 

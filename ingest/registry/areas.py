@@ -10,6 +10,8 @@ from importlib import resources
 
 import psycopg
 
+from ingest.errors import Invalid
+
 COLUMNS = ("code", "parent_code", "level", "unit_type", "name_vi", "name_en")
 LEVELS = ("province", "district", "commune", "village")
 _CODE = re.compile(r"[0-9A-Za-z._-]{1,32}")
@@ -34,11 +36,11 @@ class RowProblem:
         return f"line {self.line}: {self.message}"
 
 
-class AreasImportRejected(Exception):
+class AreasImportRejected(Invalid):
     """Nothing was imported; `problems` says which lines are wrong and why."""
 
     def __init__(self, problems: list[RowProblem]) -> None:
-        super().__init__("areas file rejected, nothing imported:\n" + "\n".join(map(str, problems)))
+        super().__init__("areas file rejected, nothing imported:\n" + "\n".join(map(str, problems)), field="file")
         self.problems = problems
 
 

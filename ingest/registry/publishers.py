@@ -17,6 +17,7 @@ from psycopg.rows import class_row
 
 from ingest.broker.control import BrokerControlError
 from ingest.broker.roles import RESERVED_PREFIX, USERNAME_PATTERN
+from ingest.errors import Conflict, IngestError, Invalid, NotFound, Unavailable
 
 SOURCES = ("portal", "payments", "coverage")
 
@@ -47,24 +48,29 @@ class BrokerAccounts(Protocol):
         ...
 
 
-class PublisherError(Exception):
+class PublisherError(IngestError):
     """Base of the registry's errors; the message is fit to show an operator."""
 
 
-class PublisherExists(PublisherError):
-    pass
+class PublisherExists(PublisherError, Conflict):
+    def __init__(self, publisher_id: str) -> None:
+        super().__init__(f"publisher {publisher_id} already exists", kind="publisher", key=publisher_id)
 
 
-class PublisherNotFound(PublisherError):
-    pass
+class PublisherNotFound(PublisherError, NotFound):
+    def __init__(self, publisher_id: str) -> None:
+        super().__init__(f"publisher {publisher_id} does not exist", kind="publisher", key=publisher_id)
 
 
-class InvalidPublisher(PublisherError):
-    pass
+class InvalidPublisher(PublisherError, Invalid):
+    """`field`: the publisher's field refused (id, source, area_code, silent_after_seconds)."""
 
 
-class BrokerUnavailable(PublisherError):
+class BrokerUnavailable(PublisherError, Unavailable):
     """The broker could not create or revoke the account; the registry is as it was."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, service="broker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +112,9 @@ class PublisherRepository:
     def set_silent_after(self, publisher_id: str, seconds: int | None) -> bool:
         """How long the publisher may stay quiet before it counts as silent (None: the engine's default)."""
         if seconds is not None and seconds <= 0:
-            raise InvalidPublisher("the silence threshold must be a positive number of seconds")
+            raise InvalidPublisher(
+                "the silence threshold must be a positive number of seconds", field="silent_after_seconds"
+            )
         cur = self._conn.execute(
             "UPDATE publishers SET silent_after_seconds = %s WHERE id = %s", (seconds, publisher_id)
         )
@@ -139,18 +147,20 @@ def add_publisher(
 ) -> NewPublisher:
     """Register a publisher and create its broker account; the row commits only if both succeed."""
     if not USERNAME_PATTERN.fullmatch(publisher_id):
-        raise InvalidPublisher(f"publisher id {publisher_id!r} must match {USERNAME_PATTERN.pattern}")
+        raise InvalidPublisher(f"publisher id {publisher_id!r} must match {USERNAME_PATTERN.pattern}", field="id")
     if publisher_id.startswith(RESERVED_PREFIX):
-        raise InvalidPublisher(f"publisher ids starting with {RESERVED_PREFIX!r} are reserved for the system")
+        raise InvalidPublisher(
+            f"publisher ids starting with {RESERVED_PREFIX!r} are reserved for the system", field="id"
+        )
     if source not in SOURCES:
-        raise InvalidPublisher(f"source {source!r} must be one of {', '.join(SOURCES)}")
+        raise InvalidPublisher(f"source {source!r} must be one of {', '.join(SOURCES)}", field="source")
     password = secrets.token_urlsafe(18)
     with conn.transaction():
         if not conn.execute("SELECT 1 FROM areas WHERE code = %s", (area_code,)).fetchone():
-            raise InvalidPublisher(f"area {area_code!r} is not in the areas table")
+            raise InvalidPublisher(f"area {area_code!r} is not in the areas table", field="area_code")
         repository = PublisherRepository(conn)
         if repository.get(publisher_id) is not None:
-            raise PublisherExists(f"publisher {publisher_id} already exists")
+            raise PublisherExists(publisher_id)
         publisher = repository.insert(publisher_id, source, area_code, description)
         _on_broker(lambda: accounts.set_publisher(publisher_id, source, password), "nothing was registered")
     return NewPublisher(publisher, password)
@@ -163,7 +173,7 @@ def disable_publisher(
     with conn.transaction():
         publisher = PublisherRepository(conn).disable(publisher_id)
         if publisher is None:
-            raise PublisherNotFound(f"publisher {publisher_id} does not exist")
+            raise PublisherNotFound(publisher_id)
         _on_broker(lambda: accounts.disable_publisher(publisher_id), f"publisher {publisher_id} is still enabled")
     return publisher
 
@@ -175,9 +185,9 @@ def new_password(
     password, or whose account an earlier release made (compose: the shared role that refused it all)."""
     publisher = PublisherRepository(conn).get(publisher_id)
     if publisher is None:
-        raise PublisherNotFound(f"publisher {publisher_id} does not exist")
+        raise PublisherNotFound(publisher_id)
     if publisher.disabled_at is not None:
-        raise InvalidPublisher(f"publisher {publisher_id} is disabled")
+        raise InvalidPublisher(f"publisher {publisher_id} is disabled", field="id")
     password = secrets.token_urlsafe(18)
     _on_broker(lambda: accounts.set_publisher(publisher_id, publisher.source, password), "the old password stays")
     return NewPublisher(publisher, password)

@@ -19,6 +19,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, ValidationError, model_validator
 
+from streams.errors import Invalid
 from streams.frames import KpiFrame
 from streams.hierarchy import AreaHierarchy
 
@@ -82,19 +83,19 @@ class _RulesFile(BaseModel):
     rules: list[AlertRule]
 
 
-class InvalidRules(ValueError):
-    pass
+class InvalidRules(Invalid):
+    """A rules file that cannot be used; `field` is the file."""
 
 
 def load_rules(path: Path, known_kpis: Iterable[str]) -> list[AlertRule]:
     try:
         rules = _RulesFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).rules
     except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise InvalidRules(f"{path}: {exc}") from exc
+        raise InvalidRules(f"{path}: {exc}", field=str(path)) from exc
     unknown = sorted({r.kpi for r in rules} - set(known_kpis))
     if unknown:
-        raise InvalidRules(f"{path}: rules for KPIs that do not exist: {', '.join(unknown)}")
+        raise InvalidRules(f"{path}: rules for KPIs that do not exist: {', '.join(unknown)}", field=str(path))
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
-        raise InvalidRules(f"{path}: rule ids must be unique")
+        raise InvalidRules(f"{path}: rule ids must be unique", field=str(path))
     return rules

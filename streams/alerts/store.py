@@ -8,6 +8,7 @@ from datetime import datetime
 import psycopg
 
 from streams.alerts.evaluator import AlertAction, AlertKey, AlertOpened
+from streams.errors import NotFound
 from streams.records import MICROS, from_micros
 
 ENGINE = "engine"
@@ -27,8 +28,11 @@ class Alert:
     acknowledged_by: str | None
 
 
-class AlertNotFound(LookupError):
-    pass
+class AlertNotFound(NotFound):
+    """No open alert with this id (one acknowledged or resolved is no longer open)."""
+
+    def __init__(self, alert_id: int) -> None:
+        super().__init__(f"no open alert {alert_id}", kind="open alert", key=alert_id)
 
 
 class AlertStore:
@@ -79,7 +83,7 @@ class AlertStore:
                 (now, who, alert_id), "acknowledged", who, "", int(now.timestamp() * MICROS),
             )  # fmt: skip
         if done is None:
-            raise AlertNotFound(f"no open alert {alert_id}")
+            raise AlertNotFound(alert_id)
 
     def unresolved_keys(self) -> list[AlertKey]:
         rows = self._conn.execute("SELECT rule_id, area_code FROM alerts WHERE state <> 'resolved'").fetchall()

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 import psycopg
 
@@ -31,6 +32,19 @@ from streams.records import DossierRecord, from_micros
 
 log = logging.getLogger(__name__)
 Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
+
+
+class RebuildReason(StrEnum):
+    """Why the state must be rebuilt: the value is the `reason` label of `ioc_streams_rebuilds_total`,
+    and what logs and health say, so a value never changes."""
+
+    START = "start"
+    REDIS = "redis"  # Redis failed or restarted: the stream's position is lost
+    GAP = "gap"  # a producer skipped entries
+    ENTRY_WITHOUT_TRANSACTIONS = "entry without transaction ids"
+    ENTRY_PARTLY_IN_REBUILD = "entry partly in the rebuild"
+    NEW_AREA = "new area"  # an event names an area the engine's hierarchy does not know
+    REFUSED_ENTRY = "refused entry"  # a stored-events entry of a format this engine does not read
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from streams.engine.frames_out import Due, FrameBuilder, iso_utc
 from streams.engine.history_writer import HistoryWriter
 from streams.engine.metrics import EngineMetrics
 from streams.engine.positions import Position, ProducerPositions
-from streams.engine.rebuild import Connect, rebuild_state
+from streams.engine.rebuild import Connect, RebuildReason, rebuild_state
 from streams.engine.source import StoredEventsSource
 from streams.history import Snapshot
 from streams.live import LiveKpis
@@ -71,8 +71,8 @@ class KpiEngine:
         self._stopping = threading.Event()
         self._builder = FrameBuilder(catalog, targets, new_epoch())
         self._epoch_to_announce: str | None = self._builder.epoch
-        # Why the state must be rebuilt (a short fixed code, also a metric label); None: it need not be.
-        self._rebuild_reason: str | None = "start"
+        # Why the state must be rebuilt; None: it need not be.
+        self._rebuild_reason: RebuildReason | None = RebuildReason.START
         self._state: LiveKpis | None = None
         self._snapshot: Snapshot | None = None
         self._positions = ProducerPositions()
@@ -81,28 +81,7 @@ class KpiEngine:
         self._next_flush = 0.0
         self._flushes = 0
         self._next_heartbeat = 0.0
-        self._idle = False  # the last read found nothing new and no flush is under way
         self._problem = ""
-        self.rebuilt = threading.Event()  # set after each successful rebuild (tests and the bench wait on it)
-
-    @property
-    def state(self) -> LiveKpis | None:
-        return self._state
-
-    def settled(self) -> bool:
-        """True when every change has gone out as a frame (tests and the bench wait on it)."""
-        live = self._state
-        return (
-            live is not None
-            and self._idle
-            and self._rebuild_reason is None
-            and not live.windows.dirty
-            and not live.dead_letters.dirty
-            and not live.completeness.dirty
-            and not self._builder.pending
-            and (self.history is None or bool(live.dead_letters.counts))  # counted at least once
-            and not any(g.dirty for g in live.gauges)
-        )
 
     def health(self) -> StreamsHealth:
         if self._rebuild_reason is None and not self._problem:
@@ -136,7 +115,7 @@ class KpiEngine:
                 self._consume()
                 self._tick()
             except redis.RedisError as exc:
-                self._failed("redis", exc, rebuild="redis")
+                self._failed("redis", exc, rebuild=RebuildReason.REDIS)
             except psycopg.Error as exc:
                 self._failed("database", exc, rebuild=self._rebuild_reason)
             else:
@@ -149,7 +128,7 @@ class KpiEngine:
     def _now_us(self) -> int:
         return int(self._clock() * MICROS)
 
-    def _failed(self, what: str, exc: Exception, rebuild: str | None) -> None:
+    def _failed(self, what: str, exc: Exception, rebuild: RebuildReason | None) -> None:
         problem = f"{what}: {type(exc).__name__}"
         if problem != self._problem:
             log.error("%s unavailable (%s); retrying", what, type(exc).__name__)
@@ -158,6 +137,7 @@ class KpiEngine:
 
     def _rebuild(self) -> None:
         reason = self._rebuild_reason
+        assert reason is not None
         checkpoint = self._source.checkpoint()
         horizon_us = int(self._config.dossier_horizon_days * 86_400 * MICROS)
         rebuilt = rebuild_state(
@@ -183,15 +163,13 @@ class KpiEngine:
         self._state.mark_all_dirty()
         self._state.windows.dirty |= self._builder.published_keys()
         self._rebuild_reason = None
-        self.metrics.rebuilds.labels(reason or "unknown").inc()
+        self.metrics.rebuilds.labels(reason).inc()
         self.metrics.rebuild_seconds.observe(rebuilt.seconds)
-        self.rebuilt.set()
 
     def _consume(self) -> None:
         assert self._state is not None
         block_ms = max(1, int(1000 * min(self._config.coalesce_seconds, max(0.0, self._next_flush - time.monotonic()))))
         entries = self._source.read(self._config.read_count, block_ms)
-        self._idle = not entries
         done: list[bytes] = []
         for entry_id, batch in entries:
             reason = self._refused(batch) if isinstance(batch, RefusedRecord) else self._apply(batch)
@@ -202,28 +180,28 @@ class KpiEngine:
             done.append(entry_id)
         self._source.applied(done)
         if self._state.unknown_areas - self._unknown_at_rebuild:
-            self._rebuild_reason = "new area"
+            self._rebuild_reason = RebuildReason.NEW_AREA
 
-    def _refused(self, refused: RefusedRecord) -> str:
+    def _refused(self, refused: RefusedRecord) -> RebuildReason:
         self.metrics.records_refused.labels(refused.reason).inc()
         log.error("stored-events stream: %s; the KPI state is rebuilt from the database", refused.describe())
-        return "refused entry"
+        return RebuildReason.REFUSED_ENTRY
 
-    def _apply(self, batch: StoredEventsBatch) -> str | None:
+    def _apply(self, batch: StoredEventsBatch) -> RebuildReason | None:
         """None when the entry is accounted for; otherwise why the state must be rebuilt."""
         assert self._state is not None
         assert self._snapshot is not None
         verdict = self._positions.check(batch.producer, Position(batch.session, batch.pseq, batch.final))
         if verdict == "gap":
             log.warning("stored-events stream: %s skipped to %s:%d", batch.producer, batch.session, batch.pseq)
-            return "gap"
+            return RebuildReason.GAP
         if verdict == "seen" or not batch.records:
             return None
         if not batch.transaction_ids:
-            return "entry without transaction ids"
+            return RebuildReason.ENTRY_WITHOUT_TRANSACTIONS
         seen = [self._snapshot.sees(xid) for xid in batch.transaction_ids]
         if any(seen) and not all(seen):
-            return "entry partly in the rebuild"
+            return RebuildReason.ENTRY_PARTLY_IN_REBUILD
         for event_type, rows in batch.records.items():
             records = to_records(event_type, rows)
             if self.history is not None:  # late events too: their minute's rollup changes
@@ -288,15 +266,6 @@ class KpiEngine:
         if now < self._next_flush:
             return
         self._next_flush = now + self._config.coalesce_seconds
-        live = self._state
-        if (
-            live.windows.dirty
-            or live.dead_letters.dirty
-            or live.completeness.dirty
-            or self._builder.pending
-            or any(g.dirty for g in live.gauges)
-        ):
-            self._idle = False  # until this flush is in Redis and a read finds nothing new
         started = time.perf_counter()
         frames = self._builder.changed_frames(self._state, None if self._epoch_to_announce else self._slow_turn_now())
         alerts = [] if self._alerts is None else self._alerts.judge(frames, now, self._now_us(), self._last_event_us)

@@ -102,7 +102,7 @@ def test_live_frames_equal_the_sql_definitions_and_survive_an_engine_restart(
     assert wait_for(lambda: count_rows(database, "payment_transactions") == 50)
     assert wait_for(lambda: _province_tx_count(redis_url) == succeeded)
     assert wait_for(lambda: count_rows(database, "coverage_samples") == 50)
-    assert wait_for(first.engine.settled)
+    assert wait_for(first.probe.settled)
     statuses = count_rows(database, "publisher_status")  # publishers may announce themselves online
     assert metric(first, "ioc_streams_events_applied_total") == 150 + statuses  # live, from the stream
     before = current_frames(redis_url)
@@ -123,7 +123,7 @@ def test_live_frames_equal_the_sql_definitions_and_survive_an_engine_restart(
     second = start_engine()
     assert wait_for(lambda: current_frames(redis_url) and next(iter(current_frames(redis_url).values())).epoch
                     != next(iter(before.values())).epoch)  # fmt: skip
-    assert wait_for(second.engine.settled)
+    assert wait_for(second.probe.settled)
     after = current_frames(redis_url)
     assert metric(second, "ioc_streams_events_applied_total") == 0  # all of it came from the rebuild
 
@@ -165,7 +165,7 @@ def test_a_gap_in_the_stream_makes_the_engine_rebuild_and_stay_exact(
         succeeded += publish_mix(publishers, rng, 3)  # the next entry shows the jump in pseq
         assert wait_for(lambda: _province_tx_count(redis_url) == succeeded)
         assert metric(running, "ioc_streams_rebuilds_total", reason="gap") == 1
-        assert wait_for(running.engine.settled)
+        assert wait_for(running.probe.settled)
         frames = current_frames(redis_url)
         assert frames_match_sql(db, frames) == len(frames)
     finally:

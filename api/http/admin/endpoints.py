@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.http.auth.dependencies import require
-from api.http.auth.keys import ApiKey, ApiKeyRepository, KeyNameTaken, Scope
+from api.http.auth.keys import ApiKey, ApiKeyRepository, Scope
 from api.http.auth.revocations import announce_revoked
 from api.http.db import database
-from api.http.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, Conflict, NotFound
+from api.http.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, NotFound
 from api.http.state import AppState, app_state
 
 router = APIRouter(tags=["administration"], responses=ERROR_RESPONSES)
@@ -54,10 +54,7 @@ def keys(key: Admin, state: State) -> list[KeyOut]:
 )
 def create_key(body: NewKeyIn, key: Admin, state: State) -> NewKeyOut:
     with database(state) as conn:
-        try:
-            secret = ApiKeyRepository(conn).create(body.name, Scope.parse(body.scope))
-        except KeyNameTaken as exc:
-            raise Conflict(str(exc)) from None
+        secret = ApiKeyRepository(conn).create(body.name, Scope.parse(body.scope))  # KeyNameTaken: 409
     return NewKeyOut(name=body.name, scope=body.scope, key=secret)
 
 

@@ -13,7 +13,7 @@ from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
 from api.http.errors import ERROR_RESPONSES, NOT_FOUND, NotFound
 from api.http.state import AppState, app_state
-from streams.alerts.store import AlertNotFound, AlertStore
+from streams.alerts.store import AlertStore
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=ERROR_RESPONSES)
 State = Annotated[AppState, Depends(app_state)]
@@ -67,7 +67,4 @@ def history(alert_id: int, key: Annotated[ApiKey, Depends(require(Scope.READ))],
 )
 def acknowledge(alert_id: int, key: Annotated[ApiKey, Depends(require(Scope.OPERATE))], state: State) -> None:
     with database(state) as conn:
-        try:
-            AlertStore(conn).acknowledge(alert_id, key.name, datetime.now(UTC))
-        except AlertNotFound as exc:
-            raise NotFound(str(exc)) from None
+        AlertStore(conn).acknowledge(alert_id, key.name, datetime.now(UTC))  # AlertNotFound: 404

@@ -18,6 +18,8 @@ from enum import IntEnum
 
 import psycopg
 
+from runtime.errors import Conflict
+
 _KEY = re.compile(r"^ioc_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
@@ -46,8 +48,9 @@ class ApiKey:
     revoked_at: datetime | None
 
 
-class KeyNameTaken(Exception):
-    pass
+class KeyNameTaken(Conflict):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"an API key named {name} exists already", kind="API key", key=name)
 
 
 def _hash(secret: str) -> bytes:
@@ -69,7 +72,7 @@ class ApiKeyRepository:
                 (name, scope.label, prefix, _hash(secret)),
             )
         except psycopg.errors.UniqueViolation:
-            raise KeyNameTaken(f"an API key named {name} exists already") from None
+            raise KeyNameTaken(name) from None
         return f"ioc_{prefix}_{secret}"
 
     def authenticate(self, key: str) -> ApiKey | None:

@@ -11,11 +11,11 @@ from pydantic import BaseModel
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
-from api.http.errors import ERROR_RESPONSES, NOT_FOUND, NotFound
+from api.http.errors import ERROR_RESPONSES, NOT_FOUND
 from api.http.filters import MAX_ROW_ID, PUBLISHER_ID
 from api.http.state import AppState, app_state
 from ingest.contract import RejectReason
-from ingest.dead_letters import DeadLetterNotFound, DeadLetterRepository
+from ingest.dead_letters import DeadLetterRepository
 from ingest.service.replays import DeadLetterReplayer
 
 router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"], responses=ERROR_RESPONSES)
@@ -72,9 +72,7 @@ def replay(dead_letter_id: int, key: Annotated[ApiKey, Depends(require(Scope.OPE
     with database(state) as conn:
         replayer = DeadLetterReplayer(conn, state.settings)
         try:
-            outcome = replayer.replay(dead_letter_id)
-        except DeadLetterNotFound as exc:
-            raise NotFound(str(exc)) from None
+            outcome = replayer.replay(dead_letter_id)  # DeadLetterNotFound: 404
         finally:
             replayer.close()
     return ReplayOut(id=outcome.dead_letter_id, status=outcome.status, detail=outcome.detail)

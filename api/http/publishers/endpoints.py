@@ -11,29 +11,10 @@ from pydantic import BaseModel, Field
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
-from api.http.errors import (
-    CONFLICT,
-    ERROR_RESPONSES,
-    NOT_FOUND,
-    UNAVAILABLE,
-    BadRequest,
-    Conflict,
-    NotFound,
-    Unavailable,
-)
+from api.http.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, UNAVAILABLE, Unavailable
 from api.http.filters import AREA_CODE
 from api.http.state import AppState, app_state
-from ingest.registry.publishers import (
-    BrokerAccounts,
-    BrokerUnavailable,
-    InvalidPublisher,
-    Publisher,
-    PublisherExists,
-    PublisherNotFound,
-    PublisherRepository,
-    add_publisher,
-    disable_publisher,
-)
+from ingest.registry.publishers import BrokerAccounts, Publisher, PublisherRepository, add_publisher, disable_publisher
 from streams.history import read_latest_statuses
 from streams.records import StatusRecord, from_micros
 from streams.seq_gaps import Delivery, deliveries, seq_gaps
@@ -126,16 +107,8 @@ def register(
     body: NewPublisherIn, key: Annotated[ApiKey, Depends(require(Scope.ADMIN))], state: State
 ) -> NewPublisherOut:
     with database(state) as conn:
-        try:
-            created = add_publisher(
-                conn, _broker_accounts(state), body.id, body.source, body.area_code, body.description
-            )
-        except InvalidPublisher as exc:
-            raise BadRequest(str(exc)) from None
-        except PublisherExists as exc:
-            raise Conflict(str(exc)) from None
-        except BrokerUnavailable as exc:
-            raise Unavailable(str(exc)) from None
+        # InvalidPublisher: 400, PublisherExists: 409, BrokerUnavailable: 503 (api.http.errors).
+        created = add_publisher(conn, _broker_accounts(state), body.id, body.source, body.area_code, body.description)
     return NewPublisherOut(
         publisher=_out(created.publisher, None), mqtt_username=created.publisher.id, mqtt_password=created.password
     )
@@ -149,12 +122,8 @@ def register(
 )
 def disable(publisher_id: str, key: Annotated[ApiKey, Depends(require(Scope.ADMIN))], state: State) -> PublisherOut:
     with database(state) as conn:
-        try:
-            disabled = disable_publisher(conn, _broker_accounts(state), publisher_id)
-        except PublisherNotFound as exc:
-            raise NotFound(str(exc)) from None
-        except BrokerUnavailable as exc:
-            raise Unavailable(str(exc)) from None
+        # PublisherNotFound: 404, BrokerUnavailable: 503 (api.http.errors).
+        disabled = disable_publisher(conn, _broker_accounts(state), publisher_id)
     return _out(disabled, None)
 
 

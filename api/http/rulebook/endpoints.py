@@ -2,12 +2,12 @@
 
 The KPI engine takes a change within `IOC_STREAMS_HISTORY_SECONDS` (it polls the rulebook's
 version): new targets show on the next frames, and every value is judged again by the new rules.
+The rulebook's refusals are answered by their kind (`api.http.errors`): an unknown KPI is a 400,
+a second target for a KPI and deadline or a taken rule id a 409.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -16,12 +16,12 @@ from pydantic import Field
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
-from api.http.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, BadRequest, Conflict, NotFound
+from api.http.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, BadRequest, NotFound
 from api.http.filters import KPI_IDS
 from api.http.state import AppState, app_state
 from streams.alerts.rules import AlertRule
 from streams.catalog import CATALOG
-from streams.rulebook import AlertRuleRepository, RuleExists, TargetExists, TargetRepository, UnknownKpi
+from streams.rulebook import AlertRuleRepository, TargetRepository
 from streams.targets import Target
 
 router = APIRouter(tags=["targets and alert rules"], responses=ERROR_RESPONSES)
@@ -44,17 +44,6 @@ class AlertRuleIn(AlertRule):
     kpi: str = Field(json_schema_extra=KPI_IDS)
 
 
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """The rulebook's refusals as API errors: an unknown KPI is a bad request, a duplicate a conflict."""
-    try:
-        yield
-    except UnknownKpi as exc:
-        raise BadRequest(str(exc)) from None
-    except (TargetExists, RuleExists) as exc:
-        raise Conflict(str(exc)) from None
-
-
 def _out(target_id: int, target: Target) -> StoredTargetOut:
     return StoredTargetOut(id=target_id, **target.model_dump())
 
@@ -73,7 +62,7 @@ def targets(key: Reader, state: State) -> list[StoredTargetOut]:
     responses=CONFLICT,
 )
 def create_target(body: TargetIn, key: Admin, state: State) -> StoredTargetOut:
-    with database(state) as conn, _refusals():
+    with database(state) as conn:
         target_id = TargetRepository(conn, _KPIS).create(body)
     return _out(target_id, body)
 
@@ -85,7 +74,7 @@ def create_target(body: TargetIn, key: Admin, state: State) -> StoredTargetOut:
     responses=NOT_FOUND | CONFLICT,
 )
 def update_target(target_id: int, body: TargetIn, key: Admin, state: State) -> StoredTargetOut:
-    with database(state) as conn, _refusals():
+    with database(state) as conn:
         found = TargetRepository(conn, _KPIS).update(target_id, body)
     if not found:
         raise NotFound(f"no target with id {target_id}")
@@ -106,7 +95,7 @@ def alert_rules(key: Reader, state: State) -> list[AlertRule]:
     responses=CONFLICT,
 )
 def create_alert_rule(body: AlertRuleIn, key: Admin, state: State) -> AlertRule:
-    with database(state) as conn, _refusals():
+    with database(state) as conn:
         AlertRuleRepository(conn, _KPIS).create(body)
     return body
 
@@ -120,7 +109,7 @@ def create_alert_rule(body: AlertRuleIn, key: Admin, state: State) -> AlertRule:
 def update_alert_rule(rule_id: str, body: AlertRuleIn, key: Admin, state: State) -> AlertRule:
     if body.id != rule_id:
         raise BadRequest(f"the rule's id ({body.id}) must be the id in the path ({rule_id})")
-    with database(state) as conn, _refusals():
+    with database(state) as conn:
         found = AlertRuleRepository(conn, _KPIS).update(body)
     if not found:
         raise NotFound(f"no alert rule with id {rule_id}")
