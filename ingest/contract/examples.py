@@ -1,8 +1,8 @@
 """Valid payloads of contract v1, one function per event type, every field overridable.
 
-The one place outside the models that knows what a valid event looks like: the tests, the simulator,
-the benchmarks and the verification suite build their events here and own only their scenario
-(which areas, which amounts, how often a payment fails), passed as overrides.
+What a valid event looks like, kept beside the models: the tests, the simulator, the benchmarks and
+the verification suite build their events here and own only their scenario (which areas, which
+amounts, how often a payment fails), passed as overrides.
 
 - Without a generator each field takes one fixed, typical value (a health payment of 250,000 đồng
   by QR...), with a fresh `event_id`; with a `random.Random` every required field is drawn from its

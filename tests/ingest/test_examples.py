@@ -96,6 +96,16 @@ def test_a_seed_replays_the_same_events_and_another_seed_does_not() -> None:
     assert all(uuid.UUID(str(p["event_id"])).version == 4 for p in stream(11))
 
 
+@pytest.mark.parametrize("event_type", list(EventType))
+def test_every_field_can_be_overridden_in_its_place(event_type: EventType) -> None:
+    names = examples.field_names(event_type)
+    for drawn in (None, random.Random(5)):
+        for name in names:
+            body = examples.example(event_type, drawn, **{name: "given"})
+            assert body[name] == "given"
+            assert list(body) == [n for n in names if n in body]
+
+
 def test_overrides_go_out_as_given_in_the_models_order_whatever_order_they_come_in() -> None:
     ict = timezone(timedelta(hours=7))
     body = examples.dossier(
