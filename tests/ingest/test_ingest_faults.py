@@ -18,8 +18,8 @@ from tests.fixtures.ingest import (
     IngestAccount,
     Publisher,
     RunningIngest,
+    ServiceProcess,
     count_rows,
-    spawn_ingest,
     stored_event_ids,
     wait_for,
 )
@@ -77,18 +77,17 @@ def test_postgresql_stopped_the_spool_takes_the_backlog_off_the_broker_and_gives
 
 
 def test_sigkill_mid_stream_then_restart_loses_and_duplicates_nothing(
-    stack: LocalStack,
     database: IsolatedDatabase,
-    ingest_account: IngestAccount,
+    spawned_ingest: Callable[..., ServiceProcess],
     register_publisher: Callable[..., Publisher],
 ) -> None:
-    first = spawn_ingest(stack, database, ingest_account)
+    first = spawned_ingest()
     payments = register_publisher("payments")
     stream = EventStream(payments, count=6000, rate=2000).start()
     assert wait_for(lambda: count_rows(database, "payment_transactions") > 500, timeout=30)
     first.kill()  # SIGKILL: no flush, no acknowledgement, nothing of the shutdown runs
     partial = count_rows(database, "payment_transactions")
-    second = spawn_ingest(stack, database, ingest_account)
+    second = spawned_ingest()
     try:
         stream.join()
         _assert_exactly_once(database, stream)
@@ -122,13 +121,12 @@ def test_postgresql_stopped_for_20_seconds(
 
 
 def test_sigterm_commits_and_acknowledges_what_it_stored(
-    stack: LocalStack,
     database: IsolatedDatabase,
-    ingest_account: IngestAccount,
+    spawned_ingest: Callable[..., ServiceProcess],
     start_ingest: Callable[..., RunningIngest],
     register_publisher: Callable[..., Publisher],
 ) -> None:
-    process = spawn_ingest(stack, database, ingest_account)
+    process = spawned_ingest()
     payments = register_publisher("payments")
     stream = EventStream(payments, count=4000, rate=2000).start()
     assert wait_for(lambda: count_rows(database, "payment_transactions") > 500, timeout=30)

@@ -12,8 +12,6 @@ clean, mixed, mixed, clean (and again), which cancels that drift, and each kind 
 from __future__ import annotations
 
 import os
-import threading
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,10 +23,9 @@ from hypothesis import strategies as st
 from deploy.stack.manager import LocalStack
 from ingest.contract import RejectReason, Source
 from ingest.registry.publishers import add_publisher
-from ingest.service.runner import IngestService
 from ingest.storage.event_tables import SHIPPED_CHUNK_INTERVALS
 from tests import factories
-from tests.fixtures.ingest import IngestAccount, connect_for_ingest, ingest_settings, wait_for
+from tests.fixtures.ingest import IngestAccount, run_ingest, wait_for
 from tests.fixtures.mqtt import unique_publisher_id
 from tests.fixtures.stack import IsolatedDatabase
 from tests.verify.bad_input import (
@@ -164,27 +161,16 @@ def drain_backlog(
     valid.wait()
     for publisher in poison.publishers if poison else ():
         publisher.join()
-    service = IngestService(ingest_settings(stack, database, account), connect_for_ingest(database))
-    thread_cpu: list[float] = []
-
-    def run() -> None:
-        started = time.thread_time()
-        service.run()
-        thread_cpu.append(time.thread_time() - started)
-
-    thread = threading.Thread(target=run, name="ingest-drain", daemon=True)
-    thread.start()
+    ingest = run_ingest(stack, database, account)
     try:
         assert wait_for(lambda: valid.stored_rows(database) >= valid.sent(), timeout=120, interval=0.2)
         if poison:
             assert wait_for(lambda: dead_letters_of(database, poison) >= poison.count(), timeout=60, interval=0.2)
         session_cpu = _session_cpu_seconds(database)
     finally:
-        service.stop()
-        thread.join(30)
-    assert not thread.is_alive(), "ingest did not stop"
+        ingest.stop()
     stored = valid.stored_rows(database)
-    return Drain(valid, poison, stored, _span_seconds(database, valid, poison), thread_cpu[0], session_cpu)
+    return Drain(valid, poison, stored, _span_seconds(database, valid, poison), ingest.cpu_seconds, session_cpu)
 
 
 def _span_seconds(database: IsolatedDatabase, valid: LoadRun, poison: Poison | None) -> float:

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-SECTORS = ("health", "education", "electricity", "water", "tax", "public_service", "other")
-METHODS = ("cash", "card", "qr", "ewallet", "bank_transfer")
-OPERATORS = ("vnpt", "viettel", "mobifone", "other")
-TECHNOLOGIES = ("2g", "3g", "4g", "5g", "ftth", "wifi")
-DOMAINS = ("land", "civil_status", "business", "construction", "social", "justice", "other")
-STATUSES = ("submitted", "accepted", "supplement_requested", "resolved", "returned", "rejected", "cancelled")
-CHANNELS = ("online", "one_stop_desk", "qr_kiosk", "postal")
+from ingest.contract import examples
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,41 +32,36 @@ def bench_publishers(count: int, prefix: str = "bench") -> list[BenchPublisher]:
     return [BenchPublisher(f"{prefix}-{source}-{i}", source, et) for i, (source, et) in enumerate(chosen[:count])]
 
 
+# One encoder for every payload: json.dumps with separators builds a new one per call.
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
 class EventFactory:
+    """The contract's examples drawn from one seeded generator, with the mix's own shares on top:
+    97 % of payments succeed, 70 % of dossiers are e-certified, every probe reports its RSRP."""
+
     def __init__(self, area_codes: list[str], seed: int = 9) -> None:
         self._areas = area_codes
         self._random = random.Random(seed)
 
     def payload(self, publisher: BenchPublisher, seq: int, occurred_at: datetime) -> bytes:
         r = self._random
-        body: dict[str, object] = {
-            "event_id": str(uuid.UUID(int=r.getrandbits(128), version=4)),
-            "occurred_at": occurred_at.isoformat(timespec="microseconds"),
-            "area_code": r.choice(self._areas),
-            "seq": seq,
-        }
+        stamp = occurred_at.isoformat(timespec="microseconds")
+        area = r.choice(self._areas)
         if publisher.event_type == "transaction":
-            body |= {
-                "sector": r.choice(SECTORS), "method": r.choice(METHODS),
-                "amount_vnd": r.randrange(10_000, 5_000_000, 1_000),
-                "outcome": "succeeded" if r.random() < 0.97 else "failed",
-            }  # fmt: skip
+            outcome = "succeeded" if r.random() < 0.97 else "failed"
+            body = examples.transaction(r, occurred_at=stamp, area_code=area, seq=seq, outcome=outcome)
         elif publisher.event_type == "sample":
-            body |= {
-                "operator": r.choice(OPERATORS), "technology": r.choice(TECHNOLOGIES),
-                "download_mbps": round(r.lognormvariate(2.5, 0.9), 2),
-                "upload_mbps": round(r.lognormvariate(1.5, 0.8), 2),
-                "latency_ms": round(r.uniform(15, 300), 1), "packet_loss_pct": round(r.uniform(0, 5), 2),
-                "rsrp_dbm": round(r.uniform(-125, -70), 1),
-            }  # fmt: skip
+            body = examples.sample(
+                r, occurred_at=stamp, area_code=area, seq=seq, rsrp_dbm=round(r.uniform(-125, -70), 1)
+            )
         else:
-            body |= {
-                "dossier_id": f"H20.67-{seq:09d}", "procedure_code": f"1.00{r.randrange(1000, 9999)}",
-                "domain": r.choice(DOMAINS), "status": r.choice(STATUSES), "channel": r.choice(CHANNELS),
-                "service_level": "full_online", "e_certified": r.random() < 0.7,
-                "due_at": (occurred_at + timedelta(days=r.randrange(3, 30))).isoformat(),
-            }  # fmt: skip
-        return json.dumps(body, separators=(",", ":")).encode()
+            body = examples.dossier(
+                r, occurred_at=stamp, area_code=area, seq=seq, dossier_id=f"H20.67-{seq:09d}",
+                service_level="full_online", e_certified=r.random() < 0.7,
+                due_at=(occurred_at + timedelta(days=r.randrange(3, 30))).isoformat(),
+            )  # fmt: skip
+        return _compact_json(body).encode()
 
 
 # occurred_at is stamped when a line is handed to the publisher, so that it is also the publish

@@ -1,14 +1,15 @@
-"""Contract v1 bodies from the shapes' draws, and the portal's open dossiers waiting for a decision."""
+"""Contract v1 bodies (the contract's examples, with the shapes' draws as their values), and the
+portal's open dossiers waiting for a decision."""
 
 from __future__ import annotations
 
 import heapq
 import json
 import random
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ingest.contract import examples
 from tools.simulator.areas import SimPublisher
 from tools.simulator.shapes import CoverageDraw, DossierDraw, PaymentDraw
 
@@ -24,34 +25,32 @@ def encode(body: object) -> bytes:
 
 
 def status_payload(state: str, at: datetime) -> bytes:
-    return encode({"state": state, "at": stamp(at)})
+    return encode(examples.status(state=state, at=stamp(at)))
 
 
 def envelope(occurred_at: datetime, area_code: str, seq: int) -> Body:
-    # A fresh id even when a seed replays a run: an id is the deduplication key, and a replayed
-    # run is new events, not repeats of the old ones.
-    return {
-        "event_id": str(uuid.uuid4()),
-        "occurred_at": stamp(occurred_at),
-        "area_code": area_code,
-        "seq": seq,
-    }
+    # No event_id: the examples, given no generator, make a fresh one even when a seed replays a run.
+    # An id is the deduplication key, and a replayed run is new events, not repeats of the old ones.
+    return {"occurred_at": stamp(occurred_at), "area_code": area_code, "seq": seq}
+
+
+def _given(**fields: object) -> Body:
+    """The optional fields that have a value (the others stay out of the payload)."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def transaction_body(envelope: Body, sector: str, draw: PaymentDraw) -> Body:
-    return envelope | {"sector": sector, "method": draw.method, "amount_vnd": draw.amount_vnd, "outcome": draw.outcome}
+    return examples.transaction(
+        **envelope, sector=sector, method=draw.method, amount_vnd=draw.amount_vnd, outcome=draw.outcome
+    )
 
 
 def sample_body(envelope: Body, publisher: SimPublisher, draw: CoverageDraw) -> Body:
-    body = envelope | {
-        "operator": draw.operator, "technology": draw.technology, "download_mbps": draw.download_mbps,
-        "upload_mbps": draw.upload_mbps, "latency_ms": draw.latency_ms, "packet_loss_pct": draw.packet_loss_pct,
-    }  # fmt: skip
-    if draw.rsrp_dbm is not None:
-        body["rsrp_dbm"] = draw.rsrp_dbm
-    if publisher.village is not None:
-        body["village"] = publisher.village
-    return body
+    return examples.sample(
+        **envelope, operator=draw.operator, technology=draw.technology, download_mbps=draw.download_mbps,
+        upload_mbps=draw.upload_mbps, latency_ms=draw.latency_ms, packet_loss_pct=draw.packet_loss_pct,
+        **_given(rsrp_dbm=draw.rsrp_dbm, village=publisher.village),
+    )  # fmt: skip
 
 
 @dataclass(order=True)
@@ -65,14 +64,11 @@ class OpenDossier:
 
 def dossier_body(envelope: Body, dossier: OpenDossier, status: str) -> Body:
     d = dossier.draw
-    body = envelope | {
-        "dossier_id": dossier.dossier_id, "procedure_code": d.procedure_code, "domain": d.domain, "status": status,
-        "channel": d.channel, "service_level": d.service_level, "e_certified": d.e_certified,
-        "due_at": stamp(dossier.due_at),
-    }  # fmt: skip
-    if d.paid_online is not None:
-        body["paid_online"] = d.paid_online
-    return body
+    return examples.dossier(
+        **envelope, dossier_id=dossier.dossier_id, procedure_code=d.procedure_code, domain=d.domain,
+        status=status, channel=d.channel, service_level=d.service_level, e_certified=d.e_certified,
+        due_at=stamp(dossier.due_at), **_given(paid_online=d.paid_online),
+    )  # fmt: skip
 
 
 class DossierBook:
