@@ -97,7 +97,7 @@ def test_an_entry_of_the_previous_version_is_applied_and_one_not_read_makes_the_
     succeeded += publish_mix(publishers, random.Random(22), 30)
     assert wait_for(lambda: _province_tx_count(redis_url) == succeeded)
     assert wait_for(lambda: count_rows(database, "payment_transactions") == 20 + 3 + 4)
-    assert wait_for(running.engine.settled)
+    assert wait_for(running.probe.settled)
     frames = current_frames(redis_url)
     assert frames_match_sql(db, frames) == len(frames)
     client.close()
