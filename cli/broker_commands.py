@@ -15,7 +15,8 @@ from typing import Any
 from cli._context import NoBrokerAdmin, broker_accounts
 from deploy.settings import Settings
 from ingest.broker.control import BrokerControlError
-from ingest.broker.roles import USERNAME_PATTERN, ServiceRole
+from ingest.broker.roles import ServiceRole
+from ingest.registry.names import USERNAME_PATTERN
 
 # Earlier releases gave every publisher one role (`ioc/v1/+/%u/#`) that the plugin never matched.
 _LEGACY_PUBLISHER_ROLE = "ioc-publisher"

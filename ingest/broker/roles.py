@@ -15,21 +15,15 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ingest.errors import Invalid
+# The naming rules are the registry's; re-exported here for the broker's callers.
+from ingest.registry.names import RESERVED_PREFIX, USERNAME_PATTERN, InvalidUsername
 
-USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-# Service accounts of the system itself; no publisher may take one of these names.
-RESERVED_PREFIX = "ioc-"
+__all__ = ["RESERVED_PREFIX", "USERNAME_PATTERN", "InvalidUsername"]
+
 PUBLISHER_ROLE_PREFIX = "publisher-"
 # A publisher's source is one topic level; `+` only for accounts converted from the password file
 # whose source nobody recorded (they keep the rights they had, under their own id).
 _SOURCE = re.compile(r"[a-z]{1,32}|\+")
-
-
-class InvalidUsername(Invalid, ValueError):
-    def __init__(self, username: str) -> None:
-        super().__init__(f"invalid MQTT username {username!r}: must match {USERNAME_PATTERN.pattern}", field="username")
-        self.username = username
 
 
 class AclType(StrEnum):

@@ -16,8 +16,8 @@ import psycopg
 from psycopg.rows import class_row
 
 from ingest.broker.control import BrokerControlError
-from ingest.broker.roles import RESERVED_PREFIX, USERNAME_PATTERN
 from ingest.errors import Conflict, IngestError, Invalid, NotFound, Unavailable
+from ingest.registry.names import RESERVED_PREFIX, USERNAME_PATTERN
 
 SOURCES = ("portal", "payments", "coverage")
 
