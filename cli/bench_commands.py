@@ -1,4 +1,4 @@
-"""`ioc bench ingest | streams | ws | api | keys`: performance is measured by benchmark commands, not by timed tests."""
+"""`ioc bench …` (ingest, streams, ws, api, keys, snapshots): performance is measured by benchmarks, not timed tests."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from tools.bench.ingest_bench import IngestBench, IngestBenchConfig
 from tools.bench.ingest_bench import render as render_ingest
 from tools.bench.key_order_bench import KeyOrderBench, KeyOrderBenchConfig
 from tools.bench.key_order_bench import render as render_keys
+from tools.bench.snapshot_bench import SnapshotBench, SnapshotBenchConfig
+from tools.bench.snapshot_bench import render as render_snapshots
 from tools.bench.streams_bench import StreamsBench, StreamsBenchConfig
 from tools.bench.streams_bench import render as render_streams
 from tools.bench.ws_bench import WsBench, WsBenchConfig
@@ -59,6 +61,13 @@ def register(commands: Any) -> None:
     keys = kinds.add_parser("keys", help="the event tables' unique key in time order against a random UUID first")
     k = KeyOrderBenchConfig()
     keys.add_argument("--rows", type=int, default=k.rows, help="rows written into each table")
+    snapshots = kinds.add_parser(
+        "snapshots", help="KPI history rows and bytes a day: every value every minute against what changed"
+    )
+    sn = SnapshotBenchConfig()
+    snapshots.add_argument(
+        "--minutes", type=float, default=sn.minutes, help="length of each phase (the demo's rate, a province's)"
+    )
     bench.set_defaults(handler=run)
 
 
@@ -100,6 +109,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         elif args.kind == "api":
             api_config = ApiBenchConfig(events=args.events, requests=args.requests)
             print(render_api(api_config, ApiBench(stack, api_config).run()))
+        elif args.kind == "snapshots":
+            snapshot_config = SnapshotBenchConfig(minutes=args.minutes)
+            print(render_snapshots(snapshot_config, SnapshotBench(stack, snapshot_config).run()))
         elif args.kind == "ws":
             ws_config = WsBenchConfig(
                 clients=args.clients, baseline_clients=args.baseline_clients, rate=args.rate, seconds=args.seconds,

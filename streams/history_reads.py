@@ -2,7 +2,8 @@
 
 Buckets of an hour or more read the hourly rows (`kpi_snapshots_1h`, one per ended hour) up to the
 last hour rolled or the hour that holds `end`, whichever is earlier, and the minute rows after it;
-finer buckets read the minute rows. Either way a bucket's value is the last minute snapshot in it.
+finer buckets read the minute rows. Either way a bucket's value is the last minute snapshot in it
+that held the key; minute rows are carried forward to the minutes that did not change them.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import psycopg
 
 HistoryRow = tuple[object, ...]  # bucket start, value, numerator, denominator, target
 _HOUR = timedelta(hours=1)
+# Minute snapshots hold what changed (migration 0013): `kpi_history` carries each value forward from
+# its last row since the last full snapshot, for each minute a snapshot was taken.
 _FROM_MINUTES = (
-    "SELECT time_bucket(%(bucket)s, at) AS b, last(value, at), last(numerator, at), last(denominator, at),"
-    " last(target, at) FROM kpi_snapshots"
-    " WHERE kpi = %(kpi)s AND area_code = %(area)s AND window_name = %(window)s AND at >= %(start)s AND at < %(end)s"
-    " GROUP BY b ORDER BY b"
+    "SELECT bucket, value, numerator, denominator, target"
+    " FROM kpi_history(%(kpi)s, %(area)s, %(window)s, %(start)s, %(end)s, %(bucket)s)"
 )
 _FROM_HOURS = (
     "WITH rolled AS (SELECT least(time_bucket('1 hour', %(end)s::timestamptz),"
@@ -27,10 +28,9 @@ _FROM_HOURS = (
     "  SELECT at, value, numerator, denominator, target FROM kpi_snapshots_1h, rolled"
     "  WHERE kpi = %(kpi)s AND area_code = %(area)s AND window_name = %(window)s"
     "  AND at >= time_bucket('1 hour', %(start)s::timestamptz) AND at < rolled.split"
-    "  UNION ALL SELECT at, value, numerator, denominator, target FROM kpi_snapshots, rolled"
-    "  WHERE kpi = %(kpi)s AND area_code = %(area)s AND window_name = %(window)s"
-    "  AND at >= greatest(%(start)s, rolled.split) AND at < %(end)s) AS snapshots"
-    " GROUP BY b ORDER BY b"
+    "  UNION ALL SELECT m.bucket, m.value, m.numerator, m.denominator, m.target FROM rolled,"
+    "  kpi_history(%(kpi)s, %(area)s, %(window)s, greatest(%(start)s, rolled.split), %(end)s, '1 minute') AS m"
+    " ) AS snapshots GROUP BY b ORDER BY b"
 )
 
 

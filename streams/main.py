@@ -52,6 +52,7 @@ def run(settings: StreamsSettings) -> int:
             metrics,
             interval_seconds=settings.streams_history_seconds,
             snapshot_retention_days=settings.streams_snapshot_retention_days,
+            full_snapshot_minutes=settings.streams_full_snapshot_minutes,
             rulebook=rulebook_watch,
         ),
         alert_rules=rulebook.rules,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from runtime.settings import SharedSettings
 
@@ -60,6 +60,14 @@ class StreamsSettings(SharedSettings):
     streams_snapshot_retention_days: float = Field(
         default=90, gt=0, description="how long minute snapshots are kept (whole chunks dropped)"
     )
+    # Snapshots write what changed; a full one anchors the reads (and the hourly rows) every period.
+    streams_full_snapshot_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=60,
+        description="a full minute snapshot (every value) every this many minutes, a divisor of 60; the"
+        " others write only the values that changed (1: every value every minute, as before 0013)",
+    )
     # Bounds the engine's memory: older dossiers are not held.
     streams_dossier_horizon_days: float = Field(
         default=90,
@@ -73,3 +81,11 @@ class StreamsSettings(SharedSettings):
         description="a publisher with no event nor status for this long (event time) counts in"
         " `ops.publishers_silent`, unless it has a time of its own (`ioc publishers silent-after`)",
     )
+
+    @field_validator("streams_full_snapshot_minutes")
+    @classmethod
+    def _divides_the_hour(cls, minutes: int) -> int:
+        # Every hour with a snapshot must start with a full one: the hourly rows are read from it.
+        if 60 % minutes:
+            raise ValueError("must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)")
+        return minutes

@@ -88,6 +88,7 @@ VARIABLES: dict[str, tuple[str, object, str]] = {
     "IOC_STREAMS_HEALTH_HOST": ("str", "127.0.0.1", ""),
     "IOC_STREAMS_HISTORY_SECONDS": ("float", 10.0, "gt=0 le=600"),
     "IOC_STREAMS_SNAPSHOT_RETENTION_DAYS": ("float", 90, "gt=0"),
+    "IOC_STREAMS_FULL_SNAPSHOT_MINUTES": ("int", 60, "ge=1 le=60"),
     "IOC_STREAMS_DOSSIER_HORIZON_DAYS": ("float", 90, "gt=0 le=400"),
     "IOC_STREAMS_SILENT_AFTER_SECONDS": ("float", 900, "gt=0"),
 }

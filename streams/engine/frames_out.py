@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from streams.catalog import Catalog, KpiDefinition, KpiValue
 from streams.dead_letters import KPI_ID as DEAD_LETTERS_KPI
-from streams.engine.history_writer import SnapshotRow
+from streams.engine.snapshot_changes import SnapshotRow
 from streams.frames import KpiFrame
 from streams.live import GAUGE_WINDOW, LiveKpis
 from streams.records import MICROS, from_micros

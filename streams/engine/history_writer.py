@@ -24,6 +24,7 @@ from streams.alerts.store import AlertStore
 from streams.dead_letters import DeadLetterCount, count_dead_letters
 from streams.engine.hourly_snapshots import HourlyRoller
 from streams.engine.metrics import EngineMetrics
+from streams.engine.snapshot_changes import SnapshotChanges, SnapshotPlan, SnapshotRow
 from streams.history import PublisherRegistry, read_publishers
 from streams.records import MICROS, from_micros
 from streams.rulebook import Rulebook, RulebookWatch
@@ -31,7 +32,6 @@ from streams.windows import MINUTE_US
 
 log = logging.getLogger(__name__)
 Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
-SnapshotRow = tuple[str, str, str, float | None, float | None, float | None, float | None]
 
 # Each rollup: the raw events of [start, end) aggregated per minute; the column lists match 0003.
 ROLLUPS: tuple[tuple[str, str], ...] = (
@@ -65,13 +65,22 @@ _MAX_ALERT_ACTIONS = 10_000  # alert changes are rare; this many waiting means t
 _DELETE = sql.SQL("DELETE FROM {} WHERE bucket >= %(start)s AND bucket < %(end)s")
 _STAGE_SNAPSHOTS = "CREATE TEMP TABLE IF NOT EXISTS staging_kpi_snapshots (LIKE kpi_snapshots) ON COMMIT DELETE ROWS"
 _COPY_SNAPSHOTS = (
-    "COPY staging_kpi_snapshots (at, kpi, area_code, window_name, value, numerator, denominator, target) FROM STDIN"
+    "COPY staging_kpi_snapshots (at, kpi, area_code, window_name, value, numerator, denominator, target, held)"
+    " FROM STDIN"
 )
 _INSERT_SNAPSHOTS = (
-    "INSERT INTO kpi_snapshots (at, kpi, area_code, window_name, value, numerator, denominator, target)"
-    " SELECT at, kpi, area_code, window_name, value, numerator, denominator, target FROM staging_kpi_snapshots"
+    "INSERT INTO kpi_snapshots (at, kpi, area_code, window_name, value, numerator, denominator, target, held)"
+    " SELECT at, kpi, area_code, window_name, value, numerator, denominator, target, held FROM staging_kpi_snapshots"
     " ON CONFLICT (kpi, area_code, window_name, at) DO UPDATE SET value = excluded.value,"
-    " numerator = excluded.numerator, denominator = excluded.denominator, target = excluded.target"
+    " numerator = excluded.numerator, denominator = excluded.denominator, target = excluded.target,"
+    " held = excluded.held"
+)
+# A full snapshot is the whole state of its minute: rows an earlier write left at that minute go.
+_CLEAR_MINUTE = "DELETE FROM kpi_snapshots WHERE at = %s"
+_RECORD_RUN = (
+    "INSERT INTO kpi_snapshot_runs (at, full_snapshot, rows_written) VALUES (%s, %s, %s)"
+    " ON CONFLICT (at) DO UPDATE SET full_snapshot = kpi_snapshot_runs.full_snapshot OR excluded.full_snapshot,"
+    " rows_written = kpi_snapshot_runs.rows_written + excluded.rows_written"
 )
 
 
@@ -83,6 +92,7 @@ class HistoryWriter:
         *,
         interval_seconds: float = 10.0,
         snapshot_retention_days: float = 90,
+        full_snapshot_minutes: int = 60,
         publishers_refresh_seconds: float = 60,
         rulebook: RulebookWatch | None = None,
         clock: Callable[[], float] = time.time,
@@ -94,6 +104,7 @@ class HistoryWriter:
         self._lock = threading.Lock()
         self._dirty_minutes: set[int] = set()
         self._snapshot: tuple[int, list[SnapshotRow]] | None = None
+        self._changes = SnapshotChanges(full_snapshot_minutes)
         self._alerts: deque[AlertAction] = deque()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kpi-history", daemon=True)
@@ -238,6 +249,7 @@ class HistoryWriter:
             self._next_retention = now + 3600
             for table in ("kpi_snapshots", "kpi_snapshots_1h"):
                 conn.execute("SELECT drop_chunks(%s::regclass, older_than => %s)", (table, self._snapshot_retention))
+            conn.execute("DELETE FROM kpi_snapshot_runs WHERE at < now() - %s", (self._snapshot_retention,))
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
@@ -253,14 +265,27 @@ class HistoryWriter:
     def _write_snapshot(
         self, conn: psycopg.Connection[tuple[object, ...]], at_us: int, rows: list[SnapshotRow]
     ) -> None:
-        at = datetime.fromtimestamp(at_us // MICROS, UTC)
+        plan = self._changes.plan(at_us, rows)
+        try:
+            self._store(conn, plan)
+        except BaseException:
+            self._changes.forget()
+            raise
+        self._changes.committed(plan)
+        self._metrics.snapshot_rows.inc(len(plan.rows))
+        self._metrics.snapshot_values.inc(plan.held_values)
+
+    def _store(self, conn: psycopg.Connection[tuple[object, ...]], plan: SnapshotPlan) -> None:
+        at = datetime.fromtimestamp(plan.at_us // MICROS, UTC)
         with conn.transaction(), conn.cursor() as cur:
+            if plan.full:
+                cur.execute(_CLEAR_MINUTE, (at,))
             cur.execute(_STAGE_SNAPSHOTS)
             with cur.copy(_COPY_SNAPSHOTS) as copy:
-                for row in rows:
+                for row in plan.rows:
                     copy.write_row((at, *row))
             cur.execute(_INSERT_SNAPSHOTS)
-        self._metrics.snapshot_rows.inc(len(rows))
+            cur.execute(_RECORD_RUN, (at, plan.full, len(plan.rows)))
 
     def _roll_up(self, conn: psycopg.Connection[tuple[object, ...]], start: int, end: int) -> None:
         params = {"start": from_micros(start * MINUTE_US), "end": from_micros(end * MINUTE_US)}

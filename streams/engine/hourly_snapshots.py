@@ -19,9 +19,10 @@ _SETTLE = timedelta(minutes=2)  # the last minute's snapshot is written within a
 _HOURS_PER_ROUND = 24
 _ROLL = (
     "INSERT INTO kpi_snapshots_1h (at, kpi, area_code, window_name, value, numerator, denominator, target)"
-    " SELECT time_bucket('1 hour', at), kpi, area_code, window_name, last(value, at), last(numerator, at),"
-    " last(denominator, at), last(target, at) FROM kpi_snapshots WHERE at >= %(start)s AND at < %(end)s"
-    " GROUP BY 1, 2, 3, 4"
+    " SELECT time_bucket('1 hour', at), kpi, area_code, window_name, last(value, at) FILTER (WHERE held),"
+    " last(numerator, at) FILTER (WHERE held), last(denominator, at) FILTER (WHERE held),"
+    " last(target, at) FILTER (WHERE held) FROM kpi_snapshots WHERE at >= %(start)s AND at < %(end)s"
+    " GROUP BY 1, 2, 3, 4 HAVING bool_or(held)"
     " ON CONFLICT (kpi, area_code, window_name, at) DO UPDATE SET value = excluded.value,"
     " numerator = excluded.numerator, denominator = excluded.denominator, target = excluded.target"
 )

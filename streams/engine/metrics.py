@@ -30,6 +30,10 @@ class EngineMetrics:
         self.window_tallies = Gauge("ioc_streams_window_tallies", "Window tallies held (KPI state size)", registry=r)
         self.slots = Gauge("ioc_streams_slots", "Slots held (KPI state size)", registry=r)
         self.snapshot_rows = Counter("ioc_streams_snapshot_rows", "KPI snapshot rows written", registry=r)
+        # What the snapshots would have written had they held every value every minute: the saving.
+        self.snapshot_values = Counter(
+            "ioc_streams_snapshot_values", "KPI values held at each snapshot written", registry=r
+        )
         self.snapshots_skipped = Counter(
             "ioc_streams_snapshots_skipped", "Minute snapshots replaced before the writer got to them", registry=r
         )

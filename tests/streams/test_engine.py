@@ -113,11 +113,13 @@ def test_live_frames_equal_the_sql_definitions_and_survive_an_engine_restart(
     first.stop()
     # Its history: rollups equal to the raw events aggregated afresh, and the last values as a snapshot.
     assert {table: rollup_rows(db, table) for table, _ in ROLLUPS} == fresh_rollups(db)
-    snapshot = db.execute(
-        "SELECT kpi, area_code, window_name, value, numerator, denominator, target FROM kpi_snapshots"
-        " WHERE at = (SELECT max(at) FROM kpi_snapshots)"
+    snapshot = db.execute(  # each key's latest row since the last full snapshot (they hold what changed)
+        "SELECT DISTINCT ON (kpi, area_code, window_name) kpi, area_code, window_name, value, numerator,"
+        " denominator, target, held FROM kpi_snapshots"
+        " WHERE at >= (SELECT max(at) FROM kpi_snapshot_runs WHERE full_snapshot)"
+        " ORDER BY kpi, area_code, window_name, at DESC"
     ).fetchall()
-    assert {f"{k}|{a}|{w}": tuple(rest) for k, a, w, *rest in snapshot} == {
+    assert {f"{k}|{a}|{w}": tuple(rest[:4]) for k, a, w, *rest in snapshot if rest[4]} == {
         key: (f.value, f.numerator, f.denominator, f.target) for key, f in before.items()
     }
     second = start_engine()
