@@ -78,9 +78,9 @@ _INSERT_SNAPSHOTS = (
 # A full snapshot is the whole state of its minute: rows an earlier write left at that minute go.
 _CLEAR_MINUTE = "DELETE FROM kpi_snapshots WHERE at = %s"
 _RECORD_RUN = (
-    "INSERT INTO kpi_snapshot_runs (at, full_snapshot, rows_written) VALUES (%s, %s, %s)"
+    "INSERT INTO kpi_snapshot_runs (at, full_snapshot, rows_written, values_held) VALUES (%s, %s, %s, %s)"
     " ON CONFLICT (at) DO UPDATE SET full_snapshot = kpi_snapshot_runs.full_snapshot OR excluded.full_snapshot,"
-    " rows_written = kpi_snapshot_runs.rows_written + excluded.rows_written"
+    " rows_written = kpi_snapshot_runs.rows_written + excluded.rows_written, values_held = excluded.values_held"
 )
 
 
@@ -285,7 +285,7 @@ class HistoryWriter:
                 for row in plan.rows:
                     copy.write_row((at, *row))
             cur.execute(_INSERT_SNAPSHOTS)
-            cur.execute(_RECORD_RUN, (at, plan.full, len(plan.rows)))
+            cur.execute(_RECORD_RUN, (at, plan.full, len(plan.rows), plan.held_values))
 
     def _roll_up(self, conn: psycopg.Connection[tuple[object, ...]], start: int, end: int) -> None:
         params = {"start": from_micros(start * MINUTE_US), "end": from_micros(end * MINUTE_US)}

@@ -143,7 +143,7 @@ def _seed(conn: psycopg.Connection[tuple[object, ...]]) -> None:
             "INSERT INTO kpi_snapshots VALUES (%s, %s, %s, %s, 50, 1, 2, 60)",
             [(at, kpi.id, AREA, window) for kpi in CATALOG.kpis for window in ("5m", "1h", "24h", "today", "now")],
         )
-    conn.execute("INSERT INTO kpi_snapshot_runs VALUES (%s, true, 1)", (at,))  # a full snapshot taken then
+    conn.execute("INSERT INTO kpi_snapshot_runs VALUES (%s, true, 1, 1)", (at,))  # a full snapshot taken then
 
 
 def _panels() -> list[tuple[str, dict[str, Any]]]:

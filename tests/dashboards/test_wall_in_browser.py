@@ -62,9 +62,8 @@ def test_the_wall_shows_what_the_api_reports_follows_new_frames_and_says_stale_w
             "INSERT INTO kpi_snapshots VALUES (%s, 'portal.e_cert_rate', '67', 'today', %s, NULL, NULL, 90)",
             [(NOW - timedelta(minutes=m), 60 + m / 6) for m in range(1, 60)],
         )
-        cur.executemany(  # each minute a full snapshot
-            "INSERT INTO kpi_snapshot_runs VALUES (%s, true, 1)", [(NOW - timedelta(minutes=m),) for m in range(1, 60)]
-        )
+        minutes = [(NOW - timedelta(minutes=m),) for m in range(1, 60)]
+        cur.executemany("INSERT INTO kpi_snapshot_runs VALUES (%s, true, 1, 1)", minutes)  # each a full snapshot
     rule = AlertRule(id="coverage-drop", kpi="coverage.usable_share", window="1h", below=50, severity="major")
     AlertStore(pages.db).apply(
         [AlertOpened(rule, "24611", 41.0, "usable share 41 % in 24611", int(NOW.timestamp() * 1_000_000))]

@@ -139,9 +139,9 @@ class ApiBench:
             )
             total += _DAYS * 24 * 60
         conn.execute(  # every minute a full snapshot, as the engine wrote before it wrote only changes
-            "INSERT INTO kpi_snapshot_runs (at, full_snapshot, rows_written) SELECT at, true, %s"
+            "INSERT INTO kpi_snapshot_runs (at, full_snapshot, rows_written, values_held) SELECT at, true, %s, %s"
             " FROM generate_series(%s::timestamptz, %s::timestamptz, '1 minute') AS at",
-            (len(keys), start, end - timedelta(minutes=1)),
+            (len(keys), len(keys), start, end - timedelta(minutes=1)),
         )
         print(f"  snapshots: {total:,} rows for {len(keys)} keys", file=sys.stderr, flush=True)
         return total

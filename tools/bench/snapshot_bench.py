@@ -3,8 +3,8 @@ what changed, on the simulator's traffic.
 
 Each phase runs the real chain on the bench stack — `ioc simulate` → `ioc ingest` → `ioc streams` —
 for some minutes, then reads what the engine wrote. The comparison is in the same run: at every
-snapshot the engine counts the values it holds (what a full snapshot writes, as before migration
-0013: `ioc_streams_snapshot_values`) beside the rows it wrote (`kpi_snapshot_runs`). A day is
+snapshot the engine records the values it holds (what a full snapshot writes, as before migration
+0013) beside the rows it wrote (`kpi_snapshot_runs`). A day is
 projected from the phase: a full snapshot each hour (24 a day) and the phase's mean of the other
 minutes (1,416 a day), against every value each of the 1,440 minutes; bytes at the table's measured
 bytes per row (heap and indexes). The hourly rows (`kpi_snapshots_1h`) are the same either way.
@@ -25,16 +25,17 @@ import psycopg
 import redis
 
 from deploy.stack.manager import LocalStack
-from tools.bench import bench_stack, procstats
+from tools.bench import bench_stack
 
 _MINUTES_A_DAY = 1440
+_WARM_UP = 3
 _FULL_A_DAY = 24
 _LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)
 class SnapshotBenchConfig:
-    minutes: float = 10.0
+    minutes: float = 10.0  # at least 5: three to warm up, the last is the stop's
     phases: tuple[tuple[float, float], ...] = ((8.0, 720.0), (75.0, 1.0))  # (events/s, speed): `make up`, a province
     seed: int = 11
 
@@ -63,6 +64,8 @@ class SnapshotPhase:
 
 class SnapshotBench:
     def __init__(self, stack: LocalStack, config: SnapshotBenchConfig) -> None:
+        if config.minutes < 5:
+            raise bench_stack.BenchSetupError("--minutes must be at least 5 (three minutes fill the windows)")
         self._config = config
         self._ingest = "bench-ingest-snapshots"
         self.bench = bench_stack.prepare(stack, [], [self._ingest])
@@ -93,17 +96,20 @@ class SnapshotBench:
         if simulator.returncode != 0:
             raise bench_stack.BenchSetupError(f"ioc simulate ended with {simulator.returncode}")
         time.sleep(15)  # the last minute's snapshot written
-        held = procstats.metric_value(engine[1], "ioc_streams_snapshot_values_total")
         for process, _ in (engine, ingest):
             process.terminate()
             process.wait(60)
         with psycopg.connect(self.bench.database_url, autocommit=True) as conn:
-            runs = conn.execute("SELECT full_snapshot, rows_written FROM kpi_snapshot_runs ORDER BY at").fetchall()
+            runs = conn.execute(
+                "SELECT full_snapshot, rows_written, values_held FROM kpi_snapshot_runs ORDER BY at"
+            ).fetchall()
             size = conn.execute("SELECT hypertable_size('kpi_snapshots'), count(*) FROM kpi_snapshots").fetchone()
         assert size is not None
-        changed = [int(str(n)) for full, n in runs if not full]
+        # The first minutes fill the windows from nothing (every value new) and the last is the stop's.
+        steady = [(bool(full), int(str(n)), int(str(held))) for full, n, held in runs[_WARM_UP:-1]]
+        changed = [n for full, n, _ in steady if not full]
         return SnapshotPhase(
-            rate=rate, speed=speed, minutes=len(runs), held_mean=held / max(len(runs), 1),
+            rate=rate, speed=speed, minutes=len(runs), held_mean=statistics.fmean(h for _, _, h in steady),
             changed_mean=statistics.fmean(changed) if changed else 0.0,
             bytes_per_row=int(str(size[0])) / max(int(str(size[1])), 1),
         )  # fmt: skip

@@ -8,13 +8,14 @@ ALTER TABLE kpi_snapshots ADD COLUMN held boolean NOT NULL DEFAULT true;
 CREATE TABLE kpi_snapshot_runs (
     at              timestamptz PRIMARY KEY,
     full_snapshot   boolean     NOT NULL,
-    rows_written    integer     NOT NULL
+    rows_written    integer     NOT NULL,
+    values_held     integer     NOT NULL  -- what a full snapshot writes: the saving is the difference
 );
 CREATE INDEX kpi_snapshot_runs_full ON kpi_snapshot_runs (at) WHERE full_snapshot;
 
 -- Every snapshot taken before this migration was full.
-INSERT INTO kpi_snapshot_runs (at, full_snapshot, rows_written)
-SELECT at, true, count(*) FROM kpi_snapshots GROUP BY at;
+INSERT INTO kpi_snapshot_runs (at, full_snapshot, rows_written, values_held)
+SELECT at, true, count(*), count(*) FROM kpi_snapshots GROUP BY at;
 
 -- A key's value at each snapshot taken in [p_from, p_to): its latest row since the last full snapshot
 -- at or before that minute, if that row holds a value; then the last of them per bucket. The API's
