@@ -95,3 +95,25 @@ def test_hanging_failing_and_gone_receivers_do_not_stop_the_others_and_are_liste
     assert client.get("/api/v1/notifications/deliveries", headers=operator).status_code == 403
     assert client.get("/api/v1/notifications/deliveries", params={"state": "lost"}, headers=admin).status_code == 400
     assert client.get("/api/v1/notifications/deliveries", params={"receiver": "a'b"}, headers=admin).status_code == 400
+
+
+def test_two_notifiers_on_one_database_deliver_each_notification_once(
+    stack: LocalStack, database: IsolatedDatabase, webhook_server: Callable[..., WebhookServer], tmp_path: Path
+) -> None:
+    bot = webhook_server()
+    settings = {"IOC_NOTIFY_WEBHOOKS": webhooks_setting(("chat-bot", bot.url, SECRET)), "IOC_NOTIFY_BATCH_SIZE": "3"}
+    with (
+        database.connect() as db,
+        notifier(stack, database, tmp_path / "one.log", **settings),
+        notifier(stack, database, tmp_path / "two.log", **settings),
+    ):
+        area = some_village(db)
+        alerts = [open_alert(db, area, rule_id=f"rule.{n}") for n in range(30)]
+        for alert_id in alerts[::2]:
+            resolve_alert(db, alert_id)
+        expected = len(alerts) + len(alerts[::2])
+        wait_for(lambda: len(bot.received) >= expected, 20, "every notification")
+        time.sleep(1)  # time for a duplicate to show, if there were one
+    keys = [r.headers["idempotency-key"] for r in bot.received]
+    assert len(keys) == expected
+    assert len(set(keys)) == expected
