@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+import json
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import NoDecode
 
 from runtime.settings import SharedSettings
 
@@ -27,8 +31,8 @@ class NotifySettings(SharedSettings):
         description="Prometheus Alertmanager's base URL (alerts go to its `/api/v2/alerts`); unset: none, or the"
         " local stack's",
     )
-    notify_alertmanager_labels: dict[str, str] = Field(
-        default_factory=dict,
+    notify_alertmanager_labels: Annotated[dict[str, str], NoDecode] = Field(
+        default={},
         description='labels added to every alert sent to Alertmanager (a JSON object, e.g. `{"env": "prod"}`),'
         " for its routes and silences",
     )
@@ -40,8 +44,8 @@ class NotifySettings(SharedSettings):
         le=600,
         description="every open alert is posted to Alertmanager again this often, each post valid for 4 intervals",
     )
-    notify_webhooks: list[WebhookTarget] = Field(
-        default_factory=list,
+    notify_webhooks: Annotated[list[WebhookTarget], NoDecode] = Field(
+        default=[],
         description='signed webhooks (a JSON list of `{"name", "url", "secret"}`, the secret ≥ 16 characters),'
         " [verifying them](notifications.md#verifying-a-webhook)",
     )
@@ -90,3 +94,21 @@ class NotifySettings(SharedSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # A compose file passes `${IOC_NOTIFY_ALERTMANAGER_URL:-}`: empty means "none".
         return None if value == "" else value
+
+    @field_validator("notify_alertmanager_labels", "notify_webhooks", mode="before")
+    @classmethod
+    def _json_or_empty(cls, value: object, info: ValidationInfo) -> object:
+        # Read as JSON here rather than by the environment source, so that an empty variable (a compose
+        # default, an optional Kubernetes secret left blank) means "none" instead of failing the start.
+        if isinstance(value, str):
+            empty: object = {} if info.field_name == "notify_alertmanager_labels" else []
+            return json.loads(value) if value.strip() else empty
+        return value
+
+    @field_validator("notify_webhooks")
+    @classmethod
+    def _names_unique(cls, value: list[WebhookTarget]) -> list[WebhookTarget]:
+        names = [target.name for target in value]
+        if len(set(names)) != len(names):
+            raise ValueError("each webhook needs a name of its own (the outbox tells them apart by it)")
+        return value

@@ -3,16 +3,20 @@ Alertmanager alert."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
+from pydantic import ValidationError
 
 from notify.alert_text import alert_text_vi
 from notify.backoff import RetryPolicy
 from notify.receivers import outcome_of_status
 from notify.receivers.alertmanager import AlertmanagerReceiver
 from notify.receivers.signature import signature, verify
+from notify.settings import NotifySettings
 
 
 def test_backoff_doubles_from_the_initial_delay_up_to_the_cap() -> None:
@@ -84,3 +88,24 @@ def test_an_open_alert_is_valid_four_reposts_ahead_and_a_resolved_one_ends_when_
     }  # fmt: skip
     resolved = receiver.alert({**payload, "ends_at": "2026-12-07T14:30:00+00:00"}, now)
     assert resolved["endsAt"] == "2026-12-07T14:30:00+00:00"
+
+
+def test_webhook_settings_refuse_what_would_misdeliver_and_read_empty_as_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOC_NOTIFY_WEBHOOKS", "")
+    monkeypatch.setenv("IOC_NOTIFY_ALERTMANAGER_URL", "")
+    assert NotifySettings().notify_webhooks == []
+    assert NotifySettings().notify_alertmanager_url is None
+    hook = {"name": "bot", "url": "https://bot.example/hook", "secret": "0123456789abcdef"}
+    for bad, field in (
+        ([hook, hook], "a name of its own"),
+        ([{**hook, "secret": "short"}], "secret"),
+        ([{**hook, "url": "file:///etc/passwd"}], "url"),
+        ([{**hook, "name": "Bot\nX"}], "name"),
+        ([{**hook, "extra": 1}], "extra"),
+    ):
+        monkeypatch.setenv("IOC_NOTIFY_WEBHOOKS", json.dumps(bad))
+        with pytest.raises(ValidationError, match=field):
+            NotifySettings()
+    monkeypatch.setenv("IOC_NOTIFY_WEBHOOKS", "[{not json")
+    with pytest.raises(ValueError, match="Expecting property name"):
+        NotifySettings()
