@@ -6,6 +6,7 @@ they exist this one function renders a plain line from the alert's columns. Swap
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ def alert_text_vi(alert: Mapping[str, Any], event: str) -> str:
     area = alert.get("area_name_vi")
     where = f"{area} ({alert['area_code']})" if area else str(alert["area_code"])
     value = alert.get("value")
-    shown = "không có giá trị" if value is None else f"giá trị {float(value):g}"
+    number = None if value is None else float(value)
+    shown = f"giá trị {number:g}" if number is not None and math.isfinite(number) else "không có giá trị"
     line = f"[{severity}] {alert['rule_id']} tại {where}: {shown} — {_EVENT_VI.get(event, event)}"
     return " ".join("".join(ch if ch.isprintable() else " " for ch in line).split())

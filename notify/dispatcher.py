@@ -53,6 +53,7 @@ class Dispatcher:
         self._refresh_from = refresh_from or []
         self._refresh_seconds = refresh_seconds
         self._next_refresh = 0.0
+        self._refresh_failures = 0
         self._conn: Connection | None = None
         self.last_error = ""
 
@@ -111,8 +112,12 @@ class Dispatcher:
         except httpx.HTTPError as exc:
             log.warning("notify %s: re-posting %d open alerts failed: %s", self.name, len(firing), exc)
             self.last_error = f"re-post: {exc}"[:200]
-            self._next_refresh = time.monotonic() + self._poll  # try again soon: its alerts are expiring
+            # Again sooner than the interval (its alerts are expiring), backing off as deliveries do.
+            self._refresh_failures += 1
+            delay = min(self._retry.delay(self._refresh_failures), self._refresh_seconds)
+            self._next_refresh = time.monotonic() + delay
             return
+        self._refresh_failures = 0
         self._metrics.reposted.labels(self._receiver.name).inc(len(firing))
         self._next_refresh = time.monotonic() + self._refresh_seconds
 

@@ -7,6 +7,7 @@ implements `NotificationSource` and is added to the list in `notify.main`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
@@ -117,7 +118,7 @@ class AlertSource:
             "idempotency_key": key,
             "event": event,
             "subject": f"alert:{alert_id}",
-            "text_vi": alert_text_vi(row, "opened" if event == "firing" else event),
+            "text_vi": alert_text_vi(row, _event_of_state(str(row["state"])) if event == "firing" else event),
             "url": url,
             "starts_at": alert["opened_at"],
             # Set once resolved: Alertmanager then shows it resolved at that time.
@@ -128,5 +129,13 @@ class AlertSource:
         return Notification(subject=f"alert:{alert_id}", event=event, key=key, payload=payload)
 
 
+def _event_of_state(state: str) -> str:
+    return "acknowledged" if state == "acknowledged" else "opened"
+
+
 def _json_value(value: object) -> object:
-    return value.isoformat() if isinstance(value, datetime) else value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON (and jsonb) has no NaN nor infinity
+    return value
