@@ -17,7 +17,8 @@ down:
 # The tests get a stack of their own (unless IOC_HOME and the ports are set, as CI sets them): the
 # demo's ingest session on the broker of `make up` must not collect what the tests publish.
 TEST_STACK := IOC_HOME=$${IOC_HOME:-$(CURDIR)/.ioc-test} IOC_PG_PORT=$${IOC_PG_PORT:-15482} \
-	IOC_MQTT_PORT=$${IOC_MQTT_PORT:-11933} IOC_REDIS_PORT=$${IOC_REDIS_PORT:-16429} IOC_API_PORT=$${IOC_API_PORT:-18130}
+	IOC_MQTT_PORT=$${IOC_MQTT_PORT:-11933} IOC_REDIS_PORT=$${IOC_REDIS_PORT:-16429} IOC_API_PORT=$${IOC_API_PORT:-18130} \
+	IOC_ALERTMANAGER_PORT=$${IOC_ALERTMANAGER_PORT:-19193}
 
 test: install lint typecheck architecture
 	$(TEST_STACK) $(BIN)/pytest

@@ -26,6 +26,7 @@ from api.http.settings import ApiSettings
 from deploy.settings import Settings
 from ingest.intake_settings import IntakeSettings
 from ingest.settings import IngestSettings
+from notify.settings import NotifySettings
 from runtime.settings import SharedSettings
 from streams.settings import StreamsSettings
 
@@ -47,6 +48,7 @@ SECTIONS: Final = (
     Section("Ingest", IngestSettings),
     Section("KPI engine", StreamsSettings),
     Section("API", ApiSettings),
+    Section("Notifier", NotifySettings),
     Section("The `ioc` command and the local stack", Settings),
 )
 

@@ -1,6 +1,6 @@
 """`ioc services start | stop | status`: the system's own processes in the background (for `make up`).
 
-Today those are the ingest service, the KPI engine and the HTTP API, and for the demo (`ioc up`)
+Today those are the ingest service, the KPI engine, the HTTP API and the notifier, and for the demo (`ioc up`)
 the simulator. Each runs detached, logs to `$IOC_HOME/logs/<name>.log`, and is remembered by a pid
 file in `$IOC_HOME/run`. `stop` sends SIGTERM and waits for the clean shutdown (drain, commit,
 acknowledge); it stops the simulator first, so that its last statuses reach a running ingest.
@@ -28,6 +28,7 @@ _SERVICES: dict[str, tuple[list[str], str, tuple[str, ...]]] = {
     "ingest": (["ingest"], "ingest_health_port", ()),
     "streams": (["streams"], "streams_health_port", ()),
     "api": (["api"], "api_ops_port", ("api_port",)),
+    "notify": (["notify"], "notify_health_port", ()),
 }
 SIMULATOR = "simulator"
 _SIMULATOR_SETTLE_SECONDS = 3.0  # it has no health endpoint: alive after this long means connected

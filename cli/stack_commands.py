@@ -56,5 +56,5 @@ def _print_status(stack: LocalStack, *, as_json: bool) -> int:
     else:
         for h in health:
             extra = " ".join(f"{k}={v}" for k, v in h.extra.items())
-            print(f"{h.name:<10} {h.state:<5} {h.address:<16} {extra} {h.detail}".rstrip())
+            print(f"{h.name:<12} {h.state:<5} {h.address:<16} {extra} {h.detail}".rstrip())
     return 0 if all(h.state == "ok" for h in health) else 1

@@ -46,6 +46,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Wall:     {base}/wall#key={key}")
     print(f"Console:  {base}/console   (an operator key: .venv/bin/ioc apikeys create --name me --scope operate)")
     print(f"API:      {base}/docs")
+    print(f"Alerts:   {stack.alertmanager.url()}   (Alertmanager: what `ioc notify` sent)")
     if args.no_simulator:
         print("No simulator: register real publishers with .venv/bin/ioc publishers add")
     else:

@@ -1,9 +1,10 @@
 """Every setting at once: what the `ioc` command builds at its entry point and hands on.
 
-The services each take their own class (`IngestSettings`, `StreamsSettings`, `ApiSettings`); this
-one combines them for the dispatcher and the local stack, which start or serve all three, and adds
-what only `ioc` itself reads: the local stack's other ports and mode, and a migration policy. It
-lives here, not in `runtime`, because it needs every service's class and no service may need it.
+The services each take their own class (`IngestSettings`, `StreamsSettings`, `ApiSettings`,
+`NotifySettings`); this one combines them for the dispatcher and the local stack, which start or
+serve them all, and adds what only `ioc` itself reads: the local stack's other ports and mode,
+and a migration policy. It lives here, not in `runtime`, because it needs every service's class
+and no service may need it.
 """
 
 from __future__ import annotations
@@ -12,16 +13,21 @@ from pydantic import Field
 
 from api.http.settings import ApiSettings
 from ingest.settings import IngestSettings
+from notify.settings import NotifySettings
 from streams.settings import StreamsSettings
 
 
-class Settings(IngestSettings, StreamsSettings, ApiSettings):
+class Settings(IngestSettings, StreamsSettings, ApiSettings, NotifySettings):
     """Read by `ioc` itself: the local stack (`ioc stack`) and `ioc db migrate`."""
 
     # The services reach PostgreSQL and Redis through IOC_DATABASE_URL and IOC_REDIS_URL; only the
     # local stack listens on these.
     pg_port: int = Field(default=15432, description="the local stack's PostgreSQL port")
     redis_port: int = Field(default=16379, description="the local stack's Redis port")
+    alertmanager_port: int = Field(
+        default=19093,
+        description="the local stack's Alertmanager port (`ioc notify` posts there unless told otherwise)",
+    )
     tls: bool = Field(
         default=False,
         description="the local stack in TLS mode (`ioc stack up --tls`): its own CA, Mosquitto and the API over TLS",
@@ -34,3 +40,12 @@ class Settings(IngestSettings, StreamsSettings, ApiSettings):
         description="native compression of event chunks older than this, by `ioc db migrate`, on TimescaleDB's"
         " community edition only (0: off)",
     )
+
+    def console_url(self) -> str:
+        """Where people open the console: `IOC_NOTIFY_CONSOLE_URL`, else the API's public or own address."""
+        if self.notify_console_url:
+            return self.notify_console_url
+        if self.api_public_url:
+            return self.api_public_url.rstrip("/") + "/console"
+        scheme = "https" if self.api_tls_cert_file and self.api_tls_key_file else "http"
+        return f"{scheme}://{self.api_host}:{self.api_port}/console"

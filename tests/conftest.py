@@ -4,5 +4,6 @@ pytest_plugins = [
     "tests.fixtures.ingest",
     "tests.fixtures.streams",
     "tests.fixtures.api",
+    "tests.fixtures.notify",
     "tests.fixtures.verify",
 ]

@@ -3,6 +3,7 @@ service's class holds its own variables and the shared ones, never another servi
 
 from __future__ import annotations
 
+import json
 import typing
 from datetime import date
 from pathlib import Path
@@ -14,11 +15,13 @@ from pydantic_settings import BaseSettings
 
 import api.http.main
 import ingest.main
+import notify.main
 import streams.main
 from api.http.settings import ApiSettings
 from deploy.settings import Settings
 from ingest.intake_settings import IntakeSettings
 from ingest.settings import IngestSettings
+from notify.settings import NotifySettings, WebhookTarget
 from runtime.settings import SharedSettings
 from streams.settings import StreamsSettings
 
@@ -91,6 +94,21 @@ VARIABLES: dict[str, tuple[str, object, str]] = {
     "IOC_STREAMS_FULL_SNAPSHOT_MINUTES": ("int", 60, "ge=1 le=60"),
     "IOC_STREAMS_DOSSIER_HORIZON_DAYS": ("float", 90, "gt=0 le=400"),
     "IOC_STREAMS_SILENT_AFTER_SECONDS": ("float", 900, "gt=0"),
+    "IOC_ALERTMANAGER_PORT": ("int", 19093, ""),
+    "IOC_NOTIFY_ALERTMANAGER_URL": ("str | None", None, ""),
+    "IOC_NOTIFY_ALERTMANAGER_LABELS": ("dict[str, str]", {}, ""),
+    "IOC_NOTIFY_ALERTMANAGER_REPOST_SECONDS": ("float", 60.0, "gt=0 le=600"),
+    "IOC_NOTIFY_WEBHOOKS": ("list[notify.settings.WebhookTarget]", [], ""),
+    "IOC_NOTIFY_CONSOLE_URL": ("str | None", None, ""),
+    "IOC_NOTIFY_POLL_SECONDS": ("float", 1.0, "gt=0 le=60"),
+    "IOC_NOTIFY_BATCH_SIZE": ("int", 100, "ge=1 le=1000"),
+    "IOC_NOTIFY_REQUEST_TIMEOUT_SECONDS": ("float", 5.0, "gt=0 le=60"),
+    "IOC_NOTIFY_RETRY_INITIAL_SECONDS": ("float", 1.0, "gt=0 le=3600"),
+    "IOC_NOTIFY_RETRY_MAX_DELAY_SECONDS": ("float", 300.0, "gt=0 le=86400"),
+    "IOC_NOTIFY_RETRY_FOR_SECONDS": ("float", 86400.0, "gt=0 le=2592000"),
+    "IOC_NOTIFY_LOOKBACK_SECONDS": ("float", 3600.0, "gt=0 le=2592000"),
+    "IOC_NOTIFY_HEALTH_PORT": ("int", 18084, ""),
+    "IOC_NOTIFY_HEALTH_HOST": ("str", "127.0.0.1", ""),
 }
 
 INTAKE_RULES = {
@@ -99,7 +117,7 @@ INTAKE_RULES = {
     "ingest_retention_days",
     "ingest_earliest_event_date",
 }
-SERVICE_CLASSES: tuple[type[SharedSettings], ...] = (IngestSettings, StreamsSettings, ApiSettings)
+SERVICE_CLASSES: tuple[type[SharedSettings], ...] = (IngestSettings, StreamsSettings, ApiSettings, NotifySettings)
 
 
 def described(info: FieldInfo) -> tuple[str, object, str]:
@@ -135,10 +153,11 @@ def test_every_variable_keeps_its_type_default_and_bounds() -> None:
 def test_each_service_class_holds_its_own_variables_and_the_shared_ones_only() -> None:
     assert all(name.startswith("ingest_") or name.startswith("mqtt_") for name in own(IngestSettings))
     assert all(name.startswith("streams_") for name in own(StreamsSettings))
+    assert all(name.startswith("notify_") for name in own(NotifySettings))
     # The API replays dead letters by ingest's intake rules; of ingest's variables it reads only those.
     assert {name for name in own(ApiSettings) if not name.startswith("api_")} == INTAKE_RULES
     assert own(IntakeSettings) == INTAKE_RULES
-    assert not any(name.startswith(("ingest_", "streams_", "api_")) for name in SharedSettings.model_fields)
+    assert not any(name.startswith(("ingest_", "streams_", "api_", "notify_")) for name in SharedSettings.model_fields)
 
 
 def test_an_ingest_only_variable_is_not_on_the_engines_nor_the_apis_class() -> None:
@@ -150,7 +169,7 @@ def test_an_ingest_only_variable_is_not_on_the_engines_nor_the_apis_class() -> N
     assert "streams_read_count" not in ApiSettings.model_fields
     assert "api_port" not in IngestSettings.model_fields
     assert "api_port" not in StreamsSettings.model_fields
-    for local_stack_only in ("pg_port", "redis_port", "tls", "compress_after_days"):
+    for local_stack_only in ("pg_port", "redis_port", "alertmanager_port", "tls", "compress_after_days"):
         assert not any(local_stack_only in cls.model_fields for cls in SERVICE_CLASSES)
 
 
@@ -163,7 +182,12 @@ def test_the_combined_class_is_every_service_class_at_once() -> None:
 
 @pytest.mark.parametrize(
     ("composition_root", "expected"),
-    [(ingest.main.run, IngestSettings), (streams.main.run, StreamsSettings), (api.http.main.run, ApiSettings)],
+    [
+        (ingest.main.run, IngestSettings),
+        (streams.main.run, StreamsSettings),
+        (api.http.main.run, ApiSettings),
+        (notify.main.run, NotifySettings),
+    ],
 )
 def test_each_services_composition_root_takes_its_own_class(composition_root: object, expected: type) -> None:
     assert typing.get_type_hints(composition_root)["settings"] is expected
@@ -210,6 +234,13 @@ def _other_value(name: str, info: FieldInfo) -> tuple[str, object]:
     kind, default, _ = described(info)
     if name == "api_allowed_origins":
         return '["https://wall.example"]', ["https://wall.example"]
+    if name in ("notify_alertmanager_url", "notify_console_url"):
+        return f"https://{name.replace('_', '-')}.example", f"https://{name.replace('_', '-')}.example"
+    if name == "notify_alertmanager_labels":
+        return '{"env": "prod"}', {"env": "prod"}
+    if name == "notify_webhooks":
+        hook = {"name": "bot", "url": "https://bot.example/hook", "secret": "0123456789abcdef"}
+        return json.dumps([hook]), [WebhookTarget.model_validate(hook)]
     if kind == "bool":
         return str(not default).lower(), not default
     if kind == "date":

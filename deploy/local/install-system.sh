@@ -9,6 +9,8 @@ command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ] ||
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Prometheus Alertmanager: where `ioc notify` posts alerts in the local stack (deploy/stack/alertmanager.py).
+command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 # Debian's Chromium: the wall and console tests drive it headless (tests/dashboards/browser.py).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)

@@ -8,6 +8,7 @@ from dataclasses import asdict
 import psycopg
 
 from deploy.settings import Settings
+from deploy.stack.alertmanager import AlertmanagerService
 from deploy.stack.mosquitto import INGEST_USERNAMES, MosquittoService
 from deploy.stack.paths import StackPaths, prepare_paths
 from deploy.stack.postgres import PostgresService
@@ -36,10 +37,11 @@ class LocalStack:
             publisher_sources=self._publisher_sources,
         )
         self.redis = RedisService(self.paths.redis, settings.redis_port, self.secrets.redis_password)
+        self.alertmanager = AlertmanagerService(self.paths.alertmanager, settings.alertmanager_port)
 
     @property
     def services(self) -> tuple[LocalService, ...]:
-        return (self.postgres, self.mosquitto, self.redis)
+        return (self.postgres, self.mosquitto, self.redis, self.alertmanager)
 
     def up(self) -> None:
         """Start every service that is not running and wait until all answer. Safe to repeat."""
@@ -75,6 +77,7 @@ class LocalStack:
             "IOC_MQTT_ADMIN_PASSWORD": self.secrets.mqtt_admin_password,
             "IOC_MQTT_SWEEPER_PASSWORD": self.secrets.mqtt_service_password,
             "IOC_API_URL": f"http://127.0.0.1:{self.settings.api_port}",
+            "IOC_NOTIFY_ALERTMANAGER_URL": self.alertmanager.url(),
         }
         if self.certificates is not None:
             port = self.settings.api_port
@@ -95,6 +98,8 @@ class LocalStack:
             updates["database_url"] = env["IOC_DATABASE_URL"]
         if self.settings.redis_url is None:
             updates["redis_url"] = env["IOC_REDIS_URL"]
+        if self.settings.notify_alertmanager_url is None:
+            updates["notify_alertmanager_url"] = env["IOC_NOTIFY_ALERTMANAGER_URL"]
         for setting in ("mqtt_password", "mqtt_admin_password", "mqtt_sweeper_password"):
             if getattr(self.settings, setting) is None:
                 updates[setting] = env[f"IOC_{setting.upper()}"]

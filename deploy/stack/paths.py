@@ -85,6 +85,10 @@ class StackPaths:
         return self.services / "redis"
 
     @property
+    def alertmanager(self) -> Path:
+        return self.services / "alertmanager"
+
+    @property
     def logs(self) -> Path:
         return self.home / "logs"
 

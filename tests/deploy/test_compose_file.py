@@ -40,7 +40,7 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
 
 def test_the_expected_services_are_there() -> None:
     assert set(_services()) == {
-        "timescaledb", "mosquitto", "broker-init", "redis", "migrate", "ingest-1", "ingest-2", "streams",
+        "timescaledb", "mosquitto", "broker-init", "redis", "migrate", "ingest-1", "ingest-2", "streams", "notify",
         "api-1", "api-2", "proxy", "grafana",
     }  # fmt: skip
 

@@ -91,12 +91,16 @@ OPS_PORTS = {
     "ioc-ingest": _default("ingest_health_port"),
     "ioc-streams": _default("streams_health_port"),
     "ioc-api": _default("api_ops_port"),
+    "ioc-notify": _default("notify_health_port"),
 }
 
 
 def test_probes_and_scrapes_ask_each_service_s_operations_listener() -> None:
     config = _by_kind("ConfigMap")["ioc-config"]["data"]
-    hosts = {config[k] for k in ("IOC_INGEST_HEALTH_HOST", "IOC_STREAMS_HEALTH_HOST", "IOC_API_OPS_HOST")}
+    hosts = {
+        config[k]
+        for k in ("IOC_INGEST_HEALTH_HOST", "IOC_STREAMS_HEALTH_HOST", "IOC_API_OPS_HOST", "IOC_NOTIFY_HEALTH_HOST")
+    }
     assert hosts == {"0.0.0.0"}  # noqa: S104 -- probes come from the kubelet, outside the pod's loopback
     assert config["IOC_API_OPS_PORT"] == str(OPS_PORTS["ioc-api"])
     for name, port in OPS_PORTS.items():

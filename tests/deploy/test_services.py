@@ -21,7 +21,7 @@ def _ioc(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_start_is_idempotent_and_stop_is_clean(
     stack: LocalStack, database: IsolatedDatabase, ingest_account: IngestAccount, redis_url: str
 ) -> None:
-    port, streams_port, api_port, ops_port = free_port(), free_port(), free_port(), free_port()
+    port, streams_port, api_port, ops_port, notify_port = (free_port() for _ in range(5))
     env = cli_environment(
         stack,
         IOC_DATABASE_URL=database.url,
@@ -30,6 +30,7 @@ def test_start_is_idempotent_and_stop_is_clean(
         IOC_STREAMS_HEALTH_PORT=str(streams_port),
         IOC_API_PORT=str(api_port),
         IOC_API_OPS_PORT=str(ops_port),
+        IOC_NOTIFY_HEALTH_PORT=str(notify_port),
         IOC_MQTT_USERNAME=ingest_account.username,
         IOC_MQTT_PASSWORD=ingest_account.password,
         IOC_INGEST_SHARED_GROUP=ingest_account.group,
@@ -37,25 +38,30 @@ def test_start_is_idempotent_and_stop_is_clean(
     try:
         started = _ioc(env, "services", "start")
         assert started.returncode == 0, started.stderr
-        pid, streams_pid, api_pid = [part.split(")")[0] for part in started.stdout.split("(pid ")[1:]]
+        pid, streams_pid, api_pid, notify_pid = [part.split(")")[0] for part in started.stdout.split("(pid ")[1:]]
         assert started.stdout == (
             f"ingest: running (pid {pid}), health http://127.0.0.1:{port}/health\n"
             f"streams: running (pid {streams_pid}), health http://127.0.0.1:{streams_port}/health\n"
             f"api: running (pid {api_pid}), health http://127.0.0.1:{ops_port}/health\n"
+            f"notify: running (pid {notify_pid}), health http://127.0.0.1:{notify_port}/health\n"
         )
         again = _ioc(env, "services", "start")
         assert again.stdout == (
             f"ingest: already running (pid {pid})\nstreams: already running (pid {streams_pid})\n"
-            f"api: already running (pid {api_pid})\n"
+            f"api: already running (pid {api_pid})\nnotify: already running (pid {notify_pid})\n"
         )
         assert _ioc(env, "services", "status").stdout == (
             f"ingest     running (pid {pid})\nstreams    running (pid {streams_pid})\n"
-            f"api        running (pid {api_pid})\n"
+            f"api        running (pid {api_pid})\nnotify     running (pid {notify_pid})\n"
         )
     finally:
         stopped = _ioc(env, "services", "stop")
-    assert stopped.stdout == "ingest: stopped\nstreams: stopped\napi: stopped\n"
-    assert _ioc(env, "services", "status").stdout == "ingest     stopped\nstreams    stopped\napi        stopped\n"
-    for name, last_words in (("ingest", "ingest stopped"), ("streams", "streams engine stopped")):
+    assert stopped.stdout == "ingest: stopped\nstreams: stopped\napi: stopped\nnotify: stopped\n"
+    assert _ioc(env, "services", "status").stdout == (
+        "ingest     stopped\nstreams    stopped\napi        stopped\nnotify     stopped\n"
+    )
+    for name, last_words in (
+        ("ingest", "ingest stopped"), ("streams", "streams engine stopped"), ("notify", "notify: stopped"),
+    ):  # fmt: skip
         log = (stack.paths.logs / f"{name}.log").read_text()
         assert last_words in log.splitlines()[-1]

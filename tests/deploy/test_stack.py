@@ -23,7 +23,13 @@ pytestmark = pytest.mark.integration
 
 def test_stack_starts_from_nothing_and_stops(tmp_path: Path) -> None:
     # tmp_path sits under a root-only directory: the service data must move somewhere reachable.
-    settings = Settings(home=tmp_path / "fresh", pg_port=free_port(), mqtt_port=free_port(), redis_port=free_port())
+    settings = Settings(
+        home=tmp_path / "fresh",
+        pg_port=free_port(),
+        mqtt_port=free_port(),
+        redis_port=free_port(),
+        alertmanager_port=free_port(),
+    )
     stack = LocalStack(settings)
     try:
         stack.up()
@@ -32,7 +38,9 @@ def test_stack_starts_from_nothing_and_stops(tmp_path: Path) -> None:
             "postgres": "ok",
             "mosquitto": "ok",
             "redis": "ok",
+            "alertmanager": "ok",
         }
+        assert status["alertmanager"].extra["version"].startswith("0.")
         assert status["postgres"].extra["timescaledb_version"].startswith("2.")
         stack.up()  # idempotent: a second `up` changes nothing and succeeds
         with psycopg.connect(stack.postgres.app_dsn()) as conn:
@@ -43,6 +51,7 @@ def test_stack_starts_from_nothing_and_stops(tmp_path: Path) -> None:
             "postgres": "down",
             "mosquitto": "down",
             "redis": "down",
+            "alertmanager": "down",
         }
     finally:
         stack.down()
@@ -60,7 +69,7 @@ def test_status_json_and_env_from_the_command_line(stack: LocalStack) -> None:
     )
     report = json.loads(out.stdout)
     assert report["healthy"] is True
-    assert sorted(report["services"]) == ["mosquitto", "postgres", "redis"]
+    assert sorted(report["services"]) == ["alertmanager", "mosquitto", "postgres", "redis"]
     assert report["services"]["postgres"]["extra"]["timescaledb_license"] == "apache"
     shell = subprocess.run(
         [sys.executable, "-m", "cli", "stack", "env"], env=env, capture_output=True, text=True, check=True
@@ -77,6 +86,7 @@ def test_status_json_and_env_from_the_command_line(stack: LocalStack) -> None:
         "IOC_MQTT_ADMIN_PASSWORD",
         "IOC_MQTT_SWEEPER_PASSWORD",
         "IOC_API_URL",
+        "IOC_NOTIFY_ALERTMANAGER_URL",
     ]
 
 
