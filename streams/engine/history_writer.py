@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 
 from streams.alerts.evaluator import AlertAction
+from streams.alerts.mutes import refresh_mutes
 from streams.alerts.store import AlertStore
 from streams.dead_letters import DeadLetterCount, count_dead_letters
 from streams.engine.hourly_snapshots import HourlyRoller
@@ -83,7 +84,6 @@ class HistoryWriter:
         *,
         interval_seconds: float = 10.0,
         snapshot_retention_days: float = 90,
-        publishers_refresh_seconds: float = 60,
         rulebook: RulebookWatch | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -100,9 +100,10 @@ class HistoryWriter:
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._snapshot_retention = timedelta(days=snapshot_retention_days)
         self._next_retention = 0.0
-        # The publisher registry, read here so that the engine thread never waits on the database.
-        self._publishers_refresh = publishers_refresh_seconds
-        self._next_publishers = 0.0
+        # The publisher registry, read here at every round so that the engine thread never waits on the
+        # database; handed over when it changed (a maintenance set, a publisher added) or was asked for.
+        self._publishers_wanted = True
+        self._publishers_read: PublisherRegistry | None = None
         self._publishers: PublisherRegistry | None = None
         self._dead_letters: dict[str, DeadLetterCount] | None = None
         self._rulebook_watch = rulebook
@@ -142,7 +143,7 @@ class HistoryWriter:
     def request_publishers(self) -> None:
         """Read the publisher registry at the next round (a publisher the engine does not know sent events)."""
         with self._lock:
-            self._next_publishers = 0.0
+            self._publishers_wanted = True
 
     def take_publishers(self) -> PublisherRegistry | None:
         """The publisher registry read since the last call, if any."""
@@ -226,11 +227,11 @@ class HistoryWriter:
                 )
                 with self._lock:
                     self._rulebook = rulebook
-        if now >= self._next_publishers:
-            publishers = read_publishers(conn)
-            with self._lock:
-                self._publishers = publishers
-                self._next_publishers = now + self._publishers_refresh
+        publishers = read_publishers(conn)
+        with self._lock:
+            if self._publishers_wanted or publishers != self._publishers_read:
+                self._publishers, self._publishers_read, self._publishers_wanted = publishers, publishers, False
+        refresh_mutes(conn)
         self._hourly.roll_due(conn)
         if now >= self._next_retention:
             # Snapshots are the bulk of the history (every value, every minute): kept for a while;

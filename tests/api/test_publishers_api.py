@@ -52,7 +52,10 @@ def test_admins_register_and_revoke_publishers_and_others_may_not(
         (datetime(2026, 11, 27, 3, 0, tzinfo=UTC), publisher_id),
     )
     listed = {p["id"]: p for p in client.get("/api/v1/publishers", headers=operator).json()}
-    assert (listed[publisher_id]["status"], listed[publisher_id]["status_at"]) == ("online", "2026-11-27T03:00:00Z")
+    # Its last will says online, but it was heard from ten days ago: silent, never shown online.
+    assert (listed[publisher_id]["status"], listed[publisher_id]["last_status"], listed[publisher_id]["status_at"]) == (
+        "silent", "online", "2026-11-27T03:00:00Z"
+    )  # fmt: skip
     assert (listed[publisher_id]["last_seen_at"], listed[publisher_id]["completeness"]) == (
         "2026-11-27T03:00:00Z",
         None,

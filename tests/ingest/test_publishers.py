@@ -93,6 +93,8 @@ def test_a_publisher_gets_its_own_silence_threshold_and_back_the_default(
     assert threshold() == 3600
     assert _run(stack, database, "silent-after", probe, "default").returncode == 0
     assert threshold() is None
+    assert _run(stack, database, "silent-after", probe, "30m").stdout == f"publisher {probe}: silent after 1800 s\n"
+    assert threshold() == 1800
     for args, message in (
         (("nobody", "60"), "publisher nobody does not exist"),
         ((probe, "soon"), "'soon' is neither a number of seconds nor 'default'"),
@@ -139,8 +141,11 @@ def test_list_shows_what_the_sweeper_cleared_for_a_publisher(stack: LocalStack, 
         PublisherRepository(conn).count_retained_cleared({desk: 2})
         (at,) = conn.execute("SELECT retained_cleared_at FROM publishers WHERE id = %s", (desk,)).fetchone()  # type: ignore[misc]
     lines = {line.split()[0]: line for line in _run(stack, database, "list").stdout.splitlines()}
-    assert lines[desk].endswith(f"active   retained cleared: 5 (last {at.astimezone(UTC):%Y-%m-%d %H:%M:%SZ})")
-    assert lines[quiet].endswith("active")
+    # Both registered, never heard from: onboarding, and silent (never online).
+    assert lines[desk].endswith(
+        f"onboarding  silent  retained cleared: 5 (last {at.astimezone(UTC):%Y-%m-%d %H:%M:%SZ})"
+    )
+    assert lines[quiet].endswith("onboarding  silent")
     for publisher_id in (desk, quiet):
         stack.mosquitto.accounts.delete(publisher_id)
 

@@ -1,8 +1,10 @@
 -- Publisher lifecycle (issue 22, item 3): onboarding until its first stored message, active,
 -- maintenance until a time (with a reason and who set it), disabled. The state is derived from
 -- these columns (ingest.registry.states), so a maintenance ends by itself when its time passes.
+-- Ingest writes first_message_at and last_message_at (its latest stored event or status, to within 15 s).
 ALTER TABLE publishers
     ADD COLUMN first_message_at   timestamptz,
+    ADD COLUMN last_message_at    timestamptz,
     ADD COLUMN maintenance_until  timestamptz,
     ADD COLUMN maintenance_reason text NOT NULL DEFAULT '',
     ADD COLUMN maintenance_by     text,
@@ -11,7 +13,10 @@ ALTER TABLE publishers
 
 -- Publishers registered before this migration that were heard from: their first message as far as
 -- the tables still show it (the status history, the recent event ids), else their registration.
-UPDATE publishers p SET first_message_at = coalesce(
+UPDATE publishers p SET last_message_at = greatest(
+    (SELECT max(s.received_at) FROM publisher_status s WHERE s.publisher_id = p.id),
+    (SELECT max(e.received_at) FROM event_ids e WHERE e.publisher_id = p.id)),
+    first_message_at = coalesce(
     least(
         (SELECT min(s.received_at) FROM publisher_status s WHERE s.publisher_id = p.id),
         (SELECT min(e.received_at) FROM event_ids e WHERE e.publisher_id = p.id)
@@ -58,14 +63,13 @@ LANGUAGE sql STABLE AS $$
     LIMIT 1
 $$;
 
--- Who did what to publishers and mutes, and why (maintenance, disable, enable, silent-after, mute, unmute).
-CREATE TABLE operator_actions (
+-- Who did what to a publisher and why: maintenance set and ended, disabled, enabled, silent-after.
+CREATE TABLE publisher_actions (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    publisher_id text        NOT NULL REFERENCES publishers (id),
     at           timestamptz NOT NULL DEFAULT now(),
     actor        text        NOT NULL,
     action       text        NOT NULL,
-    subject_kind text        NOT NULL CHECK (subject_kind IN ('publisher', 'mute')),
-    subject_id   text        NOT NULL,
     detail       text        NOT NULL DEFAULT ''
 );
-CREATE INDEX operator_actions_subject_idx ON operator_actions (subject_kind, subject_id, at DESC);
+CREATE INDEX publisher_actions_publisher_idx ON publisher_actions (publisher_id, at DESC);
