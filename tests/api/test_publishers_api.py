@@ -38,11 +38,11 @@ def test_admins_register_and_revoke_publishers_and_others_may_not(
     created = client.post("/api/v1/publishers", json=body, headers=admin)
     assert created.status_code == 201
     answer = created.json()
-    assert (answer["mqtt_username"], answer["publisher"]["area_code"], answer["publisher"]["status"]) == (
-        publisher_id,
-        "24611",
-        None,
-    )
+    assert (answer["mqtt_username"], answer["publisher"]["area_code"]) == (publisher_id, "24611")
+    # Nothing heard from it yet: onboarding (no alert within its grace period), and silent, not online.
+    assert (answer["publisher"]["state"], answer["publisher"]["status"], answer["publisher"]["silent"]) == (
+        "onboarding", "silent", True
+    )  # fmt: skip
     broker = open_client(stack, publisher_id, answer["mqtt_password"])
     mqtt_clients.append(broker)
     assert not broker.wait_connected().is_failure  # the password the API printed works on the broker

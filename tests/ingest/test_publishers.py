@@ -97,8 +97,9 @@ def test_a_publisher_gets_its_own_silence_threshold_and_back_the_default(
     assert threshold() == 1800
     for args, message in (
         (("nobody", "60"), "publisher nobody does not exist"),
-        ((probe, "soon"), "'soon' is neither a number of seconds nor 'default'"),
-        ((probe, "0"), "the silence threshold must be a positive number of seconds"),
+        ((probe, "soon"), "'soon' is not a duration (90s, 30m, 2h, 1d, seconds) nor 'default'"),
+        ((probe, "0"), "the silence threshold must be 1 s to 31 days, not 0 s"),
+        ((probe, "32d"), "the silence threshold must be 1 s to 31 days, not 2764800 s"),
     ):
         refused = _run(stack, database, "silent-after", *args)
         assert (refused.returncode, refused.stderr) == (1, f"ioc publishers silent-after: {message}\n")
