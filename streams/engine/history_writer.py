@@ -4,7 +4,9 @@ The engine only hands work over (a snapshot replaces one not yet written; rolled
 set), so a slow database never holds up a frame. Every `interval` the writer stores the pending
 snapshot and re-rolls the dirty minutes that have ended, each run of consecutive minutes in one
 transaction: delete the run's rollup rows, aggregate the raw events again. A late event dirties its
-own minute again; a failure leaves the minutes dirty for the next round.
+own minute again; a failure leaves the minutes dirty for the next round. Each round also reads the
+publisher registry (handed to the engine when it changed: a maintenance set takes effect within a
+round), the dead letters and the rulebook, and gives every unresolved alert the mute in force now.
 """
 
 from __future__ import annotations
