@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     raise InvalidMute(f"{args.until!r} is not a time like {TIME_EXAMPLE} (ISO 8601 with an offset)",
                                       field="until")  # fmt: skip
                 created = mutes.create(args.rule, args.area, until, args.reason, actor=who, now=now)
-                print(f"mute {created.id}: {_covers(created)} until {created.until.isoformat()}")
+                print(f"mute {created.id}: {_covers(created)} until {until.isoformat()}")  # in the offset given
             elif args.action == "mutes":
                 for m in mutes.list(include_ended=args.all):
                     ended = (

@@ -71,9 +71,9 @@ def run(args: argparse.Namespace, settings: Settings, conn: psycopg.Connection[t
             return
         if args.reason is None:
             raise InvalidPublisher("--reason is required with --until", field="reason")
-        changed = set_maintenance(conn, args.id, parse_until(args.until, now), args.reason, actor=actor(args), now=now)
-        assert changed.maintenance_until is not None
-        print(f"publisher {args.id}: in maintenance until {changed.maintenance_until.isoformat()}")
+        until = parse_until(args.until, now)
+        set_maintenance(conn, args.id, until, args.reason, actor=actor(args), now=now)
+        print(f"publisher {args.id}: in maintenance until {until.isoformat()}")  # in the offset it was given in
     elif args.action == "enable":
         enable_publisher(conn, broker_accounts(settings), args.id, actor=actor(args), reason=args.reason)
         print(f"publisher {args.id} enabled")
