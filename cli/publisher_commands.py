@@ -12,7 +12,7 @@ from cli._context import NoBrokerAdmin, broker_accounts, connect
 from deploy.settings import Settings
 from ingest.registry.lifecycle import set_silent_after
 from ingest.registry.publishers import SOURCES, PublisherError, add_publisher, disable_publisher, new_password
-from ingest.registry.states import checked_reason, parse_silent_after
+from ingest.registry.states import parse_silent_after
 from streams.seq_gaps import seq_gaps
 
 
@@ -81,9 +81,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 set_silent_after(conn, args.id, seconds, actor=publisher_state_commands.actor(args))
                 print(f"publisher {args.id}: silent after {'the default' if seconds is None else f'{seconds} s'}")
             elif args.action == "disable":
-                reason = checked_reason(args.reason, required=False)
                 who = publisher_state_commands.actor(args)
-                disabled = disable_publisher(conn, broker_accounts(settings), args.id, actor=who, reason=reason)
+                disabled = disable_publisher(conn, broker_accounts(settings), args.id, actor=who, reason=args.reason)
                 print(f"publisher {disabled.id} disabled at {disabled.disabled_at:%Y-%m-%d %H:%M:%S%z}")
             elif args.action in publisher_state_commands.ACTIONS:
                 publisher_state_commands.run(args, settings, conn)

@@ -20,6 +20,7 @@ from ingest.broker.control import BrokerControlError
 from ingest.errors import Conflict, IngestError, Invalid, NotFound, Unavailable
 from ingest.registry.actions import Action, record_action
 from ingest.registry.names import RESERVED_PREFIX, USERNAME_PATTERN
+from runtime.operator_input import reason_problem
 
 SOURCES = ("portal", "payments", "coverage")
 
@@ -191,6 +192,10 @@ def disable_publisher(
 ) -> Publisher:
     """Mark the publisher disabled (its events become dead letters) and revoke its broker account;
     recorded with who did it and why."""
+    reason = reason.strip()
+    problem = reason_problem(reason, required=False)
+    if problem is not None:
+        raise InvalidPublisher(problem, field="reason")
     with conn.transaction():
         publisher = PublisherRepository(conn).disable(publisher_id)
         if publisher is None:

@@ -28,7 +28,6 @@ from api.http.state import AppState, app_state
 from ingest.registry.actions import recent_actions
 from ingest.registry.lifecycle import enable_publisher, end_maintenance, set_maintenance, set_silent_after
 from ingest.registry.publishers import BrokerAccounts, add_publisher, disable_publisher
-from ingest.registry.states import checked_reason
 from streams.seq_gaps import seq_gaps
 
 router = APIRouter(prefix="/api/v1/publishers", tags=["publishers"], responses=ERROR_RESPONSES)
@@ -36,7 +35,6 @@ State = Annotated[AppState, Depends(app_state)]
 Reader = Annotated[ApiKey, Depends(require(Scope.READ))]
 Admin = Annotated[ApiKey, Depends(require(Scope.ADMIN))]
 # InvalidPublisher: 400, PublisherNotFound: 404, PublisherExists: 409, BrokerUnavailable: 503 (api.http.errors).
-CHANGE_RESPONSES = {**NOT_FOUND}
 
 
 def _view(state: AppState, conn: psycopg.Connection[tuple[object, ...]]) -> PublisherView:
@@ -95,7 +93,7 @@ def register(body: NewPublisherIn, key: Admin, state: State) -> NewPublisherOut:
     "/{publisher_id}/maintenance",
     response_model=PublisherOut,
     summary="In maintenance until a time, with a reason (scope admin)",
-    responses=CHANGE_RESPONSES,
+    responses=NOT_FOUND,
 )
 def maintenance(publisher_id: str, body: MaintenanceIn, key: Admin, state: State) -> PublisherOut:
     with database(state) as conn:
@@ -107,7 +105,7 @@ def maintenance(publisher_id: str, body: MaintenanceIn, key: Admin, state: State
     "/{publisher_id}/maintenance",
     response_model=PublisherOut,
     summary="End its maintenance now (scope admin)",
-    responses=CHANGE_RESPONSES,
+    responses=NOT_FOUND,
 )
 def end(publisher_id: str, key: Admin, state: State) -> PublisherOut:
     with database(state) as conn:
@@ -124,7 +122,7 @@ def end(publisher_id: str, key: Admin, state: State) -> PublisherOut:
 def disable(
     publisher_id: str, key: Admin, state: State, body: Annotated[ReasonIn | None, Body()] = None
 ) -> PublisherOut:
-    reason = checked_reason("" if body is None else body.reason, required=False)
+    reason = "" if body is None else body.reason
     with database(state) as conn:
         disable_publisher(conn, _broker_accounts(state), publisher_id, actor=key.name, reason=reason)
         return _view(state, conn).one(publisher_id)
@@ -149,7 +147,7 @@ def enable(
     "/{publisher_id}/silent-after",
     response_model=PublisherOut,
     summary="How long it may stay quiet before it is silent (scope admin)",
-    responses=CHANGE_RESPONSES,
+    responses=NOT_FOUND,
 )
 def silent_after(publisher_id: str, body: SilentAfterIn, key: Admin, state: State) -> PublisherOut:
     with database(state) as conn:
