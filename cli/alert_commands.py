@@ -1,4 +1,5 @@
-"""`ioc alerts list | ack | history`: the alerts the KPI engine raised, for on-call engineers."""
+"""`ioc alerts list | ack | history | mute | mutes | unmute`: the alerts the KPI engine raised, and mute
+windows, for on-call engineers."""
 
 from __future__ import annotations
 
@@ -10,38 +11,95 @@ from typing import Any
 
 from cli._context import connect
 from deploy.settings import Settings
-from streams.alerts.store import AlertNotFound, AlertStore
+from runtime.operator_input import TIME_EXAMPLE, parse_time
+from streams.alerts.mutes import InvalidMute, Mute, MuteRepository
+from streams.alerts.store import AlertStore
+from streams.errors import StreamsError
 
 
 def register(commands: Any) -> None:
-    alerts = commands.add_parser("alerts", help="alerts raised by the KPI engine")
+    alerts = commands.add_parser("alerts", help="alerts raised by the KPI engine, and mute windows")
     actions = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="open and acknowledged alerts, newest first")
-    listing.add_argument("--all", action="store_true", help="include resolved alerts")
-    ack = actions.add_parser("ack", help="acknowledge an open alert")
-    ack.add_argument("id", type=int)
-    ack.add_argument("--by", default=None, help="who acknowledges (default: the login name)")
-    history = actions.add_parser("history", help="an alert's lifecycle")
-    history.add_argument("id", type=int)
+    listing = actions.add_parser("list", help="open and acknowledged alerts, newest first (muted ones marked)")
+    listing.add_argument("--all", action="store_true", help="include resolved alerts, e.g. --all")
+    ack = actions.add_parser("ack", help="acknowledge an open alert", epilog="example: ioc alerts ack 42 --by ops-anh")
+    ack.add_argument("id", type=int, help="the alert's id, e.g. 42")
+    ack.add_argument("--by", default=None, help="who acknowledges (default: the login name), e.g. --by ops-anh")
+    history = actions.add_parser("history", help="an alert's lifecycle", epilog="example: ioc alerts history 42")
+    history.add_argument("id", type=int, help="the alert's id, e.g. 42")
+    mute = actions.add_parser(
+        "mute",
+        help="mute the alerts of a rule, of an area and the areas below it, or both, until a time",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+        f'  ioc alerts mute --rule publisher-silent --until {TIME_EXAMPLE} --reason "new counters, not live yet"\n'
+        f'  ioc alerts mute --area 24615 --until {TIME_EXAMPLE} --reason "power cut in the commune"',
+    )
+    mute.add_argument("--rule", help="an alert rule's id, e.g. --rule publisher-silent")
+    mute.add_argument("--area", help="an area's code (and every area below it), e.g. --area 24615")
+    mute.add_argument(
+        "--until", required=True, help=f"ISO 8601 time with an offset, in the future, e.g. --until {TIME_EXAMPLE}"
+    )
+    mute.add_argument(
+        "--reason", required=True, help='why (one line, at most 500 characters), e.g. --reason "fibre cut"'
+    )
+    mute.add_argument("--by", default=None, help="who mutes (default: the login name), e.g. --by ops-anh")
+    mutes = actions.add_parser(
+        "mutes", help="mute windows in force, newest first", epilog="example: ioc alerts mutes --all"
+    )
+    mutes.add_argument("--all", action="store_true", help="include expired and removed ones, e.g. --all")
+    unmute = actions.add_parser(
+        "unmute", help="remove a mute (kept, with who removed it)", epilog="example: ioc alerts unmute 3"
+    )
+    unmute.add_argument("id", type=int, help="the mute's id (from `ioc alerts mutes`), e.g. 3")
+    unmute.add_argument("--by", default=None, help="who removes it (default: the login name), e.g. --by ops-anh")
     alerts.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     with connect(settings) as conn:
-        store = AlertStore(conn)
-        if args.action == "list":
-            states = ("open", "acknowledged", "resolved") if args.all else ("open", "acknowledged")
-            for a in store.in_states(states):
-                by = f" by {a.acknowledged_by}" if a.acknowledged_by else ""
-                print(f"{a.id:>6}  {a.opened_at:%Y-%m-%d %H:%M:%S}  {a.severity:<8} {a.state + by:<24} {a.message}")
-        elif args.action == "ack":
-            try:
-                store.acknowledge(args.id, args.by or getpass.getuser(), datetime.now(UTC))
-            except AlertNotFound as exc:
-                print(f"ioc alerts ack: {exc}", file=sys.stderr)
-                return 1
-            print(f"alert {args.id} acknowledged")
-        else:
-            for at, state, actor, detail in store.history(args.id):
-                print(f"{at:%Y-%m-%d %H:%M:%S}  {state:<13} {actor:<12} {detail}")
+        store, mutes, now = AlertStore(conn), MuteRepository(conn), datetime.now(UTC)
+        who = getattr(args, "by", None) or getpass.getuser()
+        try:
+            if args.action == "list":
+                states = ("open", "acknowledged", "resolved") if args.all else ("open", "acknowledged")
+                for a in store.in_states(states):
+                    by = f" by {a.acknowledged_by}" if a.acknowledged_by else ""
+                    muted = f" (muted {a.muted_by})" if a.muted_by is not None else ""
+                    state = a.state + by + muted
+                    print(f"{a.id:>6}  {a.opened_at:%Y-%m-%d %H:%M:%S}  {a.severity:<8} {state:<24} {a.message}")
+            elif args.action == "ack":
+                store.acknowledge(args.id, who, now)  # AlertNotFound
+                print(f"alert {args.id} acknowledged")
+            elif args.action == "history":
+                for at, state, actor, detail in store.history(args.id):
+                    print(f"{at:%Y-%m-%d %H:%M:%S}  {state:<13} {actor:<12} {detail}")
+            elif args.action == "mute":
+                until = parse_time(args.until)
+                if until is None:
+                    raise InvalidMute(f"{args.until!r} is not a time like {TIME_EXAMPLE} (ISO 8601 with an offset)",
+                                      field="until")  # fmt: skip
+                created = mutes.create(args.rule, args.area, until, args.reason, actor=who, now=now)
+                print(f"mute {created.id}: {_covers(created)} until {until.isoformat()}")  # in the offset given
+            elif args.action == "mutes":
+                for m in mutes.list(include_ended=args.all):
+                    ended = (
+                        "" if m.in_force(now) else f"  (removed by {m.removed_by})" if m.removed_by else "  (expired)"
+                    )
+                    print(f"{m.id:>5}  {_covers(m):<40} until {m.until:%Y-%m-%d %H:%M%z}  by {m.created_by}: {m.reason}"
+                          f"{ended}")  # fmt: skip
+            else:
+                removed = mutes.remove(args.id, actor=who, now=now)
+                print(f"mute {removed.id} removed ({_covers(removed)})")
+        except StreamsError as exc:
+            print(f"ioc alerts {args.action}: {exc}", file=sys.stderr)
+            return 1
     return 0
+
+
+def _covers(mute: Mute) -> str:
+    parts = [
+        f"rule {mute.rule_id}" if mute.rule_id else "",
+        f"area {mute.area_code} and below" if mute.area_code else "",
+    ]
+    return " in ".join(p for p in parts if p)

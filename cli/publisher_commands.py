@@ -1,4 +1,4 @@
-"""`ioc publishers add | disable | password | list | gaps | silent-after`."""
+"""`ioc publishers add | disable | enable | maintenance | show | password | list | gaps | silent-after`."""
 
 from __future__ import annotations
 
@@ -7,18 +7,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cli import publisher_state_commands
 from cli._context import NoBrokerAdmin, broker_accounts, connect
 from deploy.settings import Settings
-from ingest.registry.publishers import (
-    SOURCES,
-    InvalidPublisher,
-    PublisherError,
-    PublisherNotFound,
-    PublisherRepository,
-    add_publisher,
-    disable_publisher,
-    new_password,
-)
+from ingest.registry.lifecycle import set_silent_after
+from ingest.registry.publishers import SOURCES, PublisherError, add_publisher, disable_publisher, new_password
+from ingest.registry.states import parse_silent_after
 from streams.seq_gaps import seq_gaps
 
 
@@ -32,17 +26,31 @@ def register(commands: Any) -> None:
         "--area", required=True, help="area code it reports for: its events may name this unit or one below it"
     )
     add.add_argument("--description", default="")
-    disable = actions.add_parser("disable", help="revoke a publisher and its broker credentials")
-    disable.add_argument("id")
+    disable = actions.add_parser(
+        "disable",
+        help="revoke a publisher and its broker credentials (its messages become publisher_disabled dead letters)",
+        epilog='example: ioc publishers disable counter-0001 --reason "replaced by counter-0104"',
+    )
+    disable.add_argument("id", help="the publisher's id, e.g. counter-0001")
+    disable.add_argument("--reason", default="", help='why (optional), e.g. --reason "replaced"')
+    disable.add_argument("--by", help="who disables it, as recorded (default: your login name), e.g. --by ops-anh")
+    publisher_state_commands.register(actions)
     password = actions.add_parser("password", help="a new broker password for a publisher (printed once)")
     password.add_argument("id")
     actions.add_parser("list", help="all publishers")
     gaps = actions.add_parser("gaps", help="seq numbers a publisher skipped (what completeness misses)")
     gaps.add_argument("id")
     gaps.add_argument("--hours", type=float, default=24, help="look back this many hours of event time")
-    silence = actions.add_parser("silent-after", help="how long a publisher may stay quiet before it is silent")
-    silence.add_argument("id")
-    silence.add_argument("seconds", help="seconds, or 'default' for the engine's setting")
+    silence = actions.add_parser(
+        "silent-after",
+        help="how long a publisher may stay quiet before it is silent",
+        epilog="examples: ioc publishers silent-after probe-0007 2h;  ioc publishers silent-after probe-0007 default",
+    )
+    silence.add_argument("id", help="the publisher's id, e.g. probe-0007")
+    silence.add_argument(
+        "duration", help="90s, 30m, 2h, 1d, a number of seconds, or 'default' (the engine's setting), e.g. 30m"
+    )
+    silence.add_argument("--by", help="who changes it, as recorded (default: your login name), e.g. --by ops-anh")
     publishers.set_defaults(handler=run)
 
 
@@ -69,18 +77,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"{span:<24} {gap.missing} missing")
                 print(f"{sum(g.missing for g in found)} seq missing in {len(found)} gaps in the last {args.hours:g} h")
             elif args.action == "silent-after":
-                seconds = None if args.seconds == "default" else _positive_int(args.seconds)
-                if not PublisherRepository(conn).set_silent_after(args.id, seconds):
-                    raise PublisherNotFound(args.id)
+                seconds = parse_silent_after(args.duration)
+                set_silent_after(conn, args.id, seconds, actor=publisher_state_commands.actor(args))
                 print(f"publisher {args.id}: silent after {'the default' if seconds is None else f'{seconds} s'}")
             elif args.action == "disable":
-                disabled = disable_publisher(conn, broker_accounts(settings), args.id)
+                who = publisher_state_commands.actor(args)
+                disabled = disable_publisher(conn, broker_accounts(settings), args.id, actor=who, reason=args.reason)
                 print(f"publisher {disabled.id} disabled at {disabled.disabled_at:%Y-%m-%d %H:%M:%S%z}")
+            elif args.action in publisher_state_commands.ACTIONS:
+                publisher_state_commands.run(args, settings, conn)
             else:
-                for p in PublisherRepository(conn).list():
-                    state = "disabled" if p.disabled_at else "active"
+                for p in publisher_state_commands.view(conn, settings).all():
                     retained = _retained_cleared(p.retained_cleared, p.retained_cleared_at)
-                    print(f"{p.id:<32} {p.source:<9} {p.area_code:<10} {state:<8} {retained}".rstrip())
+                    status = p.status or "-"
+                    print(f"{p.id:<32} {p.source:<9} {p.area_code:<10} {p.state:<11} {status:<7} {retained}".rstrip())
         except (PublisherError, NoBrokerAdmin) as exc:
             print(f"ioc publishers {args.action}: {exc}", file=sys.stderr)
             return 1
@@ -92,12 +102,3 @@ def _retained_cleared(count: int, last: datetime | None) -> str:
     if not count or last is None:
         return ""
     return f"retained cleared: {count} (last {last.astimezone(UTC):%Y-%m-%d %H:%M:%SZ})"
-
-
-def _positive_int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidPublisher(
-            f"{text!r} is neither a number of seconds nor 'default'", field="silent_after_seconds"
-        ) from None

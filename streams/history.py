@@ -10,7 +10,7 @@ ingest interleave.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
@@ -98,18 +98,32 @@ def read_latest_dossiers(
 @dataclass(frozen=True, slots=True)
 class PublisherRegistry:
     areas: dict[str, str]  # enabled publisher -> the area it is registered in
-    silent_after_us: dict[str, int]  # publishers with a silence threshold of their own
+    silent_after_us: dict[str, int] = field(default_factory=dict)  # those with a threshold of their own
+    # Those never heard from (no first message in the registry) -> when they were registered.
+    onboarding_since_us: dict[str, int] = field(default_factory=dict)
+    maintenance_until_us: dict[str, int] = field(default_factory=dict)  # those with a maintenance set
 
 
 def read_publishers(conn: psycopg.Connection[tuple[object, ...]]) -> PublisherRegistry:
-    """Every enabled publisher, the area it is registered in and its own silence threshold, if any."""
+    """Every enabled publisher, the area it is registered in, its own silence threshold, and what the
+    silence count needs of its state (streams.publishers): onboarding since, maintenance until."""
     rows = conn.execute(
-        "SELECT id, area_code, silent_after_seconds FROM publishers WHERE disabled_at IS NULL"
+        "SELECT id, area_code, silent_after_seconds, created_at, first_message_at IS NULL, maintenance_until"
+        " FROM publishers WHERE disabled_at IS NULL"
     ).fetchall()
-    return PublisherRegistry(
-        {str(publisher): str(area) for publisher, area, _ in rows},
-        {str(publisher): int(str(seconds)) * 1_000_000 for publisher, _, seconds in rows if seconds is not None},
-    )
+    registry = PublisherRegistry({})
+    for publisher, area, seconds, created, onboarding, maintenance_until in rows:
+        key = str(publisher)
+        registry.areas[key] = str(area)
+        if seconds is not None:
+            registry.silent_after_us[key] = int(str(seconds)) * 1_000_000
+        if onboarding:
+            assert isinstance(created, datetime)
+            registry.onboarding_since_us[key] = to_micros(created)
+        if maintenance_until is not None:
+            assert isinstance(maintenance_until, datetime)
+            registry.maintenance_until_us[key] = to_micros(maintenance_until)
+    return registry
 
 
 _LATEST_STATUSES = sql.SQL(

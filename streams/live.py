@@ -16,7 +16,7 @@ from streams.dossiers import OverdueDossiers
 from streams.hierarchy import AreaHierarchy
 from streams.history import PublisherRegistry
 from streams.publishers import PublisherActivity
-from streams.records import DossierRecord, Record
+from streams.records import MICROS, DossierRecord, Record
 from streams.state import KpiState
 
 GAUGE_WINDOW = "now"
@@ -37,11 +37,17 @@ class Gauge(Protocol):
 
 class LiveKpis:
     def __init__(
-        self, catalog: Catalog, hierarchy: AreaHierarchy, *, dossier_horizon_us: int, silent_after_us: int
+        self,
+        catalog: Catalog,
+        hierarchy: AreaHierarchy,
+        *,
+        dossier_horizon_us: int,
+        silent_after_us: int,
+        onboarding_grace_us: int = 86_400 * MICROS,
     ) -> None:
         self.windows = KpiState(catalog, hierarchy)
         self.overdue_dossiers = OverdueDossiers(hierarchy, dossier_horizon_us)
-        self.publishers = PublisherActivity(hierarchy, silent_after_us)
+        self.publishers = PublisherActivity(hierarchy, silent_after_us, onboarding_grace_us)
         self.dead_letters = DeadLetterWindows()
         self.completeness = Completeness(hierarchy)
         self.roots = tuple(code for code, lineage in hierarchy.lineage.items() if len(lineage) == 1)
@@ -57,7 +63,12 @@ class LiveKpis:
 
     def set_publishers(self, registry: PublisherRegistry) -> None:
         """The publisher registry, for the operations KPIs."""
-        self.publishers.set_publishers(registry.areas, registry.silent_after_us)
+        self.publishers.set_publishers(
+            registry.areas,
+            registry.silent_after_us,
+            onboarding_since_us=registry.onboarding_since_us,
+            maintenance_until_us=registry.maintenance_until_us,
+        )
         self.completeness.set_publishers(registry.areas)
 
     def advance(self, now_us: int) -> None:

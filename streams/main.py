@@ -46,6 +46,7 @@ def run(settings: StreamsSettings) -> int:
             read_count=settings.streams_read_count,
             dossier_horizon_days=settings.streams_dossier_horizon_days,
             silent_after_seconds=settings.streams_silent_after_seconds,
+            onboarding_grace_seconds=settings.streams_onboarding_grace_seconds,
         ),
         history=lambda metrics: HistoryWriter(
             connect,

@@ -1,11 +1,15 @@
 """Publishers online and publishers silent, per registered area: two gauges kept against the clock.
 
-A publisher is online when its latest status (by `at`; on a tie, `offline` wins) is `online`, and
-silent when nothing of it — no event, no status — is at or after `now − silent_after` (by event
-time; its own threshold when the registry gives one) or it never sent anything. Only enabled
-publishers count, in the area they are registered in (and every area above it). Counts are
-recomputed at most once a second: these are operations gauges, and a recount over every publisher
-is cheap and cannot drift.
+A publisher is quiet when nothing of it — no event, no status — is at or after `now − silent_after`
+(by event time; its own threshold when the registry gives one) or it never sent anything. It is
+online when its latest status (by `at`; on a tie, `offline` wins) is `online` and it is not quiet: a
+quiet publisher is never online. It counts as silent when it is quiet and expected to send: not in
+maintenance (until its `maintenance_until`), not onboarding within its grace period (never heard
+from — neither in the registry's `first_message_at` nor here — and registered less than
+`onboarding_grace` ago). Both ends are judged on the engine's clock, so a maintenance or a grace
+period that ends makes a quiet publisher silent at the next recount. Only enabled publishers count,
+in the area they are registered in (and every area above it). Counts are recomputed at most once a
+second: these are operations gauges, and a recount over every publisher is cheap and cannot drift.
 """
 
 from __future__ import annotations
@@ -50,11 +54,16 @@ class CountGauge:
 
 
 class PublisherActivity:
-    def __init__(self, hierarchy: AreaHierarchy, silent_after_us: int) -> None:
+    def __init__(
+        self, hierarchy: AreaHierarchy, silent_after_us: int, onboarding_grace_us: int = 86_400 * MICROS
+    ) -> None:
         self._hierarchy = hierarchy
         self._silent_after_us = silent_after_us
+        self._onboarding_grace_us = onboarding_grace_us
         self._area: dict[str, str] = {}  # enabled publisher -> registered area
         self._own_silent_after: dict[str, int] = {}
+        self._onboarding_since: dict[str, int] = {}  # never heard from, per the registry -> registered at
+        self._maintenance_until: dict[str, int] = {}
         self._last_seen: dict[str, int] = {}
         self._status: dict[str, tuple[int, bool]] = {}  # publisher -> (at, offline?) of its latest status
         self.online = CountGauge("ops.publishers_online")
@@ -63,11 +72,21 @@ class PublisherActivity:
         self._now_us = 0
         self._next_recount = 0
 
-    def set_publishers(self, enabled: dict[str, str], silent_after_us: dict[str, int] | None = None) -> None:
-        """The registry: every enabled publisher, the area it is registered in, and the silence
-        thresholds of the publishers that have their own."""
+    def set_publishers(
+        self,
+        enabled: dict[str, str],
+        silent_after_us: dict[str, int] | None = None,
+        *,
+        onboarding_since_us: dict[str, int] | None = None,
+        maintenance_until_us: dict[str, int] | None = None,
+    ) -> None:
+        """The registry: every enabled publisher, the area it is registered in, the silence
+        thresholds of the publishers that have their own, when those never heard from were
+        registered, and the maintenance end of those that have one."""
         self._area = dict(enabled)
         self._own_silent_after = dict(silent_after_us or {})
+        self._onboarding_since = dict(onboarding_since_us or {})
+        self._maintenance_until = dict(maintenance_until_us or {})
         self.unknown.clear()  # a publisher still unknown shows up again with its next event
         self._next_recount = 0
 
@@ -111,12 +130,23 @@ class PublisherActivity:
             areas.update(lineage)
             seen = self._last_seen.get(publisher)
             status = self._status.get(publisher)
+            quiet = seen is None or seen < cutoff
+            counted_silent = quiet and self._expected_to_send(publisher, seen)
             for a in lineage:
                 if seen is not None and seen > last.get(a, -1):
                     last[a] = seen
-                if status is not None and not status[1]:
+                if status is not None and not status[1] and not quiet:
                     online[a] = online.get(a, 0) + 1
-                if seen is None or seen < cutoff:
+                if counted_silent:
                     silent[a] = silent.get(a, 0) + 1
         self.online.replace(online, last, areas)
         self.silent.replace(silent, last, areas)
+
+    def _expected_to_send(self, publisher: str, seen: int | None) -> bool:
+        """Not in maintenance, and not onboarding within its grace period."""
+        if self._maintenance_until.get(publisher, -1) > self._now_us:
+            return False
+        registered = self._onboarding_since.get(publisher)
+        if registered is None or seen is not None:
+            return True  # heard from: not onboarding
+        return self._now_us >= registered + self._onboarding_grace_us

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from runtime.settings import SharedSettings
+from streams.silence_settings import SilenceSettings
 
 
-class StreamsSettings(SharedSettings):
+class StreamsSettings(SilenceSettings):
     """Read by the KPI engine (`ioc streams`); the targets and rules files by `ioc db migrate`."""
 
     streams_consumer: str = Field(default="engine", description="consumer name in the `streams` group")
@@ -74,12 +74,6 @@ class StreamsSettings(SharedSettings):
         gt=0,
         le=400,
         description="dossiers with an event this recent count in `portal.overdue_open`",
-    )
-    streams_silent_after_seconds: float = Field(
-        default=900,
-        gt=0,
-        description="a publisher with no event nor status for this long (event time) counts in"
-        " `ops.publishers_silent`, unless it has a time of its own (`ioc publishers silent-after`)",
     )
 
     @field_validator("streams_full_snapshot_minutes")

@@ -24,6 +24,7 @@ from ingest.settings import IngestSettings
 from notify.settings import NotifySettings, WebhookTarget
 from runtime.settings import SharedSettings
 from streams.settings import StreamsSettings
+from streams.silence_settings import SilenceSettings
 
 # Every variable as it was before the split into one class per service (generated once from the
 # flat `Settings.model_fields`): name, type, default, bounds. A rename, a new default or a moved
@@ -109,6 +110,7 @@ VARIABLES: dict[str, tuple[str, object, str]] = {
     "IOC_NOTIFY_LOOKBACK_SECONDS": ("float", 3600.0, "gt=0 le=2592000"),
     "IOC_NOTIFY_HEALTH_PORT": ("int", 18084, ""),
     "IOC_NOTIFY_HEALTH_HOST": ("str", "127.0.0.1", ""),
+    "IOC_STREAMS_ONBOARDING_GRACE_SECONDS": ("float", 86_400, "gt=0"),  # issue 22: publisher states
 }
 
 INTAKE_RULES = {
@@ -117,7 +119,8 @@ INTAKE_RULES = {
     "ingest_retention_days",
     "ingest_earliest_event_date",
 }
-SERVICE_CLASSES: tuple[type[SharedSettings], ...] = (IngestSettings, StreamsSettings, ApiSettings, NotifySettings)
+SILENCE_RULES = {"streams_silent_after_seconds", "streams_onboarding_grace_seconds"}
+SERVICE_CLASSES: tuple[type[SharedSettings], ...] = (IngestSettings, StreamsSettings, ApiSettings)
 
 
 def described(info: FieldInfo) -> tuple[str, object, str]:
@@ -153,11 +156,12 @@ def test_every_variable_keeps_its_type_default_and_bounds() -> None:
 def test_each_service_class_holds_its_own_variables_and_the_shared_ones_only() -> None:
     assert all(name.startswith("ingest_") or name.startswith("mqtt_") for name in own(IngestSettings))
     assert all(name.startswith("streams_") for name in own(StreamsSettings))
-    assert all(name.startswith("notify_") for name in own(NotifySettings))
-    # The API replays dead letters by ingest's intake rules; of ingest's variables it reads only those.
-    assert {name for name in own(ApiSettings) if not name.startswith("api_")} == INTAKE_RULES
+    # The API replays dead letters by ingest's intake rules, and shows silent publishers by the engine's
+    # silence rules; of the other services' variables it reads only those.
+    assert {name for name in own(ApiSettings) if not name.startswith("api_")} == INTAKE_RULES | SILENCE_RULES
     assert own(IntakeSettings) == INTAKE_RULES
-    assert not any(name.startswith(("ingest_", "streams_", "api_", "notify_")) for name in SharedSettings.model_fields)
+    assert own(SilenceSettings) == SILENCE_RULES
+    assert not any(name.startswith(("ingest_", "streams_", "api_")) for name in SharedSettings.model_fields)
 
 
 def test_an_ingest_only_variable_is_not_on_the_engines_nor_the_apis_class() -> None:
@@ -213,7 +217,7 @@ def test_every_variable_set_in_the_environment_reaches_each_class_that_holds_it(
     values = {name: _other_value(name, info) for name, info in Settings.model_fields.items()}
     for name, (text, _) in values.items():
         monkeypatch.setenv("IOC_" + name.upper(), text)
-    for settings in (Settings, *SERVICE_CLASSES, IntakeSettings, SharedSettings):
+    for settings in (Settings, *SERVICE_CLASSES, IntakeSettings, SilenceSettings, SharedSettings):
         built = settings()
         for name in settings.model_fields:
             read = getattr(built, name)

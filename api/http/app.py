@@ -13,6 +13,7 @@ from api.http.events.endpoints import router as raw_events
 from api.http.kpis.endpoints import router as kpis
 from api.http.live.endpoints import router as live
 from api.http.live.events import router as events
+from api.http.mutes.endpoints import router as mutes
 from api.http.notifications.endpoints import router as notifications
 from api.http.pages.endpoints import router as pages
 from api.http.publishers.endpoints import router as publishers
@@ -35,8 +36,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_error_handlers(app)
     install_metrics(app, metrics)
     routers = (
-        health, kpis, areas, alerts, dead_letters, publishers, admin, notifications, rulebook, raw_events, live,
-        events, pages,
+        health, kpis, areas, alerts, mutes, dead_letters, publishers, admin, notifications, rulebook, raw_events,
+        live, events, pages,
     )  # fmt: skip
     for router in routers:
         app.include_router(router)

@@ -8,10 +8,12 @@ from urllib.parse import urlsplit
 from pydantic import Field
 
 from ingest.intake_settings import IntakeSettings
+from streams.silence_settings import SilenceSettings
 
 
-class ApiSettings(IntakeSettings):
-    """Read by the HTTP API (`ioc api`), with the intake rules (it replays dead letters)."""
+class ApiSettings(IntakeSettings, SilenceSettings):
+    """Read by the HTTP API (`ioc api`), with the intake rules (it replays dead letters) and the silence
+    rules (it shows which publishers are silent)."""
 
     api_port: int = Field(default=18080, description="where `ioc api` listens (the local stack's API port)")
     # In production behind a TLS reverse proxy or ingress, or with a certificate of its own.

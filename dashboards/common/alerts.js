@@ -7,16 +7,25 @@ function rank(severity) {
   return SEVERITY_RANK[severity] ?? Object.keys(SEVERITY_RANK).length;
 }
 
-/** Open and acknowledged alerts, most severe first, then newest first (then by id, so the order is stable). */
+/**
+ * Open and acknowledged alerts, those needing action first: a muted alert (covered by a mute window)
+ * after every other; then most severe first, then newest first (then by id, so the order is stable).
+ */
 export function orderAlerts(alerts) {
   return alerts
     .filter((a) => UNRESOLVED.has(a.state))
     .sort(
       (a, b) =>
+        Number(Boolean(a.muted)) - Number(Boolean(b.muted)) ||
         rank(a.severity) - rank(b.severity) ||
         Date.parse(b.opened_at) - Date.parse(a.opened_at) ||
         b.id - a.id,
     );
+}
+
+/** The alerts that need action, in that order: what the wall's strip shows (a muted alert needs none). */
+export function alertsNeedingAction(alerts) {
+  return orderAlerts(alerts).filter((a) => !a.muted);
 }
 
 /**

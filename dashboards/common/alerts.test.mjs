@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { alertPage, orderAlerts } from './alerts.js';
+import { alertPage, alertsNeedingAction, orderAlerts } from './alerts.js';
 
 const alert = (id, severity, state, openedAt) => ({ id, severity, state, opened_at: openedAt });
 
@@ -37,4 +37,11 @@ test('the strip cycles through every page, so the oldest unresolved alert comes 
 
 test('no alerts: an empty page', () => {
   assert.deepEqual(alertPage([], 4, 5), { alerts: [], page: 0, pages: 0 });
+});
+
+test('a muted alert comes after every other, and the wall leaves it out', () => {
+  const muted = { ...alert(1, 'critical', 'open', '2026-11-27T05:00:00Z'), muted: true, muted_by: 3 };
+  const alerts = [muted, alert(2, 'info', 'open', '2026-11-27T01:00:00Z'), alert(3, 'major', 'open', '2026-11-27T02:00:00Z')];
+  assert.deepEqual(orderAlerts(alerts).map((a) => a.id), [3, 2, 1]);
+  assert.deepEqual(alertsNeedingAction(alerts).map((a) => a.id), [3, 2]);
 });

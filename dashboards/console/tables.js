@@ -25,11 +25,15 @@ export function alertRows(ctx, onAck) {
       orderAlerts(ctx.alerts).map((a) =>
         el(
           'tr',
-          { 'data-alert': a.id },
+          { 'data-alert': a.id, class: a.muted ? 'muted' : '' },
           el('td', { class: `sev-${a.severity}` }, t(lang, `severity.${a.severity}`)),
           el('td', {}, areaLabel(ctx, a.area_code)),
           el('td', { class: 'detail' }, `${a.message} (${a.kpi}, ${a.window})`),
-          el('td', {}, a.state === 'acknowledged' ? `${a.state} · ${a.acknowledged_by ?? ''}` : a.state),
+          el('td', {}, [
+            a.state === 'acknowledged' ? `${a.state} · ${a.acknowledged_by ?? ''}` : a.state,
+            // Recorded, but needs no action and is not notified while the mute is in force.
+            a.muted ? ` · ${t(lang, 'alerts.muted')} #${a.muted_by}` : '',
+          ].join('')),
           el('td', {}, formatTime(a.opened_at, lang)),
           el('td', {}, a.state === 'open' ? el('button', { type: 'button', onclick: () => onAck(a) }, t(lang, 'console.ack')) : null),
         ),
@@ -72,7 +76,9 @@ export function publisherRows(ctx) {
       ctx.publishers.map((p) => {
         // The API's last seen (status or stored event), or a newer event of the live tail.
         const seen = [p.last_seen_at, ctx.lastSeen.get(p.id)].filter(Boolean).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
+        // The API's status: `silent` wins over a last will's `online`; onboarding and maintenance are said too.
         const status = p.disabled_at ? 'disabled' : (p.status ?? '—');
+        const state = p.state === 'onboarding' || p.state === 'maintenance' ? ` · ${t(lang, `publisher.${p.state}`)}` : '';
         const completeness = p.completeness ?? undefined;
         return el(
           'tr',
@@ -80,7 +86,7 @@ export function publisherRows(ctx) {
           el('td', {}, p.id),
           el('td', {}, p.source),
           el('td', {}, areaLabel(ctx, p.area_code)),
-          el('td', { class: `status-${status}` }, status),
+          el('td', { class: `status-${status}` }, `${status}${state}`),
           el('td', {}, formatTime(seen, lang)),
           el('td', {}, completeness === undefined ? '—' : `${formatValue(completeness, '%', lang)} %`),
         );

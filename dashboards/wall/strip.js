@@ -1,13 +1,14 @@
-// The alert strip at the foot of the wall: unresolved alerts, most severe and newest first, a page at a time.
+// The alert strip at the foot of the wall: unresolved alerts that need action (not muted), most severe and
+// newest first, a page at a time.
 
-import { alertPage, orderAlerts } from '../common/alerts.js';
+import { alertPage, alertsNeedingAction } from '../common/alerts.js';
 import { el } from '../common/dom.js';
 import { shortAge } from '../common/freshness.js';
 import { areaName, t } from '../common/i18n.js';
 
 export function renderAlertStrip(ctx, nowMs) {
   const { lang } = ctx;
-  const { alerts, page, pages } = alertPage(orderAlerts(ctx.alerts), ctx.layout.alertsPerPage, ctx.alertStep);
+  const { alerts, page, pages } = alertPage(alertsNeedingAction(ctx.alerts), ctx.layout.alertsPerPage, ctx.alertStep);
   if (pages === 0) {
     return [el('span', { class: 'alert-none' }, t(lang, 'alerts.none'))];
   }

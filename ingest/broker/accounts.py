@@ -63,6 +63,11 @@ class DynsecAccounts:
         (answer,) = self.control.execute([{"command": "disableClient", "username": publisher_id}])
         answer.raise_for_error(*_NOT_FOUND)
 
+    def enable_publisher(self, publisher_id: str) -> None:
+        """Accept its password again (dynsec keeps the password of a disabled client)."""
+        (answer,) = self.control.execute([{"command": "enableClient", "username": publisher_id}])
+        answer.raise_for_error()
+
     # --- the system's accounts ---------------------------------------------------------------------
 
     def set_service_account(self, username: str, password: str, role: ServiceRole) -> None:

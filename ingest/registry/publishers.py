@@ -13,11 +13,14 @@ from datetime import datetime
 from typing import Protocol
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import class_row
 
 from ingest.broker.control import BrokerControlError
 from ingest.errors import Conflict, IngestError, Invalid, NotFound, Unavailable
+from ingest.registry.actions import Action, record_action
 from ingest.registry.names import RESERVED_PREFIX, USERNAME_PATTERN
+from runtime.operator_input import reason_problem
 
 SOURCES = ("portal", "payments", "coverage")
 
@@ -33,6 +36,14 @@ class Publisher:
     # Retained event messages the broker kept for it, deleted by the sweeper (ingest.service.retained_sweeper).
     retained_cleared: int = 0
     retained_cleared_at: datetime | None = None
+    silent_after_seconds: int | None = None  # None: the engine's default
+    # Written by ingest (ingest.service.heard_from): its first and latest stored message (event or status).
+    first_message_at: datetime | None = None
+    last_message_at: datetime | None = None
+    maintenance_until: datetime | None = None  # kept after it passes; its state says whether it is in force
+    maintenance_reason: str = ""
+    maintenance_by: str | None = None
+    maintenance_set_at: datetime | None = None
 
 
 class BrokerAccounts(Protocol):
@@ -45,6 +56,10 @@ class BrokerAccounts(Protocol):
 
     def disable_publisher(self, publisher_id: str) -> None:
         """Refuse its password from now on and disconnect it at once."""
+        ...
+
+    def enable_publisher(self, publisher_id: str) -> None:
+        """Accept its password again (the one it had when it was disabled)."""
         ...
 
 
@@ -63,7 +78,7 @@ class PublisherNotFound(PublisherError, NotFound):
 
 
 class InvalidPublisher(PublisherError, Invalid):
-    """`field`: the publisher's field refused (id, source, area_code, silent_after_seconds)."""
+    """`field`: the publisher's field refused (id, source, area_code, silent_after_seconds, until, reason)."""
 
 
 class BrokerUnavailable(PublisherError, Unavailable):
@@ -79,31 +94,32 @@ class NewPublisher:
     password: str  # shown once, never stored in clear
 
 
+# Every column of `Publisher`, in its order: the rows are read as `Publisher` by name.
+COLUMNS = sql.SQL(", ").join(map(sql.Identifier, Publisher.__dataclass_fields__))
+
+
 class PublisherRepository:
     def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
         self._conn = conn
 
-    def get(self, publisher_id: str) -> Publisher | None:
+    def get(self, publisher_id: str, *, lock: bool = False) -> Publisher | None:
+        """`lock`: FOR UPDATE, for a change that depends on what it reads (in the caller's transaction)."""
         cur = self._conn.cursor(row_factory=class_row(Publisher))
-        return cur.execute(
-            "SELECT id, source, area_code, description, created_at, disabled_at, retained_cleared, retained_cleared_at"
-            " FROM publishers WHERE id = %s",
-            (publisher_id,),
-        ).fetchone()
+        query = sql.SQL("SELECT {} FROM publishers WHERE id = %s{}").format(
+            COLUMNS, sql.SQL(" FOR UPDATE" if lock else "")
+        )
+        return cur.execute(query, (publisher_id,)).fetchone()
 
     def list(self) -> list[Publisher]:
         cur = self._conn.cursor(row_factory=class_row(Publisher))
-        return cur.execute(
-            "SELECT id, source, area_code, description, created_at, disabled_at, retained_cleared, retained_cleared_at"
-            " FROM publishers ORDER BY id"
-        ).fetchall()
+        return cur.execute(sql.SQL("SELECT {} FROM publishers ORDER BY id").format(COLUMNS)).fetchall()
 
     def insert(self, publisher_id: str, source: str, area_code: str, description: str) -> Publisher:
         cur = self._conn.cursor(row_factory=class_row(Publisher))
         row = cur.execute(
-            "INSERT INTO publishers (id, source, area_code, description) VALUES (%s, %s, %s, %s)"
-            " RETURNING id, source, area_code, description, created_at, disabled_at,"
-            " retained_cleared, retained_cleared_at",
+            sql.SQL(
+                "INSERT INTO publishers (id, source, area_code, description) VALUES (%s, %s, %s, %s) RETURNING {}"
+            ).format(COLUMNS),
             (publisher_id, source, area_code, description),
         ).fetchone()
         assert row is not None
@@ -130,9 +146,9 @@ class PublisherRepository:
     def disable(self, publisher_id: str) -> Publisher | None:
         cur = self._conn.cursor(row_factory=class_row(Publisher))
         return cur.execute(
-            "UPDATE publishers SET disabled_at = coalesce(disabled_at, now()) WHERE id = %s"
-            " RETURNING id, source, area_code, description, created_at, disabled_at,"
-            " retained_cleared, retained_cleared_at",
+            sql.SQL(
+                "UPDATE publishers SET disabled_at = coalesce(disabled_at, now()) WHERE id = %s RETURNING {}"
+            ).format(COLUMNS),
             (publisher_id,),
         ).fetchone()
 
@@ -162,19 +178,30 @@ def add_publisher(
         if repository.get(publisher_id) is not None:
             raise PublisherExists(publisher_id)
         publisher = repository.insert(publisher_id, source, area_code, description)
-        _on_broker(lambda: accounts.set_publisher(publisher_id, source, password), "nothing was registered")
+        on_broker(lambda: accounts.set_publisher(publisher_id, source, password), "nothing was registered")
     return NewPublisher(publisher, password)
 
 
 def disable_publisher(
-    conn: psycopg.Connection[tuple[object, ...]], accounts: BrokerAccounts, publisher_id: str
+    conn: psycopg.Connection[tuple[object, ...]],
+    accounts: BrokerAccounts,
+    publisher_id: str,
+    *,
+    actor: str = "system",
+    reason: str = "",
 ) -> Publisher:
-    """Mark the publisher disabled (its events become dead letters) and revoke its broker account."""
+    """Mark the publisher disabled (its events become dead letters) and revoke its broker account;
+    recorded with who did it and why."""
+    reason = reason.strip()
+    problem = reason_problem(reason, required=False)
+    if problem is not None:
+        raise InvalidPublisher(problem, field="reason")
     with conn.transaction():
         publisher = PublisherRepository(conn).disable(publisher_id)
         if publisher is None:
             raise PublisherNotFound(publisher_id)
-        _on_broker(lambda: accounts.disable_publisher(publisher_id), f"publisher {publisher_id} is still enabled")
+        record_action(conn, publisher_id, actor, Action.DISABLED, reason)
+        on_broker(lambda: accounts.disable_publisher(publisher_id), f"publisher {publisher_id} is still enabled")
     return publisher
 
 
@@ -189,11 +216,11 @@ def new_password(
     if publisher.disabled_at is not None:
         raise InvalidPublisher(f"publisher {publisher_id} is disabled", field="id")
     password = secrets.token_urlsafe(18)
-    _on_broker(lambda: accounts.set_publisher(publisher_id, publisher.source, password), "the old password stays")
+    on_broker(lambda: accounts.set_publisher(publisher_id, publisher.source, password), "the old password stays")
     return NewPublisher(publisher, password)
 
 
-def _on_broker(call: Callable[[], None], unchanged: str) -> None:
+def on_broker(call: Callable[[], None], unchanged: str) -> None:
     try:
         call()
     except BrokerControlError as exc:

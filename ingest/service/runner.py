@@ -25,9 +25,10 @@ from datetime import timedelta
 import psycopg
 
 from ingest.mqtt.source import MqttSource, MqttSourceConfig
-from ingest.records import RawMessage
+from ingest.records import AcceptedEvent, RawMessage
 from ingest.registry.snapshot import RegistryCache, load_snapshot
 from ingest.service.classify import IntakeRules, MessageClassifier
+from ingest.service.heard_from import HeardFrom
 from ingest.service.metrics import IngestMetrics
 from ingest.service.retention import apply_retention_once
 from ingest.service.spooler import Spooler
@@ -88,6 +89,7 @@ class IngestService:
             lambda: load_snapshot(self._store.connection()), clock, settings.ingest_registry_refresh_seconds
         )
         self._classifier = MessageClassifier(self._registry, IntakeRules.from_settings(settings))
+        self._heard_from = HeardFrom(clock)
         self._spooler = Spooler(spool, self._store, self.metrics, settings.ingest_spool_after_seconds)
         # After the acknowledgements, so that Redis never delays them; None: no KPI engine to feed.
         self._stored_events = stored_events
@@ -215,6 +217,9 @@ class IngestService:
             outcome = None
         else:
             outcome = self._store.write_with_retry(classified, stopping, give_up_at, spill_at)
+        if outcome is not None and classified is not None:
+            heard = self._heard_from.due(i.publisher_id for i in classified if isinstance(i, AcceptedEvent))
+            self._heard_from.write(self._store.connection, heard)
         if self._stored_events is not None and self._store.outcome_uncertain:
             self._stored_events.mark_gap()  # a failed attempt may have committed rows we never saw
             self._store.outcome_uncertain = False

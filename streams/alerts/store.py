@@ -26,6 +26,7 @@ class Alert:
     message: str
     opened_at: datetime
     acknowledged_by: str | None
+    muted_by: int | None = None  # the mute that covers it (streams.alerts.mutes): no action, no notification
 
 
 class AlertNotFound(NotFound):
@@ -54,10 +55,11 @@ class AlertStore:
 
     def _open(self, a: AlertOpened) -> None:
         self._record(
-            "INSERT INTO alerts (rule_id, kpi, area_code, window_name, severity, state, message, value, opened_at)"
-            " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s)"
+            "INSERT INTO alerts (rule_id, kpi, area_code, window_name, severity, state, message, value, opened_at,"
+            " muted_by) VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, alert_mute_of(%s, %s, now()))"
             " ON CONFLICT (rule_id, area_code) WHERE state <> 'resolved' DO NOTHING RETURNING id",
-            (a.rule.id, a.rule.kpi, a.area, a.rule.window, a.rule.severity, a.message, a.value, from_micros(a.at_us)),
+            (a.rule.id, a.rule.kpi, a.area, a.rule.window, a.rule.severity, a.message, a.value, from_micros(a.at_us),
+             a.rule.id, a.area),
             "open", ENGINE, a.message, a.at_us,
         )  # fmt: skip
 
@@ -91,8 +93,8 @@ class AlertStore:
 
     def in_states(self, states: tuple[str, ...] = ("open", "acknowledged")) -> list[Alert]:
         rows = self._conn.execute(
-            "SELECT id, rule_id, kpi, area_code, window_name, severity, state, message, opened_at, acknowledged_by"
-            " FROM alerts WHERE state = ANY(%s) ORDER BY opened_at DESC, id DESC",
+            "SELECT id, rule_id, kpi, area_code, window_name, severity, state, message, opened_at, acknowledged_by,"
+            " muted_by FROM alerts WHERE state = ANY(%s) ORDER BY opened_at DESC, id DESC",
             (list(states),),
         ).fetchall()
         return [Alert(*row) for row in rows]  # type: ignore[arg-type]

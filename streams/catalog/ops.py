@@ -5,6 +5,17 @@ from __future__ import annotations
 from streams.catalog.kpi import EventRate, Gauge, KpiDefinition, Tracked
 
 EVENT_TYPE = "status"
+# Nothing of publisher `p` — no event, no status — at or after now − its silence threshold.
+_SINCE = "%(now)s - coalesce(p.silent_after_seconds * interval '1 second', %(silent_after)s)"
+_QUIET = " AND ".join(
+    f"NOT EXISTS (SELECT 1 FROM {table} e WHERE e.publisher_id = p.id AND e.{column} >= {_SINCE})"  # noqa: S608 -- constants
+    for table, column in (
+        ("portal_dossier_events", "occurred_at"),
+        ("payment_transactions", "occurred_at"),
+        ("coverage_samples", "occurred_at"),
+        ("publisher_status", "at"),
+    )
+)
 
 KPIS: tuple[KpiDefinition, ...] = (
     KpiDefinition(
@@ -32,11 +43,13 @@ KPIS: tuple[KpiDefinition, ...] = (
         label_en="Publishers online",
         unit="publishers",
         definition="Enabled publishers registered in the area (or below it) whose latest status (by `at`; on a"
-        " tie, `offline` wins) is `online`. A gauge: window `now`.",
+        " tie, `offline` wins) is `online` and that are not quiet (see ops.publishers_silent): a publisher"
+        " silent for its threshold is never counted online. A gauge: window `now`.",
         formula=Gauge(),
-        sql="SELECT count(*) FROM publishers p JOIN LATERAL (SELECT state FROM publisher_status s"
+        sql="SELECT count(*) FROM publishers p JOIN LATERAL (SELECT state FROM publisher_status s"  # noqa: S608 -- constants
         " WHERE s.publisher_id = p.id ORDER BY at DESC, state ASC LIMIT 1) latest ON true"
-        " WHERE p.disabled_at IS NULL AND latest.state = 'online' AND p.area_code = ANY(%(areas)s)",
+        " WHERE p.disabled_at IS NULL AND latest.state = 'online' AND p.area_code = ANY(%(areas)s)"
+        f" AND NOT ({_QUIET})",
     ),
     KpiDefinition(
         id="ops.publishers_silent",
@@ -44,19 +57,17 @@ KPIS: tuple[KpiDefinition, ...] = (
         label_vi="Nguồn dữ liệu im lặng",
         label_en="Publishers silent",
         unit="publishers",
-        definition="Enabled publishers registered in the area (or below it) with no event and no status at or"
-        " after now − their silence threshold (the publisher's own `silent_after_seconds`, else"
-        " IOC_STREAMS_SILENT_AFTER_SECONDS, 900 s), by event time, or never heard from. A gauge: window `now`.",
+        definition="Enabled publishers registered in the area (or below it) that are quiet — no event and no"
+        " status at or after now − their silence threshold (the publisher's own `silent_after_seconds`, else"
+        " IOC_STREAMS_SILENT_AFTER_SECONDS, 900 s), by event time, or never heard from — and expected to send:"
+        " not in maintenance (`maintenance_until` ahead), not onboarding within its grace period (no"
+        " `first_message_at` and registered less than IOC_STREAMS_ONBOARDING_GRACE_SECONDS ago, 24 h)."
+        " A gauge: window `now`.",
         formula=Gauge(),
-        sql="SELECT count(*) FROM publishers p WHERE p.disabled_at IS NULL AND p.area_code = ANY(%(areas)s)"
-        " AND NOT EXISTS (SELECT 1 FROM portal_dossier_events e WHERE e.publisher_id = p.id"
-        " AND e.occurred_at >= %(now)s - coalesce(p.silent_after_seconds * interval '1 second', %(silent_after)s))"
-        " AND NOT EXISTS (SELECT 1 FROM payment_transactions e WHERE e.publisher_id = p.id"
-        " AND e.occurred_at >= %(now)s - coalesce(p.silent_after_seconds * interval '1 second', %(silent_after)s))"
-        " AND NOT EXISTS (SELECT 1 FROM coverage_samples e WHERE e.publisher_id = p.id"
-        " AND e.occurred_at >= %(now)s - coalesce(p.silent_after_seconds * interval '1 second', %(silent_after)s))"
-        " AND NOT EXISTS (SELECT 1 FROM publisher_status s WHERE s.publisher_id = p.id"
-        " AND s.at >= %(now)s - coalesce(p.silent_after_seconds * interval '1 second', %(silent_after)s))",
+        sql="SELECT count(*) FROM publishers p WHERE p.disabled_at IS NULL AND p.area_code = ANY(%(areas)s)"  # noqa: S608 -- constants
+        f" AND {_QUIET}"
+        " AND NOT coalesce(p.maintenance_until > %(now)s, false)"
+        " AND NOT (p.first_message_at IS NULL AND p.created_at > %(now)s - %(onboarding_grace)s)",
     ),
     KpiDefinition(
         id="ops.dead_letters",

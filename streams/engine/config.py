@@ -18,6 +18,7 @@ class EngineConfig:
     max_backoff_seconds: float = 5.0
     dossier_horizon_days: float = 90
     silent_after_seconds: float = 900
+    onboarding_grace_seconds: float = 86_400
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,9 @@ The engine only hands work over (a snapshot replaces one not yet written; rolled
 set), so a slow database never holds up a frame. Every `interval` the writer stores the pending
 snapshot and re-rolls the dirty minutes that have ended, each run of consecutive minutes in one
 transaction: delete the run's rollup rows, aggregate the raw events again. A late event dirties its
-own minute again; a failure leaves the minutes dirty for the next round.
+own minute again; a failure leaves the minutes dirty for the next round. Each round also reads the
+publisher registry (handed to the engine when it changed: a maintenance set takes effect within a
+round), the dead letters and the rulebook, and gives every unresolved alert the mute in force now.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from streams.alerts.evaluator import AlertAction
+from streams.alerts.mutes import refresh_mutes
 from streams.alerts.store import AlertStore
 from streams.dead_letters import DeadLetterCount, count_dead_letters
 from streams.engine.hourly_snapshots import HourlyRoller
@@ -93,7 +96,6 @@ class HistoryWriter:
         interval_seconds: float = 10.0,
         snapshot_retention_days: float = 90,
         full_snapshot_minutes: int = 60,
-        publishers_refresh_seconds: float = 60,
         rulebook: RulebookWatch | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -111,9 +113,10 @@ class HistoryWriter:
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._snapshot_retention = timedelta(days=snapshot_retention_days)
         self._next_retention = 0.0
-        # The publisher registry, read here so that the engine thread never waits on the database.
-        self._publishers_refresh = publishers_refresh_seconds
-        self._next_publishers = 0.0
+        # The publisher registry, read here at every round so that the engine thread never waits on the
+        # database; handed over when it changed (a maintenance set, a publisher added) or was asked for.
+        self._publishers_wanted = True
+        self._publishers_read: PublisherRegistry | None = None
         self._publishers: PublisherRegistry | None = None
         self._dead_letters: dict[str, DeadLetterCount] | None = None
         self._rulebook_watch = rulebook
@@ -153,7 +156,7 @@ class HistoryWriter:
     def request_publishers(self) -> None:
         """Read the publisher registry at the next round (a publisher the engine does not know sent events)."""
         with self._lock:
-            self._next_publishers = 0.0
+            self._publishers_wanted = True
 
     def take_publishers(self) -> PublisherRegistry | None:
         """The publisher registry read since the last call, if any."""
@@ -237,11 +240,11 @@ class HistoryWriter:
                 )
                 with self._lock:
                     self._rulebook = rulebook
-        if now >= self._next_publishers:
-            publishers = read_publishers(conn)
-            with self._lock:
-                self._publishers = publishers
-                self._next_publishers = now + self._publishers_refresh
+        publishers = read_publishers(conn)
+        with self._lock:
+            if self._publishers_wanted or publishers != self._publishers_read:
+                self._publishers, self._publishers_read, self._publishers_wanted = publishers, publishers, False
+        refresh_mutes(conn)
         self._hourly.roll_due(conn)
         if now >= self._next_retention:
             # Snapshots are the bulk of the history (every value, every minute): kept for a while;

@@ -28,7 +28,7 @@ from streams.history import (
     read_stored_events,
 )
 from streams.live import LiveKpis
-from streams.records import DossierRecord, from_micros
+from streams.records import MICROS, DossierRecord, from_micros
 
 log = logging.getLogger(__name__)
 Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
@@ -57,12 +57,22 @@ class Rebuilt:
 
 
 def rebuild_state(
-    connect: Connect, catalog: Catalog, now_us: int, *, dossier_horizon_us: int, silent_after_us: int
+    connect: Connect,
+    catalog: Catalog,
+    now_us: int,
+    *,
+    dossier_horizon_us: int,
+    silent_after_us: int,
+    onboarding_grace_us: int = 86_400 * MICROS,
 ) -> Rebuilt:
     started = time.perf_counter()
     with connect() as conn:
         state = LiveKpis(
-            catalog, load_hierarchy(conn), dossier_horizon_us=dossier_horizon_us, silent_after_us=silent_after_us
+            catalog,
+            load_hierarchy(conn),
+            dossier_horizon_us=dossier_horizon_us,
+            silent_after_us=silent_after_us,
+            onboarding_grace_us=onboarding_grace_us,
         )
         state.set_publishers(read_publishers(conn))
         state.advance(now_us)

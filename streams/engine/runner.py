@@ -143,6 +143,7 @@ class KpiEngine:
         rebuilt = rebuild_state(
             self._connect, self._catalog, self._now_us(), dossier_horizon_us=horizon_us,
             silent_after_us=int(self._config.silent_after_seconds * MICROS),
+            onboarding_grace_us=int(self._config.onboarding_grace_seconds * MICROS),
         )  # fmt: skip
         self._source.start_after(checkpoint.last_id)
         if self._redis_run_id is not None and checkpoint.redis_run_id != self._redis_run_id:

@@ -38,11 +38,11 @@ def test_admins_register_and_revoke_publishers_and_others_may_not(
     created = client.post("/api/v1/publishers", json=body, headers=admin)
     assert created.status_code == 201
     answer = created.json()
-    assert (answer["mqtt_username"], answer["publisher"]["area_code"], answer["publisher"]["status"]) == (
-        publisher_id,
-        "24611",
-        None,
-    )
+    assert (answer["mqtt_username"], answer["publisher"]["area_code"]) == (publisher_id, "24611")
+    # Nothing heard from it yet: onboarding (no alert within its grace period), and silent, not online.
+    assert (answer["publisher"]["state"], answer["publisher"]["status"], answer["publisher"]["silent"]) == (
+        "onboarding", "silent", True
+    )  # fmt: skip
     broker = open_client(stack, publisher_id, answer["mqtt_password"])
     mqtt_clients.append(broker)
     assert not broker.wait_connected().is_failure  # the password the API printed works on the broker
@@ -52,7 +52,10 @@ def test_admins_register_and_revoke_publishers_and_others_may_not(
         (datetime(2026, 11, 27, 3, 0, tzinfo=UTC), publisher_id),
     )
     listed = {p["id"]: p for p in client.get("/api/v1/publishers", headers=operator).json()}
-    assert (listed[publisher_id]["status"], listed[publisher_id]["status_at"]) == ("online", "2026-11-27T03:00:00Z")
+    # Its last will says online, but it was heard from ten days ago: silent, never shown online.
+    assert (listed[publisher_id]["status"], listed[publisher_id]["last_status"], listed[publisher_id]["status_at"]) == (
+        "silent", "online", "2026-11-27T03:00:00Z"
+    )  # fmt: skip
     assert (listed[publisher_id]["last_seen_at"], listed[publisher_id]["completeness"]) == (
         "2026-11-27T03:00:00Z",
         None,

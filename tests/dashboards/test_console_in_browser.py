@@ -5,15 +5,17 @@ the live tail) and acknowledges an alert."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 
 from api.http.auth.keys import Scope
+from ingest.registry.lifecycle import set_maintenance
 from ingest.stored_events import StoredEventsBatch
 from runtime.redis_names import STORED_EVENTS_STREAM
 from streams.alerts.evaluator import AlertOpened
+from streams.alerts.mutes import MuteRepository
 from streams.alerts.rules import AlertRule
 from streams.alerts.store import AlertStore
 from tests import factories
@@ -49,8 +51,10 @@ def test_the_console_replays_a_dead_letter_acknowledges_an_alert_with_an_operate
         pages.browser.wait_equal(CONNECTION, "conn live")
         pages.browser.wait_for(f"document.querySelector({replay_button!r}) !== null")
         publisher = "[...document.querySelectorAll('[data-publisher=\"counter-9\"] td')].map((td) => td.textContent)"
-        # Never heard from: no status, no last seen, no completeness.
-        assert pages.browser.evaluate(publisher) == ["counter-9", "payments", "Nghia Duc Ward (24611)", "—", "—", "—"]
+        # Never heard from: silent (never online) while onboarding, no last seen, no completeness.
+        assert pages.browser.evaluate(publisher) == [
+            "counter-9", "payments", "Nghia Duc Ward (24611)", "silent · onboarding", "—", "—"
+        ]  # fmt: skip
         pages.browser.evaluate(click(replay_button))
         pages.browser.wait_equal(
             NOTICE, ["notice bad", "403 this route needs scope 'operate'; the key 'console-read' has 'read'"]
@@ -93,3 +97,65 @@ def test_the_console_replays_a_dead_letter_acknowledges_an_alert_with_an_operate
         with redis.Redis.from_url(redis_url) as client:
             client.xadd(STORED_EVENTS_STREAM, batch.encode())  # as ingest does after a commit
         pages.browser.wait_equal(rows, [["dossier", "desk-1", "24611", "D-1 submitted · online · e-cert"]])
+
+
+def test_the_console_shows_a_silent_publisher_as_silent_never_online_and_a_muted_alert_as_needing_no_action(
+    pages: Pages,
+) -> None:
+    db = pages.db
+    heard = datetime.now(UTC) - timedelta(hours=1)
+    for publisher, area in (("counter-1", "24611"), ("counter-2", "24615-04"), ("counter-3", "24615-05")):
+        db.execute(
+            "INSERT INTO publishers (id, source, area_code, first_message_at, last_message_at)"
+            " VALUES (%s, 'payments', %s, %s, %s)",
+            (publisher, area, heard, heard),
+        )
+        # Each one's last will says online, an hour ago: all three are silent.
+        db.execute("INSERT INTO publisher_status (at, publisher_id, state, received_at) VALUES (%s, %s, 'online', %s)",
+                   (heard, publisher, heard))  # fmt: skip
+    db.execute("UPDATE publishers SET last_message_at = now() WHERE id = 'counter-3'")  # heard from just now
+    set_maintenance(
+        db, "counter-2", datetime.now(UTC) + timedelta(days=2), "counter moved", actor="ops", now=datetime.now(UTC)
+    )
+    rule = AlertRule(id="publisher-silent", kpi="ops.publishers_silent", window="now", above=0, severity="major")
+    now_us = int(datetime.now(UTC).timestamp() * 1_000_000)
+    mute = MuteRepository(db).create(
+        "publisher-silent",
+        "24615",
+        datetime.now(UTC) + timedelta(hours=4),
+        "fibre cut",
+        actor="ops",
+        now=datetime.now(UTC),
+    )
+    AlertStore(db).apply([
+        AlertOpened(rule, "24611", 1.0, "1 publisher silent in 24611", now_us),
+        AlertOpened(rule, "24615-05", 1.0, "1 publisher silent in 24615-05", now_us),
+    ])  # fmt: skip
+    status = (
+        "[...document.querySelectorAll('#publishers-table tbody tr')]"
+        ".map((tr) => [tr.cells[0].textContent, tr.cells[3].textContent])"
+    )
+    alerts = (
+        "[...document.querySelectorAll('#alerts-table tbody tr')]"
+        ".map((tr) => [tr.className, tr.cells[1].textContent, tr.cells[3].textContent])"
+    )
+    with pages.serve():
+        pages.open("console", "lang=en", pages.keys.create("console-read", Scope.READ))
+        pages.browser.wait_equal(CONNECTION, "conn live")
+        pages.browser.wait_equal(
+            status, [["counter-1", "silent"], ["counter-2", "silent · maintenance"], ["counter-3", "online"]]
+        )
+        pages.browser.wait_equal(
+            alerts,
+            [
+                ["", "Nghia Duc Ward (24611)", "open"],
+                ["muted", "Residential Group 5 (24615-05)", f"open · muted #{mute.id}"],
+            ],
+        )
+        pages.screenshot("console-silent-publishers-and-muted-alert.png")
+        pages.open("console", "lang=vi", pages.keys.create("console-read-vi", Scope.READ))
+        pages.browser.wait_equal(CONNECTION, "conn live")
+        pages.browser.wait_for(f"{alerts}.length === 2")
+        assert pages.browser.evaluate(f"{alerts}[1][2]") == f"open · đã tắt tiếng #{mute.id}"
+        assert pages.browser.evaluate(f"{status}[1][1]") == "silent · bảo trì"
+        pages.screenshot("console-silent-publishers-and-muted-alert-vi.png")

@@ -93,10 +93,13 @@ def test_a_publisher_gets_its_own_silence_threshold_and_back_the_default(
     assert threshold() == 3600
     assert _run(stack, database, "silent-after", probe, "default").returncode == 0
     assert threshold() is None
+    assert _run(stack, database, "silent-after", probe, "30m").stdout == f"publisher {probe}: silent after 1800 s\n"
+    assert threshold() == 1800
     for args, message in (
         (("nobody", "60"), "publisher nobody does not exist"),
-        ((probe, "soon"), "'soon' is neither a number of seconds nor 'default'"),
-        ((probe, "0"), "the silence threshold must be a positive number of seconds"),
+        ((probe, "soon"), "'soon' is not a duration (90s, 30m, 2h, 1d, seconds) nor 'default'"),
+        ((probe, "0"), "the silence threshold must be 1 s to 31 days, not 0 s"),
+        ((probe, "32d"), "the silence threshold must be 1 s to 31 days, not 2764800 s"),
     ):
         refused = _run(stack, database, "silent-after", *args)
         assert (refused.returncode, refused.stderr) == (1, f"ioc publishers silent-after: {message}\n")
@@ -139,8 +142,11 @@ def test_list_shows_what_the_sweeper_cleared_for_a_publisher(stack: LocalStack, 
         PublisherRepository(conn).count_retained_cleared({desk: 2})
         (at,) = conn.execute("SELECT retained_cleared_at FROM publishers WHERE id = %s", (desk,)).fetchone()  # type: ignore[misc]
     lines = {line.split()[0]: line for line in _run(stack, database, "list").stdout.splitlines()}
-    assert lines[desk].endswith(f"active   retained cleared: 5 (last {at.astimezone(UTC):%Y-%m-%d %H:%M:%SZ})")
-    assert lines[quiet].endswith("active")
+    # Both registered, never heard from: onboarding, and silent (never online).
+    assert lines[desk].endswith(
+        f"onboarding  silent  retained cleared: 5 (last {at.astimezone(UTC):%Y-%m-%d %H:%M:%SZ})"
+    )
+    assert lines[quiet].endswith("onboarding  silent")
     for publisher_id in (desk, quiet):
         stack.mosquitto.accounts.delete(publisher_id)
 

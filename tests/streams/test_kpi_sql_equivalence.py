@@ -144,19 +144,36 @@ def test_the_rebuilt_publisher_gauges_equal_their_sql_definitions(
             "INSERT INTO publishers (id, source, area_code, disabled_at) VALUES (%s, 'payments', %s, %s)",
             (f"pub-{n}", leaves[n % len(leaves)], datetime.now(UTC) if n in (5, 9) else None),
         )
+    # Registered two days before NOW, except pub-7 and pub-8: an hour before, still onboarding if never heard
+    # from; those that sent something have their first message recorded (ingest does it); pub-3 and pub-10
+    # are in maintenance until after NOW, pub-11's maintenance ended before it.
+    db.execute("UPDATE publishers SET created_at = %s", (from_micros(NOW_US) - timedelta(days=2),))
+    db.execute("UPDATE publishers SET created_at = %s WHERE id IN ('pub-7', 'pub-8')",
+               (from_micros(NOW_US) - timedelta(hours=1),))  # fmt: skip
+    for publisher, until in (("pub-3", 600), ("pub-10", 600), ("pub-11", -600)):
+        db.execute(
+            "UPDATE publishers SET maintenance_until = %s, maintenance_by = 'ops' WHERE id = %s",
+            (from_micros(NOW_US + until * MICROS), publisher),
+        )
     for n in range(0, 12, 2):
         for state, seconds_ago in (("offline", rng.randrange(0, 3000)), ("online", rng.randrange(0, 3000))):
             db.execute(
                 "INSERT INTO publisher_status (at, publisher_id, state, received_at) VALUES (%s, %s, %s, now())",
                 (from_micros(NOW_US - seconds_ago * MICROS), f"pub-{n}", state),
             )
+    db.execute(
+        "UPDATE publishers p SET first_message_at = created_at WHERE id IN ('pub-0', 'pub-1', 'pub-2', 'pub-3')"
+        " OR EXISTS (SELECT 1 FROM publisher_status s WHERE s.publisher_id = p.id)"
+    )
     # Two publishers have a threshold of their own: one shorter, one longer than the default.
     PublisherRepository(db).set_silent_after("pub-0", 60)
     PublisherRepository(db).set_silent_after("pub-6", 24 * 3600)
     silent_after = 20 * MINUTE_US
+    grace = 6 * 3600 * MICROS
     rebuilt = rebuild_state(
-        database.connect, CATALOG, NOW_US, dossier_horizon_us=MINUTE_US, silent_after_us=silent_after
-    )
+        database.connect, CATALOG, NOW_US, dossier_horizon_us=MINUTE_US, silent_after_us=silent_after,
+        onboarding_grace_us=grace,
+    )  # fmt: skip
     hierarchy = load_hierarchy(db)
     for kpi, gauge in (
         (CATALOG.by_id("ops.publishers_online"), rebuilt.state.publishers.online),
@@ -167,6 +184,7 @@ def test_the_rebuilt_publisher_gauges_equal_their_sql_definitions(
             params = {
                 "now": from_micros(NOW_US),
                 "silent_after": timedelta(microseconds=silent_after),
+                "onboarding_grace": timedelta(microseconds=grace),
                 "areas": subtree,
             }
             row = db.execute(kpi.sql, params).fetchone()

@@ -59,3 +59,46 @@ def test_a_publisher_with_its_own_threshold_is_silent_on_its_own_clock() -> None
     ])  # fmt: skip
     activity.advance(NOW_US)
     assert counts(activity)[1] == {"24611": 1, "660": 1, "67": 1}  # only counter-1: 30 min > 15 min
+
+
+def test_a_quiet_publisher_is_never_counted_online() -> None:
+    activity = PublisherActivity(HIERARCHY, SILENT_AFTER)
+    activity.set_publishers({"counter-1": "24611", "counter-2": "24611"})
+    activity.apply([
+        StatusRecord("counter-1", NOW_US - 2000 * MICROS, "online"),  # its last will says online, 33 min ago
+        StatusRecord("counter-2", NOW_US - 10 * MICROS, "online"),
+    ])  # fmt: skip
+    activity.advance(NOW_US)
+    assert counts(activity) == ({"24611": 1, "660": 1, "67": 1}, {"24611": 1, "660": 1, "67": 1})
+
+
+GRACE = 3600 * MICROS
+
+
+def test_maintenance_keeps_a_quiet_publisher_out_of_the_silent_count_until_it_ends() -> None:
+    activity = PublisherActivity(HIERARCHY, SILENT_AFTER, GRACE)
+    activity.set_publishers(
+        {"counter-1": "24611", "counter-2": "24667"},
+        maintenance_until_us={"counter-1": NOW_US + 60 * MICROS, "counter-2": NOW_US - 1},  # counter-2's has passed
+    )
+    activity.apply([StatusRecord(p, NOW_US - 2000 * MICROS, "online") for p in ("counter-1", "counter-2")])
+    activity.advance(NOW_US)
+    assert counts(activity)[1] == {"24667": 1, "663": 1, "67": 1}
+    activity.advance(NOW_US + 59 * MICROS)
+    assert counts(activity)[1] == {"24667": 1, "663": 1, "67": 1}
+    activity.advance(NOW_US + 60 * MICROS)  # the maintenance ends on the engine's clock: silent at once
+    assert counts(activity)[1] == {"24611": 1, "660": 1, "24667": 1, "663": 1, "67": 2}
+
+
+def test_onboarding_is_not_silent_within_its_grace_period_and_is_past_it() -> None:
+    activity = PublisherActivity(HIERARCHY, SILENT_AFTER, GRACE)
+    registered = {"new-1": NOW_US - 10 * MICROS, "old-1": NOW_US - GRACE - 1, "spoke-1": NOW_US - 10 * MICROS}
+    activity.set_publishers({p: "24611" for p in registered}, onboarding_since_us=registered)
+    # spoke-1 sent its first message before the registry knew: it is no longer onboarding.
+    activity.apply([StatusRecord("spoke-1", NOW_US - 1000 * MICROS, "online")])
+    activity.advance(NOW_US)
+    assert counts(activity)[1] == {"24611": 2, "660": 2, "67": 2}  # old-1 and spoke-1
+    activity.advance(NOW_US + GRACE - 11 * MICROS)
+    assert counts(activity)[1]["24611"] == 2
+    activity.advance(NOW_US + GRACE - 10 * MICROS)  # new-1's grace period is over
+    assert counts(activity)[1]["24611"] == 3

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
@@ -31,6 +32,8 @@ class AlertOut(BaseModel):
     message: str
     opened_at: datetime
     acknowledged_by: str | None
+    muted_by: int | None = Field(description="The mute that covers it (`/api/v1/alert-mutes`), if any.")
+    muted: bool = Field(description="Covered by a mute: recorded, but needs no action and is not notified.")
 
 
 class HistoryEntry(BaseModel):
@@ -48,7 +51,7 @@ def alerts(
 ) -> list[AlertOut]:
     with database(state) as conn:
         found = AlertStore(conn).in_states(tuple(states or ("open", "acknowledged")))
-    return [AlertOut.model_validate(a, from_attributes=True) for a in found]
+    return [AlertOut.model_validate({**asdict(a), "muted": a.muted_by is not None}) for a in found]
 
 
 @router.get(
