@@ -106,17 +106,32 @@ class PublisherActivity:
         last: dict[str, int] = {}
         areas: set[str] = set()
         for publisher, area in self._area.items():
-            cutoff = self._now_us - self._own_silent_after.get(publisher, self._silent_after_us)
             lineage = self._hierarchy.counted_in(area)
             areas.update(lineage)
             seen = self._last_seen.get(publisher)
             status = self._status.get(publisher)
+            silent_now = self._is_silent(publisher)
             for a in lineage:
                 if seen is not None and seen > last.get(a, -1):
                     last[a] = seen
                 if status is not None and not status[1]:
                     online[a] = online.get(a, 0) + 1
-                if seen is None or seen < cutoff:
+                if silent_now:
                     silent[a] = silent.get(a, 0) + 1
         self.online.replace(online, last, areas)
         self.silent.replace(silent, last, areas)
+
+    def silent_in(self, area: str) -> tuple[str, ...]:
+        """The enabled publishers registered in `area` or under it that are silent now (an alert's cause)."""
+        return tuple(
+            sorted(
+                publisher
+                for publisher, registered in self._area.items()
+                if area in self._hierarchy.counted_in(registered) and self._is_silent(publisher)
+            )
+        )
+
+    def _is_silent(self, publisher: str) -> bool:
+        seen = self._last_seen.get(publisher)
+        cutoff = self._now_us - self._own_silent_after.get(publisher, self._silent_after_us)
+        return seen is None or seen < cutoff

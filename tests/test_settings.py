@@ -90,6 +90,9 @@ VARIABLES: dict[str, tuple[str, object, str]] = {
     "IOC_STREAMS_SNAPSHOT_RETENTION_DAYS": ("float", 90, "gt=0"),
     "IOC_STREAMS_DOSSIER_HORIZON_DAYS": ("float", 90, "gt=0 le=400"),
     "IOC_STREAMS_SILENT_AFTER_SECONDS": ("float", 900, "gt=0"),
+    "IOC_STREAMS_INCIDENT_WINDOW_SECONDS": ("float", 120, "ge=0 le=86400"),
+    "IOC_STREAMS_ALERT_FLAP_SECONDS": ("float", 600, "ge=0 le=86400"),
+    "IOC_STREAMS_INCIDENT_ESCALATE_SECONDS": ("float", 900, "ge=0"),
 }
 
 INTAKE_RULES = {

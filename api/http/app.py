@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from api.http.admin.endpoints import router as admin
 from api.http.alerts.endpoints import router as alerts
+from api.http.alerts.incidents import router as incidents
 from api.http.areas.endpoints import router as areas
 from api.http.dead_letters.endpoints import router as dead_letters
 from api.http.errors import install_error_handlers
@@ -33,7 +34,21 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     install_error_handlers(app)
     install_metrics(app, metrics)
-    routers = (health, kpis, areas, alerts, dead_letters, publishers, admin, rulebook, raw_events, live, events, pages)
+    routers = (
+        health,
+        kpis,
+        areas,
+        alerts,
+        incidents,
+        dead_letters,
+        publishers,
+        admin,
+        rulebook,
+        raw_events,
+        live,
+        events,
+        pages,
+    )
     for router in routers:
         app.include_router(router)
     return app

@@ -18,6 +18,7 @@ class EngineConfig:
     max_backoff_seconds: float = 5.0
     dossier_horizon_days: float = 90
     silent_after_seconds: float = 900
+    alert_flap_seconds: float = 0.0  # see IOC_STREAMS_ALERT_FLAP_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
