@@ -173,7 +173,7 @@ class IncidentStore:
 
     def history(self, incident_id: int) -> list[tuple[datetime, str, str, str]]:
         rows = self._conn.execute(
-            "SELECT at, change, actor, detail FROM incident_history WHERE incident_id = %s ORDER BY at, change",
+            "SELECT at, change, actor, detail FROM incident_history WHERE incident_id = %s ORDER BY at, change, detail",
             (incident_id,),
         ).fetchall()
         return [(at, str(change), str(actor), str(detail)) for at, change, actor, detail in rows]  # type: ignore[misc]
@@ -197,6 +197,7 @@ class IncidentStore:
             "UPDATE incidents SET state = 'resolved', resolved_at = %s, changed_at = %s WHERE id = %s", (at, at, other)
         )
         self._history(other, at, "merged", ENGINE, f"into incident {into}")
+        self._history(into, at, "merged", ENGINE, f"incident {other}")
 
     def _touch(self, incident: int, at: datetime, change: str, area: str) -> None:
         self._conn.execute("UPDATE incidents SET changed_at = greatest(changed_at, %s) WHERE id = %s", (at, incident))
