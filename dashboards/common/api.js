@@ -24,16 +24,20 @@ export class Api {
     return this.#request('GET', qs ? `${path}?${qs}` : path);
   }
 
-  post(path) {
-    return this.#request('POST', path);
+  /** `body`, when given, is sent as JSON. */
+  post(path, body) {
+    return this.#request('POST', path, body);
   }
 
-  async #request(method, path) {
+  async #request(method, path, body) {
     let response;
+    const headers = { Authorization: `Bearer ${this.key}`, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     try {
       response = await fetch(path, {
         method,
-        headers: { Authorization: `Bearer ${this.key}`, Accept: 'application/json' },
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
         cache: 'no-store',
         credentials: 'omit',
       });
