@@ -24,20 +24,20 @@ export class Api {
     return this.#request('GET', qs ? `${path}?${qs}` : path);
   }
 
-  /** `body`, when given, is sent as JSON. */
-  post(path, body) {
-    return this.#request('POST', path, body);
+  /** `payload`, when given, is sent as JSON. */
+  post(path, payload) {
+    return this.#request('POST', path, payload);
   }
 
-  async #request(method, path, body) {
+  async #request(method, path, payload) {
     let response;
     const headers = { Authorization: `Bearer ${this.key}`, Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (payload !== undefined) headers['Content-Type'] = 'application/json';
     try {
       response = await fetch(path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: payload === undefined ? undefined : JSON.stringify(payload),
         cache: 'no-store',
         credentials: 'omit',
       });

@@ -17,7 +17,8 @@ function areaLabel(ctx, code) {
 /** Its member alerts, as a disclosure under the incident's own text: each alert's text, area and state. */
 function memberList(ctx, incident) {
   const { lang } = ctx;
-  const members = ctx.alerts.filter((a) => a.incident_id === incident.id);
+  // By area code: the incident's own area (the highest) first, then the areas under it in order.
+  const members = ctx.alerts.filter((a) => a.incident_id === incident.id).sort((a, b) => a.area_code.localeCompare(b.area_code));
   if (members.length < 2) return null;
   return el(
     'details',
