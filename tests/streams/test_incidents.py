@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from deploy.migrations.runner import migrate, shipped_migrations
 from streams.alerts.evaluator import AlertOpened, AlertResolved
 from streams.alerts.incidents import IncidentNotFound, IncidentPolicy
 from streams.alerts.rules import AlertRule
 from streams.alerts.store import AlertStore
 from streams.records import MICROS
+from tests.fixtures.stack import IsolatedDatabase
 
 pytestmark = pytest.mark.integration
 
@@ -106,3 +108,35 @@ def test_acknowledging_each_member_acknowledges_the_incident_and_nobody_acknowle
     with pytest.raises(IncidentNotFound):
         store.acknowledge_incident(commune.id, "lan", T0 + timedelta(seconds=1801))
     assert store.get(members["24615"].id).ack_comment == "đang kiểm tra"  # type: ignore[union-attr]
+
+
+def test_alerts_left_open_by_the_previous_version_become_incidents_at_the_upgrade(
+    empty_database: IsolatedDatabase,
+) -> None:
+    shipped = shipped_migrations()
+    upto = next(n for n, m in enumerate(shipped) if m.name == "alert_incidents")
+    with empty_database.connect() as conn:
+        migrate(conn, shipped[:upto])
+        conn.execute(
+            "INSERT INTO areas (code, parent_code, level, unit_type, name_vi, name_en) VALUES"
+            " ('67', NULL, 'province', 'Tỉnh', 'Đắk Nông', 'Dak Nong'), ('660', '67', 'district', 'Thành phố',"
+            " 'Gia Nghĩa', 'Gia Nghia'), ('24615', '660', 'commune', 'Phường', 'Nghĩa Tân', 'Nghia Tan Ward')"
+        )
+        conn.execute(
+            "INSERT INTO alerts (rule_id, kpi, area_code, window_name, severity, state, message, opened_at,"
+            " acknowledged_at, acknowledged_by, resolved_at) VALUES"
+            " ('publisher-silent', 'ops.publishers_silent', '24615', 'now', 'major', 'acknowledged', 'm', %s, %s,"
+            " 'lan', NULL), ('coverage-drop', 'coverage.usable_share', '660', '1h', 'major', 'resolved', 'm', %s,"
+            " NULL, NULL, %s)",
+            (T0, T0, T0, T0),
+        )
+        migrate(conn)
+        store = AlertStore(conn, POLICY)
+        [incident] = store.incidents.in_states(("open", "acknowledged", "resolved"))
+        assert (incident.rule_id, incident.area_code, incident.state, incident.acknowledged_by) == (
+            "publisher-silent", "24615", "acknowledged", "lan",
+        )  # fmt: skip
+        assert [a.area_code for a in store.members([incident.id])] == ["24615"]
+        # Its lineage is filled in: a village's alert of its rule opened after the upgrade joins it.
+        row = conn.execute("SELECT key_lineage FROM incidents").fetchone()
+        assert row == (["24615", "660", "67"],)

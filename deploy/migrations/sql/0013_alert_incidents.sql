@@ -47,3 +47,23 @@ ALTER TABLE alerts
     ADD COLUMN ack_comment text,
     ADD COLUMN incident_id bigint REFERENCES incidents (id);
 CREATE INDEX alerts_incident_idx ON alerts (incident_id);
+
+-- Alerts left unresolved by the previous version: an incident each (the wall shows incidents), keyed by
+-- their own area with its lineage, so that new alerts of their rule below them join them.
+WITH RECURSIVE lineage (alert_id, code, depth) AS (
+    SELECT id, area_code, 0 FROM alerts WHERE state <> 'resolved'
+    UNION ALL
+    SELECT l.alert_id, a.parent_code, l.depth + 1
+    FROM lineage l JOIN areas a ON a.code = l.code
+    WHERE a.parent_code IS NOT NULL AND l.depth < 16
+), made AS (
+    INSERT INTO incidents (rule_id, kpi, area_code, key_lineage, severity, state, opened_at, changed_at,
+                           acknowledged_at, acknowledged_by)
+    SELECT al.rule_id, al.kpi, al.area_code,
+           (SELECT array_agg(l.code ORDER BY l.depth) FROM lineage l WHERE l.alert_id = al.id),
+           al.severity, al.state, al.opened_at, al.opened_at, al.acknowledged_at, al.acknowledged_by
+    FROM alerts al WHERE al.state <> 'resolved'
+    RETURNING id, rule_id, area_code
+)
+UPDATE alerts SET incident_id = made.id
+FROM made WHERE alerts.rule_id = made.rule_id AND alerts.area_code = made.area_code AND alerts.state <> 'resolved';
