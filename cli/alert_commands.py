@@ -1,5 +1,5 @@
-"""`ioc alerts list | ack | history | mute | mutes | unmute`: the alerts the KPI engine raised, and mute
-windows, for on-call engineers."""
+"""`ioc alerts list | ack | history | incidents | ack-incident | mute | mutes | unmute`: the alerts the KPI
+engine raised, the incidents they are grouped in, and mute windows, for on-call engineers and their scripts."""
 
 from __future__ import annotations
 
@@ -16,17 +16,42 @@ from streams.alerts.mutes import InvalidMute, Mute, MuteRepository
 from streams.alerts.store import AlertStore
 from streams.errors import StreamsError
 
+STATES = ("open", "acknowledged", "resolved")
+
+STATES = ("open", "acknowledged", "resolved")
+
 
 def register(commands: Any) -> None:
-    alerts = commands.add_parser("alerts", help="alerts raised by the KPI engine, and mute windows")
+    alerts = commands.add_parser("alerts", help="alerts raised by the KPI engine, their incidents, mute windows")
     actions = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="open and acknowledged alerts, newest first (muted ones marked)")
     listing.add_argument("--all", action="store_true", help="include resolved alerts, e.g. --all")
     ack = actions.add_parser("ack", help="acknowledge an open alert", epilog="example: ioc alerts ack 42 --by ops-anh")
     ack.add_argument("id", type=int, help="the alert's id, e.g. 42")
     ack.add_argument("--by", default=None, help="who acknowledges (default: the login name), e.g. --by ops-anh")
+    ack.add_argument(
+        "--comment", default=None, help='why, or what is being done (kept in its history), e.g. --comment "on it"'
+    )
     history = actions.add_parser("history", help="an alert's lifecycle", epilog="example: ioc alerts history 42")
     history.add_argument("id", type=int, help="the alert's id, e.g. 42")
+    incidents = actions.add_parser(
+        "incidents", help="incidents (alerts of one cause), newest first", epilog="example: ioc alerts incidents"
+    )
+    incidents.add_argument(
+        "--state",
+        action="append",
+        choices=STATES,
+        help="repeatable (default: open and acknowledged), e.g. --state open",
+    )
+    ack_incident = actions.add_parser(
+        "ack-incident", help="acknowledge an open incident and its open alerts",
+        epilog='example: ioc alerts ack-incident 7 --comment "fibre cut, VNPT on site"',
+    )  # fmt: skip
+    ack_incident.add_argument("id", type=int, help="the incident's id, e.g. 7")
+    ack_incident.add_argument(
+        "--by", default=None, help="who acknowledges (default: the login name), e.g. --by ops-anh"
+    )
+    ack_incident.add_argument("--comment", default=None, help='why, or what is being done, e.g. --comment "on it"')
     mute = actions.add_parser(
         "mute",
         help="mute the alerts of a rule, of an area and the areas below it, or both, until a time",
@@ -62,15 +87,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         who = getattr(args, "by", None) or getpass.getuser()
         try:
             if args.action == "list":
-                states = ("open", "acknowledged", "resolved") if args.all else ("open", "acknowledged")
+                states = STATES if args.all else ("open", "acknowledged")
                 for a in store.in_states(states):
                     by = f" by {a.acknowledged_by}" if a.acknowledged_by else ""
                     muted = f" (muted {a.muted_by})" if a.muted_by is not None else ""
                     state = a.state + by + muted
                     print(f"{a.id:>6}  {a.opened_at:%Y-%m-%d %H:%M:%S}  {a.severity:<8} {state:<24} {a.message}")
             elif args.action == "ack":
-                store.acknowledge(args.id, who, now)  # AlertNotFound
+                store.acknowledge(args.id, who, now, args.comment)  # AlertNotFound
                 print(f"alert {args.id} acknowledged")
+            elif args.action == "incidents":
+                for i in store.incidents.in_states(tuple(args.state or ("open", "acknowledged"))):
+                    by = f" by {i.acknowledged_by}" if i.acknowledged_by else ""
+                    print(
+                        f"{i.id:>6}  {i.opened_at:%Y-%m-%d %H:%M:%S}  {i.severity:<8} {i.state + by:<24} {i.rule_id} in"
+                        f" {i.area_code}: {i.open_members} of {i.members} alerts open"
+                    )
+            elif args.action == "ack-incident":
+                members = store.acknowledge_incident(args.id, who, now, args.comment)  # IncidentNotFound
+                print(f"incident {args.id} acknowledged, with {len(members)} alerts")
             elif args.action == "history":
                 for at, state, actor, detail in store.history(args.id):
                     print(f"{at:%Y-%m-%d %H:%M:%S}  {state:<13} {actor:<12} {detail}")

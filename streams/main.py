@@ -9,6 +9,7 @@ import redis
 from runtime.database import service_connector
 from runtime.health import HealthServer
 from runtime.process import stop_on_signals, tune_garbage_collection
+from streams.alerts.incidents import IncidentPolicy
 from streams.catalog import CATALOG
 from streams.engine.config import EngineConfig
 from streams.engine.frame_sink import FrameSink
@@ -47,6 +48,7 @@ def run(settings: StreamsSettings) -> int:
             dossier_horizon_days=settings.streams_dossier_horizon_days,
             silent_after_seconds=settings.streams_silent_after_seconds,
             onboarding_grace_seconds=settings.streams_onboarding_grace_seconds,
+            alert_flap_seconds=settings.streams_alert_flap_seconds,
         ),
         history=lambda metrics: HistoryWriter(
             connect,
@@ -55,6 +57,10 @@ def run(settings: StreamsSettings) -> int:
             snapshot_retention_days=settings.streams_snapshot_retention_days,
             full_snapshot_minutes=settings.streams_full_snapshot_minutes,
             rulebook=rulebook_watch,
+            incidents=IncidentPolicy(
+                window_seconds=settings.streams_incident_window_seconds,
+                escalate_after_seconds=settings.streams_incident_escalate_seconds,
+            ),
         ),
         alert_rules=rulebook.rules,
     )

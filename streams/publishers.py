@@ -125,12 +125,11 @@ class PublisherActivity:
         last: dict[str, int] = {}
         areas: set[str] = set()
         for publisher, area in self._area.items():
-            cutoff = self._now_us - self._own_silent_after.get(publisher, self._silent_after_us)
             lineage = self._hierarchy.counted_in(area)
             areas.update(lineage)
             seen = self._last_seen.get(publisher)
             status = self._status.get(publisher)
-            quiet = seen is None or seen < cutoff
+            quiet = self._is_quiet(publisher)
             counted_silent = quiet and self._expected_to_send(publisher, seen)
             for a in lineage:
                 if seen is not None and seen > last.get(a, -1):
@@ -150,3 +149,22 @@ class PublisherActivity:
         if registered is None or seen is not None:
             return True  # heard from: not onboarding
         return self._now_us >= registered + self._onboarding_grace_us
+
+    def silent_in(self, area: str) -> tuple[str, ...]:
+        """The enabled publishers registered in `area` or under it that are silent now (an alert's cause)."""
+        return tuple(
+            sorted(
+                publisher
+                for publisher, registered in self._area.items()
+                if area in self._hierarchy.counted_in(registered) and self._is_silent(publisher)
+            )
+        )
+
+    def _is_quiet(self, publisher: str) -> bool:
+        seen = self._last_seen.get(publisher)
+        cutoff = self._now_us - self._own_silent_after.get(publisher, self._silent_after_us)
+        return seen is None or seen < cutoff
+
+    def _is_silent(self, publisher: str) -> bool:
+        """Quiet, and expected to send (not in maintenance, not onboarding within its grace period)."""
+        return self._is_quiet(publisher) and self._expected_to_send(publisher, self._last_seen.get(publisher))

@@ -76,6 +76,28 @@ class StreamsSettings(SilenceSettings):
         description="dossiers with an event this recent count in `portal.overdue_open`",
     )
 
+    # Alerts people act on: one cause, one incident; no storm of re-openings; nobody forgotten.
+    streams_incident_window_seconds: float = Field(
+        default=120,
+        ge=0,
+        le=86_400,
+        description="alerts of one rule opened this close together, one area above the other, are one incident"
+        " (the incident takes the higher area)",
+    )
+    streams_alert_flap_seconds: float = Field(
+        default=600,
+        ge=0,
+        le=86_400,
+        description="an alert of a rule and area opens at most once per interval (a flapping condition waits);"
+        " 0: no limit",
+    )
+    streams_incident_escalate_seconds: float = Field(
+        default=900,
+        ge=0,
+        description="an open incident nobody acknowledged is due for notification again after this long, and"
+        " again each time (recorded in `incidents.escalated_at`); 0: never",
+    )
+
     @field_validator("streams_full_snapshot_minutes")
     @classmethod
     def _divides_the_hour(cls, minutes: int) -> int:

@@ -111,6 +111,9 @@ VARIABLES: dict[str, tuple[str, object, str]] = {
     "IOC_NOTIFY_HEALTH_PORT": ("int", 18084, ""),
     "IOC_NOTIFY_HEALTH_HOST": ("str", "127.0.0.1", ""),
     "IOC_STREAMS_ONBOARDING_GRACE_SECONDS": ("float", 86_400, "gt=0"),  # issue 22: publisher states
+    "IOC_STREAMS_INCIDENT_WINDOW_SECONDS": ("float", 120, "ge=0 le=86400"),
+    "IOC_STREAMS_ALERT_FLAP_SECONDS": ("float", 600, "ge=0 le=86400"),
+    "IOC_STREAMS_INCIDENT_ESCALATE_SECONDS": ("float", 900, "ge=0"),
 }
 
 INTAKE_RULES = {

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from api.http.admin.endpoints import router as admin
 from api.http.alerts.endpoints import router as alerts
+from api.http.alerts.incidents import router as incidents
 from api.http.areas.endpoints import router as areas
 from api.http.dead_letters.endpoints import router as dead_letters
 from api.http.errors import install_error_handlers
@@ -36,8 +37,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_error_handlers(app)
     install_metrics(app, metrics)
     routers = (
-        health, kpis, areas, alerts, mutes, dead_letters, publishers, admin, notifications, rulebook, raw_events,
-        live, events, pages,
+        health, kpis, areas, alerts, incidents, mutes, dead_letters, publishers, admin, notifications, rulebook,
+        raw_events, live, events, pages,
     )  # fmt: skip
     for router in routers:
         app.include_router(router)

@@ -24,16 +24,20 @@ export class Api {
     return this.#request('GET', qs ? `${path}?${qs}` : path);
   }
 
-  post(path) {
-    return this.#request('POST', path);
+  /** `payload`, when given, is sent as JSON. */
+  post(path, payload) {
+    return this.#request('POST', path, payload);
   }
 
-  async #request(method, path) {
+  async #request(method, path, payload) {
     let response;
+    const headers = { Authorization: `Bearer ${this.key}`, Accept: 'application/json' };
+    if (payload !== undefined) headers['Content-Type'] = 'application/json';
     try {
       response = await fetch(path, {
         method,
-        headers: { Authorization: `Bearer ${this.key}`, Accept: 'application/json' },
+        headers,
+        body: payload === undefined ? undefined : JSON.stringify(payload),
         cache: 'no-store',
         credentials: 'omit',
       });

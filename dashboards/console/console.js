@@ -1,4 +1,4 @@
-// The on-call console (/console): alerts with acknowledge, dead letters with replay, publishers, and
+// The on-call console (/console): incidents (alerts of one cause) with acknowledge and a comment, dead letters with replay, publishers, and
 // the live event tail over /ws/events. Acknowledge and replay need a key of scope `operate`; with a
 // `read` key the API's 403 message is shown as it is.
 
@@ -21,7 +21,8 @@ const ctx = {
   lang: 'vi',
   api: null,
   areas: new Map(),
-  alerts: [],
+  incidents: [], // one row per incident
+  alerts: [], // their members
   deadLetters: [],
   publishers: [],
   lastSeen: new Map(),
@@ -89,22 +90,24 @@ async function failed(error) {
 
 async function refresh() {
   try {
-    const [alerts, deadLetters, publishers] = await Promise.all([
+    const [incidents, alerts, deadLetters, publishers] = await Promise.all([
+      ctx.api.get('/api/v1/incidents', { state: ['open', 'acknowledged'] }),
       ctx.api.get('/api/v1/alerts', { state: ['open', 'acknowledged'] }),
       ctx.api.get('/api/v1/dead-letters', { limit: 100 }),
       ctx.api.get('/api/v1/publishers'),
     ]);
-    Object.assign(ctx, { alerts, deadLetters, publishers });
+    Object.assign(ctx, { incidents, alerts, deadLetters, publishers });
     renderTables();
   } catch (error) {
     await failed(error);
   }
 }
 
-async function acknowledge(alert) {
+async function acknowledge(incident, comment) {
   try {
-    await ctx.api.post(`/api/v1/alerts/${alert.id}/ack`);
-    notice(`${t(ctx.lang, 'console.ack')}: #${alert.id}`, 'good');
+    const body = comment.trim() ? { comment: comment.trim() } : {};
+    await ctx.api.post(`/api/v1/incidents/${incident.id}/acknowledge`, body);
+    notice(`${t(ctx.lang, 'console.ack')}: ${t(ctx.lang, 'console.incident')} #${incident.id}`, 'good');
   } catch (error) {
     await failed(error);
   }

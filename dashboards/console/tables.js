@@ -1,4 +1,4 @@
-// The console's tables: alerts (acknowledge), dead letters (replay), publishers (status, last seen, completeness).
+// The console's tables: incidents and their alerts (acknowledge with a comment), dead letters (replay), publishers (status, last seen, completeness).
 
 import { orderAlerts } from '../common/alerts.js';
 import { el } from '../common/dom.js';
@@ -14,7 +14,32 @@ function areaLabel(ctx, code) {
   return area ? `${areaName(area, ctx.lang)} (${code})` : code ?? '—';
 }
 
-/** onAck(alert) is called by the button of an open alert. */
+/** Its member alerts, as a disclosure under the incident's own text: each alert's text, area and state. */
+function memberList(ctx, incident) {
+  const { lang } = ctx;
+  // By area code: the incident's own area (the highest) first, then the areas under it in order.
+  const members = ctx.alerts.filter((a) => a.incident_id === incident.id).sort((a, b) => a.area_code.localeCompare(b.area_code));
+  if (members.length < 2) return null;
+  return el(
+    'details',
+    { class: 'members' },
+    el('summary', {}, `${t(lang, 'console.members')}: ${incident.summary[lang]}`),
+    el(
+      'ul',
+      {},
+      members.map((a) => el('li', { 'data-alert': a.id }, `${a.messages[lang]} — ${t(lang, `state.${a.state}`)}`)),
+    ),
+  );
+}
+
+function stateText(lang, incident) {
+  const state = t(lang, `state.${incident.state}`);
+  if (incident.state !== 'acknowledged') return state;
+  const by = incident.acknowledged_by ? ` ${t(lang, 'console.by')} ${incident.acknowledged_by}` : '';
+  return `${state}${by}${incident.ack_comment ? ` — “${incident.ack_comment}”` : ''}`;
+}
+
+/** One row per incident (one cause); onAck(incident, comment) is called by the button of an open one. */
 export function alertRows(ctx, onAck) {
   const { lang } = ctx;
   return [
@@ -22,22 +47,23 @@ export function alertRows(ctx, onAck) {
     el(
       'tbody',
       {},
-      orderAlerts(ctx.alerts).map((a) =>
-        el(
+      orderAlerts(ctx.incidents).map((i) => {
+        const comment = el('input', { type: 'text', class: 'comment', maxlength: 1000, placeholder: t(lang, 'console.comment') });
+        const action =
+          i.state === 'open'
+            ? el('span', { class: 'ack-form' }, comment, el('button', { type: 'button', onclick: () => onAck(i, comment.value) }, t(lang, 'console.ack')))
+            : null;
+        return el(
           'tr',
-          { 'data-alert': a.id, class: a.muted ? 'muted' : '' },
-          el('td', { class: `sev-${a.severity}` }, t(lang, `severity.${a.severity}`)),
-          el('td', {}, areaLabel(ctx, a.area_code)),
-          el('td', { class: 'detail' }, `${a.message} (${a.kpi}, ${a.window})`),
-          el('td', {}, [
-            a.state === 'acknowledged' ? `${a.state} · ${a.acknowledged_by ?? ''}` : a.state,
-            // Recorded, but needs no action and is not notified while the mute is in force.
-            a.muted ? ` · ${t(lang, 'alerts.muted')} #${a.muted_by}` : '',
-          ].join('')),
-          el('td', {}, formatTime(a.opened_at, lang)),
-          el('td', {}, a.state === 'open' ? el('button', { type: 'button', onclick: () => onAck(a) }, t(lang, 'console.ack')) : null),
-        ),
-      ),
+          { 'data-incident': i.id, class: i.muted ? 'muted' : '' },
+          el('td', { class: `sev-${i.severity}` }, t(lang, `severity.${i.severity}`)),
+          el('td', {}, areaLabel(ctx, i.area_code)),
+          el('td', { class: 'detail' }, el('div', { class: 'msg' }, i.messages[lang]), memberList(ctx, i)),
+          el('td', { class: 'state' }, [stateText(lang, i), i.muted ? ` · ${t(lang, 'alerts.muted')}` : ''].join('')),
+          el('td', {}, formatTime(i.opened_at, lang)),
+          el('td', {}, action),
+        );
+      }),
     ),
   ];
 }

@@ -32,7 +32,7 @@ const ctx = {
   connection: 'connecting',
   series: new Map(),
   historyLoaded: new Map(),
-  alerts: [],
+  incidents: [], // one line per incident on the strip
   alertStep: 0,
   elapsed: 0,
   pausedUntil: 0,
@@ -128,7 +128,7 @@ async function loadHistories(view) {
 
 async function pollAlerts() {
   try {
-    ctx.alerts = await ctx.api.get('/api/v1/alerts', { state: ['open', 'acknowledged'] });
+    ctx.incidents = await ctx.api.get('/api/v1/incidents', { state: ['open', 'acknowledged'] });
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       ctx.live.stop();

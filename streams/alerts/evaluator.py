@@ -1,7 +1,10 @@
 """When alerts open and resolve: rules judged on the engine's frames and clock (pure logic, time passed in).
 
 A condition must hold for the rule's `for_seconds` before its alert opens; it resolves as soon as
-a frame shows the condition cleared. A value that cannot be judged (no value, too few events, no
+a frame shows the condition cleared. A flapping condition opens at most once per `flap_interval`:
+one that returns sooner after its alert opened waits until the interval has passed (and opens then
+if it still holds), so a value dancing around its threshold raises one alert per interval, not one
+per swing. A value that cannot be judged (no value, too few events, no
 target) neither opens nor resolves anything. Staleness rules are judged by `tick`, from the last
 frame seen for the area. At most one alert is open per rule and area.
 """
@@ -27,6 +30,11 @@ class AlertOpened:
     value: float | None
     message: str
     at_us: int
+    threshold: float | None = None
+    unit: str = ""
+    since_us: int | None = None  # the condition held since (its for-duration before `at_us`)
+    lineage: tuple[str, ...] = ()  # the area and every area above it
+    publishers: tuple[str, ...] = ()  # the publishers that are the cause, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +49,10 @@ AlertAction = AlertOpened | AlertResolved
 
 
 class AlertEvaluator:
-    def __init__(self, rules: Iterable[AlertRule], hierarchy: AreaHierarchy) -> None:
+    def __init__(self, rules: Iterable[AlertRule], hierarchy: AreaHierarchy, *, flap_interval_us: int = 0) -> None:
         self._hierarchy = hierarchy
+        self._flap_interval_us = flap_interval_us
+        self._last_opened: dict[AlertKey, int] = {}  # within the flap interval only
         self._rules = _by_kpi_window(rules)
         self._pending: dict[AlertKey, int] = {}  # condition holding since (µs)
         self._open: set[AlertKey] = set()
@@ -102,6 +112,7 @@ class AlertEvaluator:
         """`last_event_us(kpi, window, area)`, when given, is the live latest event time for staleness
         rules (a frame's `last_event_at` is only as recent as the last change of its numbers)."""
         actions: list[AlertAction] = []
+        self._last_opened = {k: t for k, t in self._last_opened.items() if now_us - t < self._flap_interval_us}
         for key, (rule, frame) in list(self._last.items()):
             if rule.stale_after_seconds is not None:
                 if last_event_us is not None:
@@ -135,10 +146,18 @@ class AlertEvaluator:
         if key in self._open:
             return
         since = self._pending.setdefault(key, now_us)
-        if now_us - since >= rule.for_seconds * MICROS:
+        flapping = now_us - self._last_opened.get(key, now_us - self._flap_interval_us) < self._flap_interval_us
+        if now_us - since >= rule.for_seconds * MICROS and not flapping:
             del self._pending[key]
             self._open.add(key)
-            actions.append(AlertOpened(rule, key[1], frame.value, rule.describe(frame), now_us))
+            if self._flap_interval_us:
+                self._last_opened[key] = now_us
+            actions.append(
+                AlertOpened(
+                    rule, key[1], frame.value, rule.describe(frame), now_us, threshold=rule.threshold(frame),
+                    unit=frame.unit, since_us=since, lineage=self._hierarchy.counted_in(key[1]),
+                )
+            )  # fmt: skip
 
 
 def _by_kpi_window(rules: Iterable[AlertRule]) -> dict[tuple[str, str], list[AlertRule]]:

@@ -70,10 +70,24 @@ class AlertRule(BaseModel):
             return None if frame.target is None else frame.value < frame.target
         return None
 
+    @property
+    def condition(self) -> Literal["below", "above", "below_target", "stale"]:
+        if self.below is not None:
+            return "below"
+        if self.above is not None:
+            return "above"
+        return "below_target" if self.below_target else "stale"
+
+    def threshold(self, frame: KpiFrame) -> float | None:
+        """The limit the frame is judged against: the rule's, the target in force, or the silence in seconds."""
+        if self.stale_after_seconds is not None:
+            return self.stale_after_seconds
+        return self.below if self.below is not None else self.above if self.above is not None else frame.target
+
     def describe(self, frame: KpiFrame) -> str:
         if self.stale_after_seconds is not None:
             return f"{frame.kpi} in {frame.area}: no event for {self.stale_after_seconds:.0f} s"
-        limit = self.below if self.below is not None else self.above if self.above is not None else frame.target
+        limit = self.threshold(frame)
         word = "above" if self.above is not None else "below"
         return f"{frame.kpi} ({frame.window}) in {frame.area} is {frame.value:g}, {word} {limit:g}"
 

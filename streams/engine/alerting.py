@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from streams.alerts.evaluator import AlertAction, AlertEvaluator, AlertOpened, LastEvent
 from streams.alerts.rules import AlertRule
@@ -13,14 +14,26 @@ from streams.engine.metrics import EngineMetrics
 from streams.engine.rebuild import Connect
 from streams.frames import KpiFrame
 from streams.hierarchy import AreaHierarchy
+from streams.records import MICROS
 
 log = logging.getLogger(__name__)
 _TICK_SECONDS = 1.0  # for-durations and staleness: once a second is enough
+SILENT_PUBLISHERS_KPI = "ops.publishers_silent"
+SilentPublishers = Callable[[str], tuple[str, ...]]  # area -> the silent publishers in or under it
 
 
 class AlertJudge:
-    def __init__(self, rules: Sequence[AlertRule], history: HistoryWriter, metrics: EngineMetrics) -> None:
-        self._evaluator = AlertEvaluator(rules, AreaHierarchy({}))
+    def __init__(
+        self,
+        rules: Sequence[AlertRule],
+        history: HistoryWriter,
+        metrics: EngineMetrics,
+        *,
+        flap_seconds: float = 0.0,
+        silent_publishers: SilentPublishers | None = None,
+    ) -> None:
+        self._evaluator = AlertEvaluator(rules, AreaHierarchy({}), flap_interval_us=int(flap_seconds * MICROS))
+        self._silent_publishers = silent_publishers
         self._history = history
         self._metrics = metrics
         self._restored = not rules
@@ -52,8 +65,17 @@ class AlertJudge:
             actions += self._evaluator.tick(now_us, last_event_us)
         if not actions:
             return actions
+        actions = [self._with_cause(a) for a in actions]
         for action in actions:
             self._metrics.alert_actions.labels("opened" if isinstance(action, AlertOpened) else "resolved").inc()
             log.info("alert %s", action)
         self._history.offer_alerts(actions)
         return actions
+
+    def _with_cause(self, action: AlertAction) -> AlertAction:
+        """A silent-publisher alert names the publishers that are silent (the engine knows them)."""
+        if not isinstance(action, AlertOpened) or action.rule.kpi != SILENT_PUBLISHERS_KPI:
+            return action
+        if self._silent_publishers is None:
+            return action
+        return dataclasses.replace(action, publishers=self._silent_publishers(action.area))

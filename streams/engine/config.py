@@ -19,6 +19,7 @@ class EngineConfig:
     dossier_horizon_days: float = 90
     silent_after_seconds: float = 900
     onboarding_grace_seconds: float = 86_400
+    alert_flap_seconds: float = 0.0  # see IOC_STREAMS_ALERT_FLAP_SECONDS
 
 
 @dataclass(frozen=True, slots=True)

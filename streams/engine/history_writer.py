@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from streams.alerts.evaluator import AlertAction
+from streams.alerts.incidents import IncidentPolicy
 from streams.alerts.mutes import refresh_mutes
 from streams.alerts.store import AlertStore
 from streams.dead_letters import DeadLetterCount, count_dead_letters
@@ -97,6 +98,7 @@ class HistoryWriter:
         snapshot_retention_days: float = 90,
         full_snapshot_minutes: int = 60,
         rulebook: RulebookWatch | None = None,
+        incidents: IncidentPolicy | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._connect = connect
@@ -122,6 +124,7 @@ class HistoryWriter:
         self._rulebook_watch = rulebook
         self._hourly = HourlyRoller(clock)
         self._rulebook: Rulebook | None = None
+        self._incidents = incidents or IncidentPolicy()
 
     def start(self) -> None:
         self._thread.start()
@@ -210,7 +213,7 @@ class HistoryWriter:
         try:
             conn = self._connection()
             if alerts:
-                AlertStore(conn).apply(alerts)
+                AlertStore(conn, self._incidents).apply(alerts)
                 alerts = []
             if snapshot is not None:
                 self._write_snapshot(conn, *snapshot)
@@ -246,6 +249,12 @@ class HistoryWriter:
                 self._publishers, self._publishers_read, self._publishers_wanted = publishers, publishers, False
         refresh_mutes(conn)
         self._hourly.roll_due(conn)
+        if self._incidents.escalate_after_seconds > 0:
+            with conn.transaction():
+                wall_now = datetime.fromtimestamp(self._clock(), UTC)
+                escalated = AlertStore(conn, self._incidents).incidents.escalate_due(wall_now)
+            if escalated:
+                log.warning("incidents not acknowledged, due for notification again: %s", escalated)
         if now >= self._next_retention:
             # Snapshots are the bulk of the history (every value, every minute): kept for a while;
             # the rollups and the raw events follow ingest's retention.

@@ -66,7 +66,14 @@ class KpiEngine:
         self.metrics = metrics or EngineMetrics()
         self.history = None if history is None else history(self.metrics)
         self._snapshot_minute = 0
-        self._alerts = None if self.history is None else AlertJudge(alert_rules, self.history, self.metrics)
+        self._alerts = (
+            None
+            if self.history is None
+            else AlertJudge(
+                alert_rules, self.history, self.metrics, flap_seconds=self._config.alert_flap_seconds,
+                silent_publishers=self._silent_publishers,
+            )
+        )  # fmt: skip
         self._clock = clock
         self._stopping = threading.Event()
         self._builder = FrameBuilder(catalog, targets, new_epoch())
@@ -124,6 +131,9 @@ class KpiEngine:
                 continue
             self._stopping.wait(backoff)
             backoff = min(backoff * 2, self._config.max_backoff_seconds)
+
+    def _silent_publishers(self, area: str) -> tuple[str, ...]:
+        return () if self._state is None else self._state.publishers.silent_in(area)
 
     def _now_us(self) -> int:
         return int(self._clock() * MICROS)

@@ -78,7 +78,7 @@ def test_the_console_replays_a_dead_letter_acknowledges_an_alert_with_an_operate
             ["transaction", "counter-9", "24611", "health · qr · 75000 VND · succeeded"],
         )
         pages.browser.evaluate(click(ack_button))
-        pages.browser.wait_equal(text("#alerts-table tbody tr td:nth-child(4)"), "acknowledged · console-operate")
+        pages.browser.wait_equal(text("#alerts-table tbody tr td:nth-child(4)"), "Acknowledged by console-operate")
         pages.screenshot("console-operate.png")
 
         # Filters: a source and a type that exclude each other are refused; others start a new tail.

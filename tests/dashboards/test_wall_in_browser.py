@@ -66,7 +66,18 @@ def test_the_wall_shows_what_the_api_reports_follows_new_frames_and_says_stale_w
         cur.executemany("INSERT INTO kpi_snapshot_runs VALUES (%s, true, 1, 1)", minutes)  # each a full snapshot
     rule = AlertRule(id="coverage-drop", kpi="coverage.usable_share", window="1h", below=50, severity="major")
     AlertStore(pages.db).apply(
-        [AlertOpened(rule, "24611", 41.0, "usable share 41 % in 24611", int(NOW.timestamp() * 1_000_000))]
+        [
+            AlertOpened(
+                rule,
+                "24611",
+                41.0,
+                "usable share 41 % in 24611",
+                int(NOW.timestamp() * 1_000_000),
+                threshold=50,
+                unit="%",
+                lineage=("24611", "660", "67"),
+            )
+        ]
     )
     key = pages.keys.create("wall-e2e", Scope.READ)
     with pages.serve() as api:
@@ -87,7 +98,9 @@ def test_the_wall_shows_what_the_api_reports_follows_new_frames_and_says_stale_w
         assert pages.browser.wait_for(f"document.querySelector('{e_cert} .spark path').getAttribute('d')")
         assert pages.browser.evaluate(text(f"{e_cert} .target")) == "Mục tiêu ≥ 90,0 % · hạn 31/12/2022"
         pages.browser.wait_equal(text(".alert.major .where"), "Nghĩa Đức")
-        assert pages.browser.evaluate(text(".alert.major .msg")) == "usable share 41 % in 24611"
+        assert pages.browser.evaluate(text(".alert.major .msg")).startswith(
+            "Tỷ lệ mẫu đo Internet di động dùng được ở Phường Nghĩa Đức chỉ còn 41,0 % trong 1 giờ, dưới ngưỡng 50,0 %"
+        )
         pages.screenshot("wall-overview-live.png")
         fits = (
             "document.documentElement.scrollHeight <= innerHeight && document.documentElement.scrollWidth <= innerWidth"
@@ -174,9 +187,11 @@ def test_the_area_view_colours_sub_areas_against_the_target_and_drills_down(page
         pages.browser.wait_for(f"{CONNECTION} === 'conn live' && {CELLS}.length === 8")
         shown = dict(pages.browser.wait_for(f"{CELLS}.find((c) => c[0] === '662' && c[1].includes('live')) && {CELLS}"))
         assert [shown[code] for code in (*districts, "663")] == [
-            "cell band-good state-live", "cell band-near state-live", "cell band-bad state-live",
+            "cell band-good state-live",
+            "cell band-near state-live",
+            "cell band-bad state-live",
             "cell band-none state-nodata",
-        ]  # fmt: skip
+        ]
         pages.screenshot("wall-areas-province.png")
         pages.browser.evaluate("document.querySelector('.cell[data-area=\"660\"]').click()")
         pages.browser.wait_equal(text(".crumbs"), "Đắk Nông › Gia Nghĩa")

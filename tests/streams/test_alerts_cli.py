@@ -1,4 +1,4 @@
-"""`ioc alerts list | ack | history` against the real database."""
+"""`ioc alerts list | ack | history | incidents | ack-incident` against the real database."""
 
 from __future__ import annotations
 
@@ -36,9 +36,24 @@ def test_an_operator_lists_acknowledges_and_reads_the_history(
         f"{alert.id:>6}  2026-11-26 02:30:17  major    open                     "
         "coverage.usable_share (1h) in 24615 is 41, below 50\n"
     )
-    assert ioc("ack", str(alert.id), "--by", "night-shift").stdout == f"alert {alert.id} acknowledged\n"
+    incidents = ioc("incidents")
+    assert incidents.stdout == (
+        f"{alert.incident_id:>6}  2026-11-26 02:30:17  major    open                     "
+        "coverage-drop in 24615: 1 of 1 alerts open\n"
+    )
+    assert ioc("ack", str(alert.id), "--by", "night-shift", "--comment", "trạm BTS mất điện").stdout == (
+        f"alert {alert.id} acknowledged\n"
+    )
     again = ioc("ack", str(alert.id))
     assert (again.returncode, again.stderr) == (1, f"ioc alerts ack: no open alert {alert.id}\n")
     assert "acknowledged by night-shift" in ioc("list").stdout
     history = ioc("history", str(alert.id)).stdout.splitlines()
     assert [line.split()[2:4] for line in history] == [["open", "engine"], ["acknowledged", "night-shift"]]
+    assert history[1].endswith("trạm BTS mất điện")
+    # The incident's only alert was acknowledged: so is the incident (nothing open left to acknowledge).
+    assert "acknowledged by night-shift" in ioc("incidents", "--state", "acknowledged").stdout
+    refused = ioc("ack-incident", str(alert.incident_id))
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        f"ioc alerts ack-incident: no open incident {alert.incident_id}\n",
+    )

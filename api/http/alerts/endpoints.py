@@ -1,46 +1,24 @@
-"""`GET /api/v1/alerts`, `GET /api/v1/alerts/{id}/history`, `POST /api/v1/alerts/{id}/ack` (scope operate)."""
+"""`GET /api/v1/alerts`, `GET /api/v1/alerts/{id}/history`, `POST /api/v1/alerts/{id}/acknowledge` (and its
+older name `/ack`, scope operate). Every alert is read with its structured fields and its text in vi and en."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
 
+from api.http.alerts.schemas import AcknowledgeIn, AlertOut, AlertState, HistoryEntry
+from api.http.alerts.texts import AreaBook, alert_out
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
 from api.http.errors import ERROR_RESPONSES, NOT_FOUND, NotFound
 from api.http.state import AppState, app_state
-from streams.alerts.store import AlertStore
+from streams.alerts.store import AlertNotFound, AlertStore
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=ERROR_RESPONSES)
 State = Annotated[AppState, Depends(app_state)]
-AlertState = Literal["open", "acknowledged", "resolved"]
-
-
-class AlertOut(BaseModel):
-    id: int
-    rule_id: str
-    kpi: str
-    area_code: str
-    window: str
-    severity: str
-    state: AlertState
-    message: str
-    opened_at: datetime
-    acknowledged_by: str | None
-    muted_by: int | None = Field(description="The mute that covers it (`/api/v1/alert-mutes`), if any.")
-    muted: bool = Field(description="Covered by a mute: recorded, but needs no action and is not notified.")
-
-
-class HistoryEntry(BaseModel):
-    at: datetime
-    state: AlertState
-    actor: str
-    detail: str
 
 
 @router.get("", response_model=list[AlertOut], summary="Alerts, newest first")
@@ -51,7 +29,8 @@ def alerts(
 ) -> list[AlertOut]:
     with database(state) as conn:
         found = AlertStore(conn).in_states(tuple(states or ("open", "acknowledged")))
-    return [AlertOut.model_validate({**asdict(a), "muted": a.muted_by is not None}) for a in found]
+        areas = AreaBook.read(conn)
+    return [alert_out(a, areas) for a in found]
 
 
 @router.get(
@@ -66,8 +45,34 @@ def history(alert_id: int, key: Annotated[ApiKey, Depends(require(Scope.READ))],
 
 
 @router.post(
+    "/{alert_id}/acknowledge",
+    response_model=AlertOut,
+    summary="Acknowledge an open alert, with an optional comment (scope operate)",
+    responses=NOT_FOUND,
+)
+def acknowledge(
+    alert_id: int,
+    key: Annotated[ApiKey, Depends(require(Scope.OPERATE))],
+    state: State,
+    body: AcknowledgeIn | None = None,
+) -> AlertOut:
+    with database(state) as conn:
+        store = AlertStore(conn)
+        store.acknowledge(alert_id, key.name, datetime.now(UTC), body.comment if body else None)  # AlertNotFound: 404
+        found = store.get(alert_id)
+        if found is None:
+            raise AlertNotFound(alert_id)
+        return alert_out(found, AreaBook.read(conn))
+
+
+@router.post(
     "/{alert_id}/ack", status_code=204, summary="Acknowledge an open alert (scope operate)", responses=NOT_FOUND
 )
-def acknowledge(alert_id: int, key: Annotated[ApiKey, Depends(require(Scope.OPERATE))], state: State) -> None:
+def ack(
+    alert_id: int,
+    key: Annotated[ApiKey, Depends(require(Scope.OPERATE))],
+    state: State,
+    body: AcknowledgeIn | None = None,
+) -> None:
     with database(state) as conn:
-        AlertStore(conn).acknowledge(alert_id, key.name, datetime.now(UTC))  # AlertNotFound: 404
+        AlertStore(conn).acknowledge(alert_id, key.name, datetime.now(UTC), body.comment if body else None)

@@ -1,0 +1,86 @@
+"""Alerts and incidents as people read them: areas by name and path, KPIs by label, messages in vi and en."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psycopg
+
+from api.http.alerts.schemas import AlertOut, AreaOut, IncidentOut, Texts
+from streams.alerts.incidents import Incident
+from streams.alerts.messages import AlertFacts, AreaName, members_summary, render_all
+from streams.alerts.store import Alert
+from streams.catalog import CATALOG
+
+_LABELS = {k.id: {"vi": k.label_vi, "en": k.label_en} for k in CATALOG.kpis}
+
+
+@dataclass(frozen=True, slots=True)
+class AreaBook:
+    """Every area's names and parent, read once per request (a province has a few hundred)."""
+
+    names: dict[str, AreaName]
+    parents: dict[str, str | None]
+
+    @classmethod
+    def read(cls, conn: psycopg.Connection[tuple[object, ...]]) -> AreaBook:
+        rows = conn.execute("SELECT code, parent_code, level, unit_type, name_vi, name_en FROM areas").fetchall()
+        names = {str(c): AreaName(str(c), str(lv), str(u), str(vi), str(en)) for c, _, lv, u, vi, en in rows}
+        return cls(names, {str(c): None if p is None else str(p) for c, p, *_ in rows})
+
+    def path(self, code: str) -> list[AreaName]:
+        chain: list[AreaName] = []
+        current: str | None = code
+        while current is not None and current in self.names and len(chain) < 16:
+            chain.append(self.names[current])
+            current = self.parents.get(current)
+        return chain[::-1]
+
+
+def _area(a: AreaName) -> AreaOut:
+    return AreaOut(code=a.code, level=a.level, name_vi=a.name_vi, name_en=a.name_en, full_vi=a.full("vi"))
+
+
+def _label(kpi: str) -> Texts:
+    return Texts(**_LABELS.get(kpi, {"vi": kpi, "en": kpi}))
+
+
+def alert_out(a: Alert, areas: AreaBook) -> AlertOut:
+    path = areas.path(a.area_code)
+    since = a.since or a.opened_at
+    facts = AlertFacts(
+        rule_id=a.rule_id, kpi_label=_LABELS.get(a.kpi, {}), window=a.window, path=path, area_code=a.area_code,
+        value=a.value, threshold=a.threshold, unit=a.unit, since=since, publishers=a.publishers,
+    )  # fmt: skip
+    return AlertOut(
+        id=a.id, rule_id=a.rule_id, kpi=a.kpi, kpi_label=_label(a.kpi), area_code=a.area_code,
+        area=_area(path[-1]) if path else None, area_path=[_area(p) for p in path], window=a.window,
+        severity=a.severity, state=a.state, message=a.message, messages=Texts(**render_all(facts)), value=a.value,
+        threshold=a.threshold, unit=a.unit, since=since,
+        publisher_id=a.publishers[0] if len(a.publishers) == 1 else None, publishers=list(a.publishers),
+        opened_at=a.opened_at, acknowledged_at=a.acknowledged_at, acknowledged_by=a.acknowledged_by,
+        ack_comment=a.ack_comment, resolved_at=a.resolved_at, incident_id=a.incident_id, muted_by=a.muted_by,
+        muted=a.muted_by is not None,
+    )  # fmt: skip
+
+
+def incident_out(i: Incident, members: Sequence[AlertOut], areas: AreaBook) -> IncidentOut:
+    unresolved = [m for m in members if m.state != "resolved"] or list(members)
+    lead = next((m for m in unresolved if m.area_code == i.area_code), unresolved[0] if unresolved else None)
+    levels = [m.area.level if m.area else "" for m in unresolved]
+    summary = {
+        "vi": f"{len(unresolved)} cảnh báo: {members_summary(levels, 'vi')}",
+        "en": f"{len(unresolved)} alert{'s' * (len(unresolved) != 1)}: {members_summary(levels, 'en')}",
+    }
+    path = areas.path(i.area_code)
+    return IncidentOut(
+        id=i.id, rule_id=i.rule_id, kpi=i.kpi, kpi_label=_label(i.kpi), area_code=i.area_code,
+        area=_area(path[-1]) if path else None, area_path=[_area(p) for p in path], severity=i.severity,
+        state=i.state, messages=lead.messages if lead else Texts(vi=i.rule_id, en=i.rule_id),
+        summary=Texts(**summary), members=i.members, open_members=i.open_members, opened_at=i.opened_at,
+        changed_at=i.changed_at, acknowledged_at=i.acknowledged_at, acknowledged_by=i.acknowledged_by,
+        ack_comment=i.ack_comment, resolved_at=i.resolved_at, escalate_after=i.escalate_after,
+        escalated_at=i.escalated_at, escalations=i.escalations,
+        muted=bool(unresolved) and all(m.muted for m in unresolved if m.state != "resolved"),
+    )  # fmt: skip
