@@ -7,7 +7,9 @@ from fastapi import FastAPI
 from api.http.admin.endpoints import router as admin
 from api.http.alerts.endpoints import router as alerts
 from api.http.areas.endpoints import router as areas
+from api.http.dead_letters.bulk_endpoints import router as dead_letters_bulk
 from api.http.dead_letters.endpoints import router as dead_letters
+from api.http.dead_letters.export_endpoints import router as dead_letters_export
 from api.http.errors import install_error_handlers
 from api.http.events.endpoints import router as raw_events
 from api.http.kpis.endpoints import router as kpis
@@ -18,6 +20,7 @@ from api.http.publishers.endpoints import router as publishers
 from api.http.rulebook.endpoints import router as rulebook
 from api.http.settings import ApiSettings
 from api.http.state import lifespan_for
+from api.http.status.endpoints import router as system_status
 from api.http.system.health import router as health
 from api.http.system.metrics import ApiMetrics, install_metrics
 
@@ -33,7 +36,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     install_error_handlers(app)
     install_metrics(app, metrics)
-    routers = (health, kpis, areas, alerts, dead_letters, publishers, admin, rulebook, raw_events, live, events, pages)
+    routers = (
+        health, system_status, kpis, areas, alerts, dead_letters, dead_letters_bulk, dead_letters_export, publishers,
+        admin, rulebook, raw_events, live, events, pages,
+    )  # fmt: skip
     for router in routers:
         app.include_router(router)
     return app
