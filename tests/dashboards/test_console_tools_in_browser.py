@@ -208,3 +208,12 @@ def test_the_console_shows_problems_first_and_its_dead_letter_tools_work_in_both
         browser.evaluate(click('[data-publisher="quiet-1"] button.link'))
         browser.wait_equal(text("#publisher-page h3"), "quiet-1 im lặng")
         pages.screenshot("console-problems-first-vi.png")
+
+        # A publisher action from its page (admin): disabled, it goes to the end of the list.
+        browser.evaluate(click('[data-publisher="desk-ok"] button.link'))
+        browser.wait_equal(text("#publisher-page h3"), "desk-ok trực tuyến")
+        browser.evaluate(click("#act-toggle"))
+        browser.wait_equal(NOTICE, "Đã thực hiện: desk-ok")
+        browser.wait_equal(text("#publisher-page h3"), "desk-ok đã vô hiệu")
+        browser.wait_equal(f"{ids_in_order}.at(-1)", "desk-ok")
+        assert browser.evaluate(text("#act-toggle")) == "Kích hoạt lại"
