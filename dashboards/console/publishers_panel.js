@@ -98,6 +98,12 @@ export function publisherRows(ctx, onPick) {
   ];
 }
 
+/** Its own silence threshold, or the default (with its value once the API gives it). */
+function silentAfter(lang, p) {
+  if (p.silent_after_seconds == null) return w(lang, 'pub.action.default');
+  return p.silent_after_default ? `${w(lang, 'pub.action.default')} (${p.silent_after_seconds})` : String(p.silent_after_seconds);
+}
+
 function field(label, value) {
   return [el('dt', {}, label), el('dd', {}, value)];
 }
@@ -120,7 +126,7 @@ export function publisherPage(ctx, page, act) {
       field(t(lang, 'col.area'), areaLabel(ctx, p.area_code)),
       field(t(lang, 'col.last_seen'), formatTime(p.last_seen_at ?? problem?.last_seen_at, lang)),
       field(t(lang, 'col.completeness'), p.completeness == null ? '—' : `${formatValue(p.completeness, '%', lang)} %`),
-      field(w(lang, 'pub.page.silent_after'), p.silent_after_seconds == null ? w(lang, 'pub.action.default') : String(p.silent_after_seconds)),
+      field(w(lang, 'pub.page.silent_after'), silentAfter(lang, p)),
       field(w(lang, 'pub.page.maintenance'), maintenance),
     ),
     el('h4', {}, w(lang, 'pub.page.gaps')),
