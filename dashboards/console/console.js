@@ -11,7 +11,8 @@ import { forgetKey } from '../common/keystore.js';
 import { initialLanguage, toggleLanguage } from '../common/language.js';
 import { LiveConnection } from '../common/live.js';
 import { alertFilter, alertRows, chosenStates } from './alerts_panel.js';
-import { bulkBar, deadLetterRows, filterForm, filterParams, formValues, payloadView, restoreForm } from './dead_letters_panel.js';
+import { consoleActions } from './actions.js';
+import { bulkBar, deadLetterRows, filterForm, filterParams, payloadView, restoreForm } from './dead_letters_panel.js';
 import { publisherPage, publisherRows } from './publishers_panel.js';
 import { statusCards } from './status_board.js';
 import { tailRows } from './tables.js';
@@ -80,6 +81,16 @@ function applyLanguage() {
   showConnection(ctx.connection);
   render();
 }
+
+// The actions of the dead-letter and publisher panels (./actions.js), bound to this page.
+const actions = consoleActions(ctx, {
+  $,
+  notice: (message, kind) => notice(message, kind),
+  failed: (error) => failed(error),
+  refresh: () => refresh(),
+  render: () => render(),
+});
+const { replay, viewPayload, closePayload, onDeadFilter, replayAll, pick, act } = actions;
 
 function render() {
   fill($('status-cards'), statusCards(ctx.lang, ctx.status));
@@ -154,114 +165,6 @@ function showArea(code) {
 async function showPublisher(id) {
   const publisher = ctx.publishers.find((p) => p.id === id);
   if (publisher) await pick(publisher);
-}
-
-async function replay(deadLetter) {
-  try {
-    const outcome = await ctx.api.post(`/api/v1/dead-letters/${deadLetter.id}/replay`);
-    notice(`${t(ctx.lang, 'console.replay')} #${outcome.id}: ${outcome.status} — ${outcome.detail}`, outcome.status === 'rejected' ? 'bad' : 'good');
-  } catch (error) {
-    await failed(error);
-  }
-  await refresh();
-}
-
-function closePayload() {
-  ctx.payload = null;
-  render();
-}
-
-async function viewPayload(deadLetter) {
-  try {
-    ctx.payload = await ctx.api.get(`/api/v1/dead-letters/${deadLetter.id}/payload`);
-    render();
-    $('payload-viewer').scrollIntoView({ block: 'nearest' });
-  } catch (error) {
-    await failed(error);
-  }
-}
-
-/** The filter form's buttons: apply (list), count (then offer the replay of what it counts), export. */
-async function onDeadFilter(action) {
-  ctx.deadFilter = formValues($('dead-filters'));
-  const params = filterParams(ctx.deadFilter);
-  try {
-    if (action === 'count') {
-      const counted = await ctx.api.get('/api/v1/dead-letters/count', params);
-      ctx.preview = { ...counted, params };
-      render();
-    } else if (action === 'export') {
-      await exportCsv(params);
-    } else {
-      ctx.preview = null;
-      notice(null);
-      await refresh();
-    }
-  } catch (error) {
-    await failed(error);
-  }
-}
-
-async function replayAll(preview) {
-  const { reason, publisher, since, until } = preview.params;
-  try {
-    const done = await ctx.api.post('/api/v1/dead-letters/replay', { reason, publisher, since, until, expected: preview.open });
-    notice(w(ctx.lang, 'dl.replay_all.done', done), done.rejected ? 'bad' : 'good');
-    ctx.preview = null;
-  } catch (error) {
-    await failed(error);
-  }
-  await refresh();
-}
-
-async function exportCsv(params) {
-  const { text, headers } = await ctx.api.text('/api/v1/dead-letters/export.csv', params);
-  const file = /filename="([^"]+)"/.exec(headers.get('content-disposition') ?? '')?.[1] ?? 'dead-letters.csv';
-  const link = document.createElement('a');
-  link.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
-  link.download = file;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
-  const rows = text.split('\r\n').filter(Boolean).length - 1; // a quoted cell may hold \n, never \r\n
-  notice(w(ctx.lang, 'dl.exported', { n: rows, file }), 'good');
-}
-
-async function pick(publisher) {
-  ctx.picked = publisher.id;
-  try {
-    const [gaps, events, deadLetters] = await Promise.all([
-      ctx.api.get(`/api/v1/publishers/${encodeURIComponent(publisher.id)}/gaps`),
-      ctx.api.get(`/api/v1/events/${publisher.source}`, { publisher: publisher.id, limit: 10 }),
-      ctx.api.get('/api/v1/dead-letters', { publisher: publisher.id, include_resolved: 'true', limit: 10 }),
-    ]);
-    ctx.page = { publisher, gaps, events: events.events, deadLetters };
-  } catch (error) {
-    await failed(error);
-  }
-  $('publisher-page-title').textContent = w(ctx.lang, 'pub.page.title', { id: publisher.id });
-  render();
-}
-
-/** A publisher action (issue 22 item 3's routes, scope admin); the API's message on refusal. */
-async function act(kind, form) {
-  const id = encodeURIComponent(ctx.page.publisher.id);
-  const path = `/api/v1/publishers/${id}`;
-  try {
-    if (kind === 'disable' || kind === 'enable') await ctx.api.post(`${path}/${kind}`);
-    else if (kind === 'end_maintenance') await ctx.api.delete(`${path}/maintenance`);
-    else if (kind === 'maintenance') {
-      const until = form.until.value ? new Date(form.until.value).toISOString() : '';
-      await ctx.api.put(`${path}/maintenance`, { until, reason: form.reason.value });
-    } else if (kind === 'silent_after') {
-      await ctx.api.put(`${path}/silent-after`, { seconds: form.seconds.value ? Number(form.seconds.value) : null });
-    }
-    notice(`${w(ctx.lang, 'pub.action.done')}: ${ctx.page.publisher.id}`, 'good');
-  } catch (error) {
-    await failed(error);
-  }
-  await refresh();
-  const again = ctx.publishers.find((p) => p.id === ctx.picked);
-  if (again) await pick(again);
 }
 
 function onMessage(message) {
