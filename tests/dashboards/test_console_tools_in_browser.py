@@ -202,6 +202,10 @@ def test_the_console_shows_problems_first_and_its_dead_letter_tools_work_in_both
         browser.wait_for(f"document.querySelector('[data-dead-letter=\"{ids['large']}\"]') !== null")
         browser.evaluate(click(f'[data-dead-letter="{ids["large"]}"] button.view'))
         browser.wait_equal(text("#payload-notes"), "204801 byte · chỉ hiển thị 65536 byte đầu trong 204801 byte")
+        browser.evaluate(f"{dead}.reason.value = 'not_json'; {dead}.publisher.value = ''")
+        browser.evaluate(click("#dead-count"))
+        browser.wait_equal(text("#dead-preview"), "19 thư chưa xử lý khớp bộ lọc (tổng 19)")
+        assert browser.evaluate(text("#dead-replay-all")) == "Xử lý lại 19 thư"
         # The resolved history, on demand.
         browser.evaluate("document.querySelector('#alert-filters input[value=\"resolved\"]').click()")
         browser.wait_equal(f"{cells('#alerts-table tbody tr td:nth-child(4)')}.at(-1)", "đã đóng")
