@@ -38,8 +38,11 @@ def test_the_board_names_silent_publishers_gaps_and_a_dead_letter_burst(
     db.execute(
         "INSERT INTO publishers (id, source, area_code, silent_after_seconds, disabled_at) VALUES"
         " ('quiet-1', 'payments', '24611', NULL, NULL), ('quick-1', 'payments', '24612', 60, NULL),"
-        " ('gappy-1', 'payments', '24611', NULL, NULL), ('gone-1', 'payments', '24611', NULL, now())"
+        " ('gappy-1', 'payments', '24611', NULL, NULL), ('gone-1', 'payments', '24611', NULL, now()),"
+        " ('weekly-1', 'payments', '24611', 604800, NULL)"
     )
+    # Its own threshold is a week: two days of quiet is no silence (older than the day the board reads back).
+    _transaction(db, "weekly-1", 1, now - timedelta(days=2))
     _transaction(db, "quiet-1", 1, now - timedelta(minutes=20))  # older than the default 15 minutes
     _transaction(db, "quick-1", 1, now - timedelta(minutes=2))  # older than its own 60 s
     for seq in (1, 2, 5):  # 3 and 4 never came

@@ -25,7 +25,10 @@ from streams.records import MICROS, StatusRecord, to_micros
 from streams.seq_gaps import deliveries
 
 BURST_WINDOW = timedelta(minutes=5)
-GAP_WINDOW = timedelta(hours=1)  # as ops.completeness and the publishers list count
+GAP_WINDOW = timedelta(hours=1)
+LOOK_BACK = timedelta(
+    days=1
+)  # how far back the board reads events for silence  # as ops.completeness and the publishers list count
 _MAX_LIVE_KEYS = 1000  # API processes counted at most (a bound on what one board reads)
 
 
@@ -60,8 +63,10 @@ def read_database(
 ) -> DatabaseReadings:
     registry = read_publishers(conn)
     default_us = int(silent_after_s * MICROS)
-    longest_us = max([default_us, *registry.silent_after_us.values()])
-    since = now - timedelta(microseconds=longest_us)
+    # The events read back at most a day (the board asks every 10 s; a threshold may be a month): a
+    # publisher with a longer threshold of its own and nothing in that day is not judged (not flagged).
+    window_us = min(max([default_us, *registry.silent_after_us.values()]), int(LOOK_BACK.total_seconds() * MICROS))
+    since = now - timedelta(microseconds=window_us)
     last = read_last_events(conn, since)
     for record in read_latest_statuses(conn):
         if isinstance(record, StatusRecord):
@@ -82,10 +87,16 @@ def read_database(
         d = delivered.get(publisher)
         missing = 0 if d is None or d.expected is None else max(0, d.expected - d.received)
         publishers.append(PublisherReading(
-            publisher, area, seen is None or seen < now_us - threshold, seen, missing,
+            publisher, area, _silent(seen, now_us, threshold, window_us), seen, missing,
             int(str(open_letters.get(publisher, 0))),
         ))  # fmt: skip
     return DatabaseReadings(publishers, ConsoleDeadLetters(conn).recent(now - BURST_WINDOW))
+
+
+def _silent(seen_us: int | None, now_us: int, threshold_us: int, window_us: int) -> bool:
+    if seen_us is None:  # nothing within the window read: silent, if its threshold fits in the window
+        return threshold_us <= window_us
+    return seen_us < now_us - threshold_us
 
 
 def read_redis(client: redis.Redis) -> RedisReadings:
