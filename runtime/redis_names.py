@@ -23,3 +23,8 @@ KPI_HEARTBEAT = "ioc:kpi:heartbeat"
 
 # The name of each API key as it is revoked: every API process closes the key's live websockets.
 API_KEYS_REVOKED_CHANNEL = "ioc:apikeys:revoked"
+
+# Each API process's live websocket clients (JSON {"kpis": n, "events": n}), one key per process
+# (this prefix and its instance id), refreshed every 5 s with a 15 s TTL: the console's status board
+# adds them up, whatever the number of replicas.
+API_LIVE_CLIENTS_PREFIX = "ioc:api:live_clients:"

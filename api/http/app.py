@@ -8,7 +8,9 @@ from api.http.admin.endpoints import router as admin
 from api.http.alerts.endpoints import router as alerts
 from api.http.alerts.incidents import router as incidents
 from api.http.areas.endpoints import router as areas
+from api.http.dead_letters.bulk_endpoints import router as dead_letters_bulk
 from api.http.dead_letters.endpoints import router as dead_letters
+from api.http.dead_letters.export_endpoints import router as dead_letters_export
 from api.http.errors import install_error_handlers
 from api.http.events.endpoints import router as raw_events
 from api.http.kpis.endpoints import router as kpis
@@ -21,6 +23,7 @@ from api.http.publishers.endpoints import router as publishers
 from api.http.rulebook.endpoints import router as rulebook
 from api.http.settings import ApiSettings
 from api.http.state import lifespan_for
+from api.http.status.endpoints import router as system_status
 from api.http.system.health import router as health
 from api.http.system.metrics import ApiMetrics, install_metrics
 
@@ -37,8 +40,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_error_handlers(app)
     install_metrics(app, metrics)
     routers = (
-        health, kpis, areas, alerts, incidents, mutes, dead_letters, publishers, admin, notifications, rulebook,
-        raw_events, live, events, pages,
+        health, system_status, kpis, areas, alerts, incidents, mutes, dead_letters, dead_letters_bulk,
+        dead_letters_export, publishers, admin, notifications, rulebook, raw_events, live, events, pages,
     )  # fmt: skip
     for router in routers:
         app.include_router(router)

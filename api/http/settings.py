@@ -75,6 +75,26 @@ class ApiSettings(IntakeSettings, SilenceSettings):
         description="how often each API process asks the database whether the keys of its live websockets are"
         " still current (an announced revocation closes them at once)",
     )
+    # The console's status board and dead-letter tools (api.http.status, api.http.dead_letters).
+    api_dead_letter_burst: int = Field(
+        default=20,
+        ge=1,
+        description="dead letters received within 5 minutes above which the console's status board calls it a"
+        " burst (a problem); fewer, but some, are a warning",
+    )
+    api_silent_after_seconds: float = Field(
+        default=900,
+        gt=0,
+        description="the status board's silence threshold for a publisher without one of its own (keep it equal"
+        " to `IOC_STREAMS_SILENT_AFTER_SECONDS`, which the KPI engine counts `ops.publishers_silent` with)",
+    )
+    api_bulk_replay_max: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="dead letters one bulk replay (`POST /api/v1/dead-letters/replay`) replays at most; a filter"
+        " matching more is refused, to be narrowed",
+    )
     api_tls_cert_file: Path | None = Field(
         default=None, description="with `IOC_API_TLS_KEY_FILE`: `ioc api` serves HTTPS and WSS itself"
     )

@@ -17,6 +17,7 @@ from api.http.live.events_tail import EventTail
 from api.http.live.hub import FrameHub
 from api.http.live.key_watch import KeyWatch
 from api.http.settings import ApiSettings
+from api.http.status.shared_counts import LiveClientShare
 from api.http.system.checks import HealthChecks
 from api.http.system.metrics import ApiMetrics
 from api.http.system.ops import ops_listener
@@ -75,6 +76,10 @@ def lifespan_for(
         tail.start()
         keys = KeyWatch(settings.redis_url.get_secret_value(), pool, settings.api_key_recheck_seconds)
         keys.start()
+        share = LiveClientShare(
+            settings.redis_url.get_secret_value(), lambda: {"kpis": hub.clients, "events": tail.clients}
+        )
+        share.start()
         ops.start()
         origins = frozenset(settings.allowed_origins())
         try:
@@ -82,6 +87,7 @@ def lifespan_for(
             yield {"app": AppState(settings, pool, client, hub, metrics, tail, keys, checks, origins, accounts)}
         finally:
             await asyncio.to_thread(ops.stop)
+            await share.stop()
             await keys.stop()
             await tail.stop()
             await hub.stop()

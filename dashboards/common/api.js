@@ -24,34 +24,55 @@ export class Api {
     return this.#request('GET', qs ? `${path}?${qs}` : path);
   }
 
-  /** `payload`, when given, is sent as JSON. */
-  post(path, payload) {
-    return this.#request('POST', path, payload);
+  /** `body`, when given, is sent as JSON. */
+  post(path, body) {
+    return this.#request('POST', path, body);
   }
 
-  async #request(method, path, payload) {
-    let response;
-    const headers = { Authorization: `Bearer ${this.key}`, Accept: 'application/json' };
-    if (payload !== undefined) headers['Content-Type'] = 'application/json';
+  put(path, body) {
+    return this.#request('PUT', path, body);
+  }
+
+  delete(path) {
+    return this.#request('DELETE', path);
+  }
+
+  /** A non-JSON answer (such as a CSV export) as text, with its response headers. */
+  async text(path, params = {}) {
+    const query = new URLSearchParams(params).toString();
+    const response = await this.#fetch('GET', query ? `${path}?${query}` : path, undefined, '*/*');
+    if (!response.ok) await this.#refused(response);
+    return { text: await response.text(), headers: response.headers };
+  }
+
+  async #fetch(method, path, body, accept = 'application/json') {
+    const headers = { Authorization: `Bearer ${this.key}`, Accept: accept };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     try {
-      response = await fetch(path, {
+      return await fetch(path, {
         method,
         headers,
-        body: payload === undefined ? undefined : JSON.stringify(payload),
+        body: body === undefined ? undefined : JSON.stringify(body),
         cache: 'no-store',
         credentials: 'omit',
       });
     } catch (error) {
       throw new ApiError(0, 'network', `the API cannot be reached (${error.message})`);
     }
+  }
+
+  async #refused(response) {
+    const body = await response.json().catch(() => null);
+    const error = body?.error ?? {};
+    throw new ApiError(response.status, error.code ?? 'http_error', error.message ?? `HTTP ${response.status}`);
+  }
+
+  async #request(method, path, body) {
+    const response = await this.#fetch(method, path, body);
     if (response.status === 204) {
       return null;
     }
-    const body = await response.json().catch(() => null);
-    if (!response.ok) {
-      const error = body?.error ?? {};
-      throw new ApiError(response.status, error.code ?? 'http_error', error.message ?? `HTTP ${response.status}`);
-    }
-    return body;
+    if (!response.ok) await this.#refused(response);
+    return response.json();
   }
 }

@@ -1,4 +1,5 @@
-"""`GET /api/v1/dead-letters` and `POST /api/v1/dead-letters/{id}/replay` (scope operate)."""
+"""`GET /api/v1/dead-letters` (by reason, publisher and arrival time) and `POST /api/v1/dead-letters/{id}/replay`
+(scope operate)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from pydantic import BaseModel
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
+from api.http.dead_letters.repository import ConsoleDeadLetters
+from api.http.dead_letters.selection import DeadLetterFilter, dead_letter_filter
 from api.http.errors import ERROR_RESPONSES, NOT_FOUND
-from api.http.filters import MAX_ROW_ID, PUBLISHER_ID
+from api.http.filters import MAX_ROW_ID
 from api.http.state import AppState, app_state
-from ingest.contract import RejectReason
-from ingest.dead_letters import DeadLetterRepository
 from ingest.service.replays import DeadLetterReplayer
 
 router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"], responses=ERROR_RESPONSES)
@@ -45,20 +46,12 @@ class ReplayOut(BaseModel):
 def dead_letters(
     key: Annotated[ApiKey, Depends(require(Scope.READ))],
     state: State,
-    reason: RejectReason | None = None,
-    publisher: Annotated[str | None, Query(pattern=PUBLISHER_ID)] = None,
-    include_resolved: bool = False,
+    selection: Annotated[DeadLetterFilter, Depends(dead_letter_filter)],
     before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="the last id of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeadLetterOut]:
     with database(state) as conn:
-        found = DeadLetterRepository(conn).find(
-            reason=None if reason is None else reason.value,
-            publisher_id=publisher,
-            include_resolved=include_resolved,
-            before_id=before_id,
-            limit=limit,
-        )
+        found = ConsoleDeadLetters(conn).page(selection, before_id, limit)
     return [DeadLetterOut.model_validate(d, from_attributes=True) for d in found]
 
 

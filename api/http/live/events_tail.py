@@ -84,6 +84,11 @@ class EventTail:
     async def stop(self) -> None:
         await self._tasks.stop()
 
+    @property
+    def clients(self) -> int:
+        """The websockets tailing events now."""
+        return len(self._subscribers)
+
     def add(self, subscriber: TailSubscriber) -> None:
         self._subscribers.add(subscriber)
         self._tailed.set()

@@ -141,6 +141,11 @@ class FrameHub:
             except Exception:  # the shutdown goes on: the lifespan still closes the pool and Redis
                 log.exception("live frames: the hub had failed")
 
+    @property
+    def clients(self) -> int:
+        """The websockets subscribed to frames now."""
+        return sum(len(members) for members in self._groups.values())
+
     def subscribe(self, subscriber: Subscriber) -> None:
         self._groups.setdefault(subscriber.selection, set()).add(subscriber)
 
