@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from api.http.admin.endpoints import router as admin
 from api.http.alerts.endpoints import router as alerts
+from api.http.api_docs.endpoints import router as api_docs
 from api.http.areas.endpoints import router as areas
 from api.http.dead_letters.endpoints import router as dead_letters
 from api.http.errors import install_error_handlers
@@ -28,12 +29,29 @@ def create_app(settings: ApiSettings) -> FastAPI:
         title="Đắk Nông IOC API",
         version="1",
         description="History and operations of the province's digital-transformation indicators. Every route but"
-        " /api/v1/health needs 'Authorization: Bearer <API key>' (scopes read ⊂ operate ⊂ admin).",
+        " /api/v1/health needs `Authorization: Bearer <API key>` (scopes read ⊂ operate ⊂ admin).",
         lifespan=lifespan_for(settings, metrics),
+        # Served by api_docs from a pinned package instead: FastAPI's own load them from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_metrics(app, metrics)
-    routers = (health, kpis, areas, alerts, dead_letters, publishers, admin, rulebook, raw_events, live, events, pages)
+    routers = (
+        health,
+        kpis,
+        areas,
+        alerts,
+        dead_letters,
+        publishers,
+        admin,
+        rulebook,
+        raw_events,
+        live,
+        events,
+        pages,
+        api_docs,
+    )
     for router in routers:
         app.include_router(router)
     return app
