@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
+from pathlib import Path
 
 from cli import build_parser
 
@@ -41,3 +42,12 @@ def test_list_and_show_commands_take_json() -> None:
     ):  # fmt: skip
         options = {o for a in commands[path]._actions for o in a.option_strings}
         assert "--json" in options, path
+
+
+def test_the_command_line_reference_lists_every_command() -> None:
+    reference = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    missing = [
+        path for path, _, has_subcommands in _commands(build_parser(), "ioc")
+        if not has_subcommands and f"| `{path}` |" not in reference
+    ]  # fmt: skip
+    assert missing == []
