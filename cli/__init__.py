@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from cli import (
     alert_commands,
@@ -15,6 +17,7 @@ from cli import (
     db_commands,
     dead_letter_commands,
     ingest_commands,
+    kpi_commands,
     notify_commands,
     publisher_commands,
     services_commands,
@@ -23,14 +26,22 @@ from cli import (
     streams_commands,
     up_commands,
 )
+from cli.errors import run_reported
+from cli.home import search_home, with_home
 from deploy.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ioc", description="Đắk Nông IOC backend")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser = argparse.ArgumentParser(
+        prog="ioc",
+        description="Đắk Nông IOC backend. The local stack is in $IOC_HOME, else in .ioc of the project folder.",
+        epilog="example: ioc -v dead-letters list --reason too_old --json",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logging, and the traceback of an error (ioc -v db migrate)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         stack_commands,
@@ -42,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         dead_letter_commands,
         alert_commands,
         notify_commands,
+        kpi_commands,
         api_commands,
         bench_commands,
         simulate_commands,
@@ -59,9 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    settings = Settings()
     handler: Handler = args.handler
-    return handler(args, settings)
+    action = getattr(args, "action", None) or getattr(args, "kind", None)
+    command = " ".join(["ioc", args.command, *([action] if action else [])])
+
+    def call() -> int:
+        return handler(args, with_home(Settings(), search_home(os.environ, Path.cwd())))
+
+    return run_reported(command, call, verbose=args.verbose)
 
 
 if __name__ == "__main__":

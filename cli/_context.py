@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import psycopg
 
+from cli.errors import CommandError
+from cli.home import existing_stack
 from deploy.settings import Settings
-from deploy.stack.manager import LocalStack
 from ingest.broker.accounts import DynsecAccounts, accounts_from_settings
 
 
@@ -18,16 +19,20 @@ def with_connections(settings: Settings) -> Settings:
     deployed = settings.database_url and settings.redis_url
     if deployed and (settings.mqtt_password or not (settings.resolved_home() / "secrets.json").exists()):
         return settings
-    return LocalStack(settings).connected_settings()
+    return existing_stack(settings).connected_settings()
 
 
 def connect(settings: Settings) -> psycopg.Connection[tuple[object, ...]]:
     url = with_connections(settings).database_url
     assert url is not None
-    return psycopg.connect(url.get_secret_value(), autocommit=True)
+    # A database that does not answer is reported within seconds, not after the kernel's TCP timeout.
+    return psycopg.connect(url.get_secret_value(), autocommit=True, connect_timeout=_CONNECT_TIMEOUT_SECONDS)
 
 
-class NoBrokerAdmin(Exception):
+_CONNECT_TIMEOUT_SECONDS = 10
+
+
+class NoBrokerAdmin(CommandError):
     def __init__(self) -> None:
         super().__init__("no broker admin account: set IOC_MQTT_ADMIN_PASSWORD (and IOC_MQTT_ADMIN_USERNAME)")
 

@@ -10,13 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cli._context import connect
+from cli.output import json_option, print_json
 from deploy.settings import Settings
 from runtime.operator_input import TIME_EXAMPLE, parse_time
 from streams.alerts.mutes import InvalidMute, Mute, MuteRepository
-from streams.alerts.store import AlertStore
+from streams.alerts.store import AlertStore, UnknownAlert
 from streams.errors import StreamsError
-
-STATES = ("open", "acknowledged", "resolved")
 
 STATES = ("open", "acknowledged", "resolved")
 
@@ -24,8 +23,12 @@ STATES = ("open", "acknowledged", "resolved")
 def register(commands: Any) -> None:
     alerts = commands.add_parser("alerts", help="alerts raised by the KPI engine, their incidents, mute windows")
     actions = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="open and acknowledged alerts, newest first (muted ones marked)")
+    listing = actions.add_parser(
+        "list", help="open and acknowledged alerts, newest first (muted ones marked)",
+        epilog="example: ioc alerts list --all --json",
+    )  # fmt: skip
     listing.add_argument("--all", action="store_true", help="include resolved alerts, e.g. --all")
+    json_option(listing, "ioc alerts list")
     ack = actions.add_parser("ack", help="acknowledge an open alert", epilog="example: ioc alerts ack 42 --by ops-anh")
     ack.add_argument("id", type=int, help="the alert's id, e.g. 42")
     ack.add_argument("--by", default=None, help="who acknowledges (default: the login name), e.g. --by ops-anh")
@@ -34,6 +37,7 @@ def register(commands: Any) -> None:
     )
     history = actions.add_parser("history", help="an alert's lifecycle", epilog="example: ioc alerts history 42")
     history.add_argument("id", type=int, help="the alert's id, e.g. 42")
+    json_option(history, "ioc alerts history 42")
     incidents = actions.add_parser(
         "incidents", help="incidents (alerts of one cause), newest first", epilog="example: ioc alerts incidents"
     )
@@ -43,6 +47,7 @@ def register(commands: Any) -> None:
         choices=STATES,
         help="repeatable (default: open and acknowledged), e.g. --state open",
     )
+    json_option(incidents, "ioc alerts incidents")
     ack_incident = actions.add_parser(
         "ack-incident", help="acknowledge an open incident and its open alerts",
         epilog='example: ioc alerts ack-incident 7 --comment "fibre cut, VNPT on site"',
@@ -73,6 +78,7 @@ def register(commands: Any) -> None:
         "mutes", help="mute windows in force, newest first", epilog="example: ioc alerts mutes --all"
     )
     mutes.add_argument("--all", action="store_true", help="include expired and removed ones, e.g. --all")
+    json_option(mutes, "ioc alerts mutes")
     unmute = actions.add_parser(
         "unmute", help="remove a mute (kept, with who removed it)", epilog="example: ioc alerts unmute 3"
     )
@@ -88,7 +94,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         try:
             if args.action == "list":
                 states = STATES if args.all else ("open", "acknowledged")
-                for a in store.in_states(states):
+                found = store.in_states(states)
+                if args.json:
+                    print_json(found)
+                    return 0
+                for a in found:
                     by = f" by {a.acknowledged_by}" if a.acknowledged_by else ""
                     muted = f" (muted {a.muted_by})" if a.muted_by is not None else ""
                     state = a.state + by + muted
@@ -97,7 +107,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 store.acknowledge(args.id, who, now, args.comment)  # AlertNotFound
                 print(f"alert {args.id} acknowledged")
             elif args.action == "incidents":
-                for i in store.incidents.in_states(tuple(args.state or ("open", "acknowledged"))):
+                incidents = store.incidents.in_states(tuple(args.state or ("open", "acknowledged")))
+                if args.json:
+                    print_json(incidents)
+                    return 0
+                for i in incidents:
                     by = f" by {i.acknowledged_by}" if i.acknowledged_by else ""
                     print(
                         f"{i.id:>6}  {i.opened_at:%Y-%m-%d %H:%M:%S}  {i.severity:<8} {i.state + by:<24} {i.rule_id} in"
@@ -107,7 +121,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 members = store.acknowledge_incident(args.id, who, now, args.comment)  # IncidentNotFound
                 print(f"incident {args.id} acknowledged, with {len(members)} alerts")
             elif args.action == "history":
-                for at, state, actor, detail in store.history(args.id):
+                entries = store.history(args.id)
+                if not entries:  # every alert has its opening in its history
+                    raise UnknownAlert(args.id)
+                if args.json:
+                    print_json([{"at": at, "state": s, "actor": actor, "detail": d} for at, s, actor, d in entries])
+                    return 0
+                for at, state, actor, detail in entries:
                     print(f"{at:%Y-%m-%d %H:%M:%S}  {state:<13} {actor:<12} {detail}")
             elif args.action == "mute":
                 until = parse_time(args.until)
@@ -117,7 +137,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 created = mutes.create(args.rule, args.area, until, args.reason, actor=who, now=now)
                 print(f"mute {created.id}: {_covers(created)} until {until.isoformat()}")  # in the offset given
             elif args.action == "mutes":
-                for m in mutes.list(include_ended=args.all):
+                listed = mutes.list(include_ended=args.all)
+                if args.json:
+                    print_json(listed)
+                    return 0
+                for m in listed:
                     ended = (
                         "" if m.in_force(now) else f"  (removed by {m.removed_by})" if m.removed_by else "  (expired)"
                     )

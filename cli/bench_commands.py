@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from cli.home import new_or_existing_stack
 from deploy.settings import Settings
-from deploy.stack.manager import LocalStack
 from tools.bench.api_bench import ApiBench, ApiBenchConfig
 from tools.bench.api_bench import render as render_api
 from tools.bench.bench_stack import BenchSetupError
@@ -26,39 +26,55 @@ from tools.bench.ws_bench import render as render_ws
 def register(commands: Any) -> None:
     bench = commands.add_parser("bench", help="benchmarks against the local stack")
     kinds = bench.add_subparsers(dest="kind", required=True, metavar="KIND")
-    ingest = kinds.add_parser("ingest", help="MQTT → TimescaleDB throughput, latency, loss")
+    ingest = kinds.add_parser(
+        "ingest", help="MQTT → TimescaleDB throughput, latency, loss", epilog="example: ioc bench ingest --rate 12000"
+    )
     defaults = IngestBenchConfig()
     ingest.add_argument("--rate", type=float, default=defaults.rate, help="offered events/s (sustained phase)")
     ingest.add_argument("--seconds", type=float, default=defaults.seconds, help="length of the sustained phase")
     ingest.add_argument("--workers", type=int, default=defaults.workers, help="ingest processes")
-    ingest.add_argument("--publishers", type=int, default=defaults.publishers)
-    ingest.add_argument("--flood-events", type=int, default=defaults.flood_events)
+    ingest.add_argument("--publishers", type=int, default=defaults.publishers, help="simulated publishers (e.g. 50)")
+    ingest.add_argument(
+        "--flood-events", type=int, default=defaults.flood_events, help="events of the flood phase (e.g. 200000)"
+    )
     ingest.add_argument(
         "--resend-rounds", type=int, default=defaults.resend_rounds,
         help="pairs of floods with the re-send check off and on, to price it (0: none)",
     )  # fmt: skip
-    streams = kinds.add_parser("streams", help="publish → KPI frame latency, engine CPU and memory, keeping up")
+    streams = kinds.add_parser(
+        "streams", help="publish → KPI frame latency, engine CPU and memory, keeping up",
+        epilog="example: ioc bench streams --rate 2000 --seconds 60",
+    )  # fmt: skip
     s = StreamsBenchConfig()
     streams.add_argument("--rate", type=float, default=s.rate, help="offered events/s (first phase)")
     streams.add_argument("--seconds", type=float, default=s.seconds, help="length of the first phase")
     streams.add_argument("--high-rate", type=float, default=s.high_rate, help="offered events/s (second phase)")
     streams.add_argument("--high-seconds", type=float, default=s.high_seconds, help="length of the second phase")
-    streams.add_argument("--publishers", type=int, default=s.publishers)
+    streams.add_argument("--publishers", type=int, default=s.publishers, help="simulated publishers (e.g. 50)")
     streams.add_argument("--workers", type=int, default=s.ingest_workers, help="ingest processes")
-    ws = kinds.add_parser("ws", help="publish → wall latency with hundreds of live websocket clients; API CPU, memory")
+    ws = kinds.add_parser(
+        "ws", help="publish → wall latency with hundreds of live websocket clients; API CPU, memory",
+        epilog="example: ioc bench ws --clients 500",
+    )  # fmt: skip
     w = WsBenchConfig()
     ws.add_argument("--clients", type=int, default=w.clients, help="websocket clients (walls)")
     ws.add_argument("--baseline-clients", type=int, default=w.baseline_clients, help="walls in the first phase")
     ws.add_argument("--rate", type=float, default=w.rate, help="offered events/s")
     ws.add_argument("--seconds", type=float, default=w.seconds, help="length of the load")
-    ws.add_argument("--publishers", type=int, default=w.publishers)
+    ws.add_argument("--publishers", type=int, default=w.publishers, help="simulated publishers (e.g. 50)")
     ws.add_argument("--workers", type=int, default=w.ingest_workers, help="ingest processes")
     ws.add_argument("--areas", choices=["districts", "all"], default=w.areas, help="the walls' areas")
-    api = kinds.add_parser("api", help="30-day KPI history at 1-hour buckets over tens of millions of raw events")
+    api = kinds.add_parser(
+        "api", help="30-day KPI history at 1-hour buckets over tens of millions of raw events",
+        epilog="example: ioc bench api --events 5000000",
+    )  # fmt: skip
     a = ApiBenchConfig()
     api.add_argument("--events", type=int, default=a.events, help="raw events to store first")
     api.add_argument("--requests", type=int, default=a.requests, help="history queries to time")
-    keys = kinds.add_parser("keys", help="the event tables' unique key in time order against a random UUID first")
+    keys = kinds.add_parser(
+        "keys", help="the event tables' unique key in time order against a random UUID first",
+        epilog="example: ioc bench keys --rows 1000000",
+    )  # fmt: skip
     k = KeyOrderBenchConfig()
     keys.add_argument("--rows", type=int, default=k.rows, help="rows written into each table")
     snapshots = kinds.add_parser(
@@ -93,7 +109,7 @@ def bench_settings(settings: Settings) -> Settings:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    stack = LocalStack(bench_settings(settings))
+    stack = new_or_existing_stack(bench_settings(settings))  # its own, inside the home that was found
     stack.up()
     stack.mosquitto.discard_persistence()
     try:

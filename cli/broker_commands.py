@@ -26,11 +26,13 @@ def register(commands: Any) -> None:
     broker = commands.add_parser("broker", help="the broker's system roles and service accounts")
     actions = broker.add_subparsers(dest="action", required=True, metavar="ACTION")
     init = actions.add_parser(
-        "init", help="make the system's roles and service accounts (IOC_MQTT_ADMIN_PASSWORD, IOC_MQTT_PASSWORD, …)"
-    )
+        "init", help="make the system's roles and service accounts (IOC_MQTT_ADMIN_PASSWORD, IOC_MQTT_PASSWORD, …)",
+        epilog="example: ioc broker init --ingest-account ioc-ingest-0 --ingest-account ioc-ingest-1",
+    )  # fmt: skip
     init.add_argument(
         "--ingest-account", action="append", dest="ingest_accounts", metavar="USERNAME",
-        help="an ingest account to make with IOC_MQTT_PASSWORD (repeat; default: IOC_MQTT_USERNAME)",
+        help="an ingest account to make with IOC_MQTT_PASSWORD (repeat; default: IOC_MQTT_USERNAME;"
+        " e.g. --ingest-account ioc-ingest-0)",
     )  # fmt: skip
     broker.set_defaults(handler=run)
 

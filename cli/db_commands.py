@@ -11,31 +11,45 @@ from typing import Any
 from psycopg.conninfo import conninfo_to_dict
 
 from cli._context import connect, with_connections
+from cli.home import existing_stack
 from deploy.backup import BackupError, backup_database, restore_database
 from deploy.database_setup import migrate_and_seed
 from deploy.migrations.runner import MigrationError
 from deploy.settings import Settings
-from deploy.stack.manager import LocalStack
 from ingest.registry.areas import AreasImportRejected, import_areas
 
 
 def register(commands: Any) -> None:
     db = commands.add_parser("db", help="database schema")
     db_actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
-    db_actions.add_parser("migrate", help="migrate; seed areas, targets, alert rules where empty")
-    backup = db_actions.add_parser("backup", help="pg_dump the database (custom format) to FILE")
-    backup.add_argument("file", type=Path)
-    restore = db_actions.add_parser("restore", help="restore FILE into the (new, empty) database of IOC_DATABASE_URL")
-    restore.add_argument("file", type=Path)
+    db_actions.add_parser(
+        "migrate", help="migrate; seed areas, targets, alert rules where empty", epilog="example: ioc db migrate"
+    )
+    backup = db_actions.add_parser(
+        "backup", help="pg_dump the database (custom format) to FILE", epilog="example: ioc db backup /backups/ioc.dump"
+    )
+    backup.add_argument("file", type=Path, help="the dump file to write (e.g. /backups/ioc.dump)")
+    restore = db_actions.add_parser(
+        "restore", help="restore FILE into the (new, empty) database of IOC_DATABASE_URL",
+        epilog="example: ioc db restore /backups/ioc.dump",
+    )  # fmt: skip
+    restore.add_argument("file", type=Path, help="a dump made by `ioc db backup` (e.g. /backups/ioc.dump)")
     restore.add_argument(
-        "--admin-url", help="a superuser's URL for the same database (default: the local stack's own superuser)"
+        "--admin-url",
+        help="a superuser's URL for the same database (default: the local stack's own superuser;"
+        " e.g. --admin-url postgresql://postgres@db:5432/ioc)",
     )
     db.set_defaults(handler=run_db)
 
     areas = commands.add_parser("areas", help="administrative areas")
     area_actions = areas.add_subparsers(dest="action", required=True, metavar="ACTION")
-    importer = area_actions.add_parser("import", help="add or update units from a CSV file (all or nothing)")
-    importer.add_argument("file", type=Path)
+    importer = area_actions.add_parser(
+        "import", help="add or update units from a CSV file (all or nothing)",
+        epilog="example: ioc areas import areas_2025.csv",
+    )  # fmt: skip
+    importer.add_argument(
+        "file", type=Path, help="CSV with code,parent_code,level,unit_type,name_vi,name_en (e.g. areas_2025.csv)"
+    )
     areas.set_defaults(handler=run_areas)
 
 
@@ -75,7 +89,7 @@ def _backup_or_restore(action: str, file: Path, settings: Settings, admin_url: s
     assert url is not None
     database = str(conninfo_to_dict(url.get_secret_value())["dbname"])
 
-    admin = admin_url if admin_url is not None else LocalStack(settings).postgres.admin_conninfo(database)
+    admin = admin_url if admin_url is not None else existing_stack(settings).postgres.admin_conninfo(database)
     try:
         if action == "backup":
             backup_database(url.get_secret_value(), file)

@@ -18,10 +18,12 @@ from ingest.service.runner import DEFAULT_SHARED_GROUP
 
 
 def register(commands: Any) -> None:
-    ingest = commands.add_parser("ingest", help="run the ingest service (SIGTERM stops it cleanly)")
+    ingest = commands.add_parser(
+        "ingest", help="run the ingest service (SIGTERM stops it cleanly)", epilog="example: ioc ingest --workers 2"
+    )
     ingest.add_argument(
         "--workers", type=int, default=1,
-        help="processes sharing the stream through the MQTT shared subscription (each its own account)",
+        help="processes sharing the stream through the MQTT shared subscription, each its own account (e.g. 2)",
     )  # fmt: skip
     ingest.set_defaults(handler=run)
 

@@ -9,9 +9,18 @@ from typing import Any
 
 from cli import publisher_state_commands
 from cli._context import NoBrokerAdmin, broker_accounts, connect
+from cli.output import json_option, print_json
 from deploy.settings import Settings
 from ingest.registry.lifecycle import set_silent_after
-from ingest.registry.publishers import SOURCES, PublisherError, add_publisher, disable_publisher, new_password
+from ingest.registry.publishers import (
+    SOURCES,
+    PublisherError,
+    PublisherNotFound,
+    PublisherRepository,
+    add_publisher,
+    disable_publisher,
+    new_password,
+)
 from ingest.registry.states import parse_silent_after
 from streams.seq_gaps import seq_gaps
 
@@ -19,13 +28,17 @@ from streams.seq_gaps import seq_gaps
 def register(commands: Any) -> None:
     publishers = commands.add_parser("publishers", help="external systems allowed to publish")
     actions = publishers.add_subparsers(dest="action", required=True, metavar="ACTION")
-    add = actions.add_parser("add", help="register a publisher and create its broker credentials")
-    add.add_argument("id")
-    add.add_argument("--source", required=True, choices=SOURCES)
+    add = actions.add_parser(
+        "add", help="register a publisher and create its broker credentials",
+        epilog="example: ioc publishers add pos-gianghia-01 --source payments --area 24611",
+    )  # fmt: skip
+    add.add_argument("id", help="its id, also its MQTT username (e.g. pos-gianghia-01)")
+    add.add_argument("--source", required=True, choices=SOURCES, help="what it publishes (e.g. --source payments)")
     add.add_argument(
-        "--area", required=True, help="area code it reports for: its events may name this unit or one below it"
-    )
-    add.add_argument("--description", default="")
+        "--area", required=True,
+        help="area code it reports for: its events may name this unit or one below it (e.g. --area 24611)",
+    )  # fmt: skip
+    add.add_argument("--description", default="", help="free text for operators (e.g. --description 'Gia Nghĩa desk')")
     disable = actions.add_parser(
         "disable",
         help="revoke a publisher and its broker credentials (its messages become publisher_disabled dead letters)",
@@ -35,12 +48,22 @@ def register(commands: Any) -> None:
     disable.add_argument("--reason", default="", help='why (optional), e.g. --reason "replaced"')
     disable.add_argument("--by", help="who disables it, as recorded (default: your login name), e.g. --by ops-anh")
     publisher_state_commands.register(actions)
-    password = actions.add_parser("password", help="a new broker password for a publisher (printed once)")
-    password.add_argument("id")
-    actions.add_parser("list", help="all publishers")
-    gaps = actions.add_parser("gaps", help="seq numbers a publisher skipped (what completeness misses)")
-    gaps.add_argument("id")
-    gaps.add_argument("--hours", type=float, default=24, help="look back this many hours of event time")
+    password = actions.add_parser(
+        "password", help="a new broker password for a publisher (printed once)",
+        epilog="example: ioc publishers password pos-01",
+    )  # fmt: skip
+    password.add_argument("id", help="the publisher's id (e.g. pos-01)")
+    listing = actions.add_parser("list", help="all publishers", epilog="example: ioc publishers list --json")
+    json_option(listing, "ioc publishers list")
+    gaps = actions.add_parser(
+        "gaps", help="seq numbers a publisher skipped (what completeness misses)",
+        epilog="example: ioc publishers gaps probe-dakmil-03 --hours 6",
+    )  # fmt: skip
+    gaps.add_argument("id", help="the publisher's id (e.g. probe-dakmil-03)")
+    gaps.add_argument(
+        "--hours", type=float, default=24, help="look back this many hours of event time (e.g. --hours 6)"
+    )
+    json_option(gaps, "ioc publishers gaps probe-dakmil-03")
     silence = actions.add_parser(
         "silent-after",
         help="how long a publisher may stay quiet before it is silent",
@@ -70,8 +93,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"MQTT username: {renewed.publisher.id}")
                 print(f"MQTT password: {renewed.password}   (shown once; the old one no longer works)")
             elif args.action == "gaps":
+                if PublisherRepository(conn).get(args.id) is None:  # else "0 missing" would look like good news
+                    raise PublisherNotFound(args.id)
                 end = datetime.now(UTC)
                 found = seq_gaps(conn, args.id, end - timedelta(hours=args.hours), end)
+                if args.json:
+                    gaps_out = [{"first": g.first, "last": g.last, "missing": g.missing} for g in found]
+                    print_json({"publisher": args.id, "hours": args.hours, "gaps": gaps_out})
+                    return 0
                 for gap in found:
                     span = str(gap.first) if gap.missing == 1 else f"{gap.first}–{gap.last}"
                     print(f"{span:<24} {gap.missing} missing")
@@ -86,6 +115,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"publisher {disabled.id} disabled at {disabled.disabled_at:%Y-%m-%d %H:%M:%S%z}")
             elif args.action in publisher_state_commands.ACTIONS:
                 publisher_state_commands.run(args, settings, conn)
+            elif args.json:
+                print_json(PublisherRepository(conn).list())
             else:
                 for p in publisher_state_commands.view(conn, settings).all():
                     retained = _retained_cleared(p.retained_cleared, p.retained_cleared_at)

@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cli.home import existing_stack, has_local_stack
+from cli.output import json_option, print_json
 from deploy.settings import Settings
-from deploy.stack.manager import LocalStack
 from deploy.stack.ports import port_holder, port_is_free
 from runtime.health import is_healthy
 
@@ -37,27 +38,33 @@ _SIMULATOR_SETTLE_SECONDS = 3.0  # it has no health endpoint: alive after this l
 def register(commands: Any) -> None:
     services = commands.add_parser("services", help="run the system's processes in the background")
     actions = services.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("start", help="start what is not running and wait until it is healthy")
-    actions.add_parser("stop", help="stop cleanly (SIGTERM, then wait)")
-    actions.add_parser("status", help="which are running")
+    actions.add_parser(
+        "start", help="start what is not running and wait until it is healthy", epilog="example: ioc services start"
+    )
+    actions.add_parser("stop", help="stop cleanly (SIGTERM, then wait)", epilog="example: ioc services stop")
+    status = actions.add_parser("status", help="which are running", epilog="example: ioc services status --json")
+    json_option(status, "ioc services status")
     services.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "start":
         return start(settings)
-    home = _run_dir(settings).parent
+    if args.action == "stop" and not has_local_stack(settings):
+        print(f"no local stack in {settings.resolved_home()}: nothing to stop")
+        return 0
+    run_dir = _run_dir(settings)
     if args.action == "stop":
-        _stop(SIMULATOR, home / "run" / f"{SIMULATOR}.pid")
-    for name in _SERVICES:
-        pid_file = home / "run" / f"{name}.pid"
-        if args.action == "stop":
-            _stop(name, pid_file)
-        else:
-            pid = _alive(pid_file)
+        for name in (SIMULATOR, *_SERVICES):  # the simulator first: its last statuses reach a running ingest
+            _stop(name, run_dir / f"{name}.pid")
+        return 0
+    pids = {name: _alive(run_dir / f"{name}.pid") for name in (*_SERVICES, SIMULATOR)}
+    if args.json:
+        print_json({name: {"running": pid is not None, "pid": pid} for name, pid in pids.items()})
+        return 0
+    for name, pid in pids.items():
+        if name != SIMULATOR or pid is not None:  # the simulator only runs in the demo
             print(f"{name:<10} {'running (pid ' + str(pid) + ')' if pid else 'stopped'}")
-    if args.action == "status" and (pid := _alive(home / "run" / f"{SIMULATOR}.pid")) is not None:
-        print(f"{SIMULATOR:<10} running (pid {pid})")
     return 0
 
 
@@ -78,7 +85,7 @@ def start(settings: Settings, simulator_args: list[str] | None = None) -> int:
 
 
 def _run_dir(settings: Settings) -> Path:
-    run_dir = LocalStack(settings).paths.home / "run"
+    run_dir = existing_stack(settings).paths.home / "run"
     run_dir.mkdir(exist_ok=True)
     return run_dir
 

@@ -41,7 +41,10 @@ def _local_time(text: str) -> datetime:
 
 
 def register(commands: Any) -> None:
-    sim = commands.add_parser("simulate", help="simulated publishers of the province (SIGTERM stops it cleanly)")
+    sim = commands.add_parser(
+        "simulate", help="simulated publishers of the province (SIGTERM stops it cleanly)",
+        epilog="example: ioc simulate --rate 50 --speed 1440 --bad-ratio 0.01 --duration 600",
+    )  # fmt: skip
     sim.add_argument("--rate", type=_positive, default=5.0, help="events/s of all publishers at the busiest hour")
     sim.add_argument("--duration", type=_positive, help="seconds to run (default: until stopped)")
     sim.add_argument("--speed", type=_positive, default=1.0, help="simulated seconds per second (1440: a day a minute)")

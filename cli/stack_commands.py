@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from cli.home import existing_stack, has_local_stack, new_or_existing_stack
+from cli.output import json_option
 from deploy.settings import Settings
 from deploy.stack.manager import LocalStack, health_as_json, render_env
 from deploy.stack.service import ServiceStartError
@@ -19,19 +21,29 @@ def register(commands: Any) -> None:
     mode = argparse.ArgumentParser(add_help=False)
     mode.add_argument("--tls", action="store_true", help="TLS mode: the stack's own CA, MQTT and HTTPS over TLS")
     actions.add_parser(
-        "up", parents=[mode], help="install nothing, start PostgreSQL+TimescaleDB, Mosquitto, Redis; wait"
+        "up", parents=[mode], help="install nothing, start PostgreSQL+TimescaleDB, Mosquitto, Redis; wait",
+        epilog="example: ioc stack up --tls (creates the home, $IOC_HOME or .ioc in the project folder, if missing)",
+    )  # fmt: skip
+    actions.add_parser("down", parents=[mode], help="stop what `up` started", epilog="example: ioc stack down")
+    status = actions.add_parser(
+        "status", parents=[mode], help="health of each service", epilog="example: ioc stack status --json"
     )
-    actions.add_parser("down", parents=[mode], help="stop what `up` started")
-    status = actions.add_parser("status", parents=[mode], help="health of each service")
-    status.add_argument("--json", action="store_true", help="machine-readable output")
-    actions.add_parser("env", parents=[mode], help="shell-sourceable IOC_* variables for clients and tests")
+    json_option(status, "ioc stack status")
+    actions.add_parser(
+        "env", parents=[mode], help="shell-sourceable IOC_* variables for clients and tests",
+        epilog="example: eval \"$(ioc stack env)\"",
+    )  # fmt: skip
     stack.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.tls:
         settings = settings.model_copy(update={"tls": True})
-    stack = LocalStack(settings)
+    if args.action == "down" and not has_local_stack(settings):
+        print(f"no local stack in {settings.resolved_home()}: nothing to stop")
+        return 0
+    # Only `up` may create the home (where it was found); the others need one that exists.
+    stack = new_or_existing_stack(settings) if args.action == "up" else existing_stack(settings)
     if args.action == "up":
         try:
             stack.up()

@@ -11,7 +11,9 @@ from streams import main
 
 
 def register(commands: Any) -> None:
-    streams = commands.add_parser("streams", help="run the KPI engine (SIGTERM stops it cleanly)")
+    streams = commands.add_parser(
+        "streams", help="run the KPI engine (SIGTERM stops it cleanly)", epilog="example: ioc streams"
+    )
     streams.set_defaults(handler=run)
 
 

@@ -18,8 +18,8 @@ from typing import Any
 from api.http.auth.keys import ApiKeyRepository, Scope
 from cli import db_commands, services_commands
 from cli._context import connect
+from cli.home import new_or_existing_stack
 from deploy.settings import Settings
-from deploy.stack.manager import LocalStack
 
 WALL_KEY_NAME = "wall"
 # A gentle demo: 8 events/s at the busiest hour, a simulated day every two minutes, so office hours,
@@ -28,13 +28,18 @@ DEMO_SIMULATOR_ARGS = ["--rate", "8", "--speed", "720"]
 
 
 def register(commands: Any) -> None:
-    up = commands.add_parser("up", help="start everything (stack, migrations, services, simulator) and print URLs")
-    up.add_argument("--no-simulator", action="store_true", help="run the system for real publishers only")
+    up = commands.add_parser(
+        "up", help="start everything (stack, migrations, services, simulator) and print URLs",
+        epilog="example: ioc up --no-simulator (creates the home, $IOC_HOME or .ioc in the project folder, if missing)",
+    )  # fmt: skip
+    up.add_argument(
+        "--no-simulator", action="store_true", help="run the system for real publishers only (ioc up --no-simulator)"
+    )
     up.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    stack = LocalStack(settings)
+    stack = new_or_existing_stack(settings)
     stack.up()
     if db_commands.run_db(argparse.Namespace(action="migrate"), settings) != 0:
         return 1

@@ -26,7 +26,9 @@ class SharedSettings(BaseSettings):
 
     home: Path = Field(
         default=Path(".ioc"),
-        description="data directory of the local stack (its secrets, its databases' files, the spool by default)",
+        description="data directory of the local stack (its secrets, its databases' files, the spool by default);"
+        " unset, the `ioc` command uses `.ioc` in the project folder (the nearest folder, from the working directory"
+        " up, holding the project's pyproject.toml), and only `ioc up` and `ioc stack up` may create it",
     )
     mqtt_port: int = Field(default=11883, description="the broker's port (the local stack's Mosquitto listens on it)")
 

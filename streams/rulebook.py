@@ -106,6 +106,13 @@ class TargetRepository:
             ) from None
         return cur.rowcount == 1
 
+    def delete(self, target_id: int) -> Target | None:
+        """Remove target `target_id`; what it was (for the audit), None when there is none."""
+        row = self._conn.execute(
+            "DELETE FROM kpi_targets WHERE id = %s RETURNING kpi, value, direction, deadline, source", (target_id,)
+        ).fetchone()
+        return None if row is None else Target.model_validate(dict(zip(_TARGET_FIELDS, row, strict=True)))
+
 
 class AlertRuleRepository:
     def __init__(self, conn: psycopg.Connection[tuple[object, ...]], known_kpis: Iterable[str]) -> None:
@@ -134,6 +141,11 @@ class AlertRuleRepository:
             (Jsonb(_rule_json(rule)), rule.id),
         )
         return cur.rowcount == 1
+
+    def delete(self, rule_id: str) -> AlertRule | None:
+        """Remove the rule; what it was (for the audit), None when there is none."""
+        row = self._conn.execute("DELETE FROM alert_rules WHERE id = %s RETURNING definition", (rule_id,)).fetchone()
+        return None if row is None else AlertRule.model_validate(row[0])
 
 
 def seed_rulebook(

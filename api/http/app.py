@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from api.http.admin.endpoints import router as admin
 from api.http.alerts.endpoints import router as alerts
 from api.http.alerts.incidents import router as incidents
+from api.http.api_docs.endpoints import router as api_docs
 from api.http.areas.endpoints import router as areas
 from api.http.dead_letters.bulk_endpoints import router as dead_letters_bulk
 from api.http.dead_letters.endpoints import router as dead_letters
@@ -34,14 +35,17 @@ def create_app(settings: ApiSettings) -> FastAPI:
         title="Đắk Nông IOC API",
         version="1",
         description="History and operations of the province's digital-transformation indicators. Every route but"
-        " /api/v1/health needs 'Authorization: Bearer <API key>' (scopes read ⊂ operate ⊂ admin).",
+        " /api/v1/health needs `Authorization: Bearer <API key>` (scopes read ⊂ operate ⊂ admin).",
         lifespan=lifespan_for(settings, metrics),
+        # Served by api_docs from a pinned package instead: FastAPI's own load them from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_metrics(app, metrics)
     routers = (
         health, system_status, kpis, areas, alerts, incidents, mutes, dead_letters, dead_letters_bulk,
-        dead_letters_export, publishers, admin, notifications, rulebook, raw_events, live, events, pages,
+        dead_letters_export, publishers, admin, notifications, rulebook, raw_events, live, events, pages, api_docs,
     )  # fmt: skip
     for router in routers:
         app.include_router(router)

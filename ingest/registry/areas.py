@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -102,9 +103,29 @@ def _parse_row(row: list[str], levels: dict[str, str], seen: set[str]) -> tuple[
     return Area(code, parent or None, level, unit_type, name_vi, name_en), None
 
 
+class UnknownArea(Invalid):
+    """An area code that is not in the areas table: a read for it would answer nothing, which looks
+    like a quiet area rather than a typo."""
+
+    def __init__(self, code: str, *, field: str = "area") -> None:
+        super().__init__(f"no area {code!r} in the areas table (GET /api/v1/areas lists them)", field=field)
+        self.code = code
+
+
 class AreaRepository:
     def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
         self._conn = conn
+
+    def require_known(self, codes: Iterable[str], *, field: str = "area") -> None:
+        """Raise `UnknownArea` for the first of `codes` that is not in the table."""
+        wanted = list(dict.fromkeys(codes))
+        if not wanted:
+            return
+        rows = self._conn.execute("SELECT code FROM areas WHERE code = ANY(%s)", (wanted,)).fetchall()
+        known = {str(code) for (code,) in rows}
+        for code in wanted:
+            if code not in known:
+                raise UnknownArea(code, field=field)
 
     def levels(self) -> dict[str, str]:
         return {str(c): str(lv) for c, lv in self._conn.execute("SELECT code, level FROM areas").fetchall()}

@@ -54,6 +54,13 @@ _COLUMNS = (
 )
 
 
+class UnknownAlert(NotFound):
+    """No alert with this id at all, in any state."""
+
+    def __init__(self, alert_id: int) -> None:
+        super().__init__(f"alert {alert_id} does not exist", kind="alert", key=alert_id)
+
+
 class AlertStore:
     def __init__(self, conn: psycopg.Connection[tuple[object, ...]], policy: IncidentPolicy | None = None) -> None:
         self._conn = conn

@@ -55,27 +55,32 @@ def chromium_path() -> str | None:
 
 
 class Browser:
-    """One Chromium with one page of `width`×`height`."""
+    """One Chromium with one page of `width`×`height`; `switches` are added to CHROMIUM_SWITCHES. With
+    `record_requests`, every request the page makes is recorded in `requested` (its URL), whether it
+    succeeded or not."""
 
-    def __init__(self, width: int = 1920, height: int = 1080) -> None:
+    def __init__(
+        self, width: int = 1920, height: int = 1080, switches: tuple[str, ...] = (), *, record_requests: bool = False
+    ) -> None:
         executable = chromium_path()
         assert executable is not None, "Debian's chromium is needed (apt-get install chromium)"
         self._profile = Path(tempfile.mkdtemp(prefix="ioc-chromium-"))
         self._process = subprocess.Popen(
-            [executable, *CHROMIUM_SWITCHES, f"--user-data-dir={self._profile}", f"--window-size={width},{height}",
-             "about:blank"],
+            [executable, *CHROMIUM_SWITCHES, *switches, f"--user-data-dir={self._profile}",
+             f"--window-size={width},{height}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: close() ends every process it starts
         )  # fmt: skip
         self._ids = itertools.count(1)
         self.exceptions: list[str] = []
+        self.requested: list[str] = []
         self._resources = ExitStack()
         try:
             self._socket = self._resources.enter_context(
                 connect(self._page_socket_url(), max_size=64 * 1024 * 1024, open_timeout=10)
             )
-            for domain in ("Page", "Runtime"):
+            for domain in ("Page", "Runtime", *(("Network",) if record_requests else ())):
                 self.call(f"{domain}.enable")
             self.resize(width, height)
         except BaseException:
@@ -99,7 +104,14 @@ class Browser:
         raise AssertionError("chromium did not open its DevTools port")
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
-        return _request(self._socket, next(self._ids), method, params, self.exceptions)
+        return _request(self._socket, next(self._ids), method, params, self._on_event)
+
+    def _on_event(self, message: dict[str, Any]) -> None:
+        if message.get("method") == "Runtime.exceptionThrown":
+            details = message["params"]["exceptionDetails"]
+            self.exceptions.append(str(details.get("exception", {}).get("description", details.get("text"))))
+        elif message.get("method") == "Network.requestWillBeSent":
+            self.requested.append(message["params"]["request"]["url"])
 
     def open(self, url: str) -> None:
         """Navigates and returns once the page's document has loaded."""
@@ -162,7 +174,7 @@ def _request(
     call_id: int,
     method: str,
     params: dict[str, Any] | None = None,
-    exceptions: list[str] | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     socket.send(json.dumps({"id": call_id, "method": method, "params": params or {}}))
     while True:
@@ -171,6 +183,5 @@ def _request(
             if "error" in message:
                 raise AssertionError(f"{method}: {message['error']}")
             return message["result"]  # type: ignore[no-any-return]
-        if message.get("method") == "Runtime.exceptionThrown" and exceptions is not None:
-            details = message["params"]["exceptionDetails"]
-            exceptions.append(str(details.get("exception", {}).get("description", details.get("text"))))
+        if on_event is not None:
+            on_event(message)

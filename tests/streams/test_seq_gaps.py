@@ -33,6 +33,8 @@ def test_gaps_are_the_runs_of_missing_seq_across_every_source(
     assert seq_gaps(db, "kiosk-7", from_micros(NOW_US - 94 * MICROS), end) == [SeqGap(7, 8)]  # from seq 6 on
     assert seq_gaps(db, "other", start, end) == []
 
+    # Only a registered publisher has gaps (an unknown id is refused, `tests/cli/test_cli_refusals.py`).
+    db.execute("INSERT INTO publishers (id, source, area_code) VALUES ('kiosk-7', 'payments', '24611')")
     env = cli_environment(stack, IOC_DATABASE_URL=database.url)
     listed = subprocess.run(
         [sys.executable, "-m", "cli", "publishers", "gaps", "kiosk-7", "--hours", "100000"],

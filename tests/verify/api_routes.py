@@ -18,8 +18,8 @@ READ, OPERATE, ADMIN = Scope.READ, Scope.OPERATE, Scope.ADMIN
 
 # (method, path) -> the scope it needs; None: public on purpose.
 HTTP_SCOPES: dict[tuple[str, str], Scope | None] = {
-    ("GET", "/openapi.json"): None, ("GET", "/docs"): None, ("GET", "/docs/oauth2-redirect"): None,
-    ("GET", "/redoc"): None, ("GET", "/api/v1/health"): None,
+    ("GET", "/openapi.json"): None, ("GET", "/docs"): None, ("GET", "/docs/assets/{name}"): None,
+    ("GET", "/api/v1/health"): None,
     ("GET", "/wall"): None, ("GET", "/console"): None, ("GET", "/ui/{path:path}"): None,
     ("GET", "/api/v1/kpis"): READ, ("GET", "/api/v1/kpis/current"): READ, ("GET", "/api/v1/kpis/history"): READ,
     ("GET", "/api/v1/areas"): READ, ("GET", "/api/v1/events/{source}"): READ,
@@ -33,8 +33,9 @@ HTTP_SCOPES: dict[tuple[str, str], Scope | None] = {
     ("GET", "/api/v1/apikeys"): ADMIN, ("POST", "/api/v1/apikeys"): ADMIN,
     ("POST", "/api/v1/apikeys/{name}/revoke"): ADMIN,
     ("GET", "/api/v1/targets"): READ, ("POST", "/api/v1/targets"): ADMIN, ("PUT", "/api/v1/targets/{target_id}"): ADMIN,
+    ("DELETE", "/api/v1/targets/{target_id}"): ADMIN,
     ("GET", "/api/v1/alert-rules"): READ, ("POST", "/api/v1/alert-rules"): ADMIN,
-    ("PUT", "/api/v1/alert-rules/{rule_id}"): ADMIN,
+    ("PUT", "/api/v1/alert-rules/{rule_id}"): ADMIN, ("DELETE", "/api/v1/alert-rules/{rule_id}"): ADMIN,
     ("POST", "/api/v1/ws-tickets"): READ,
     ("GET", "/api/v1/notifications/deliveries"): ADMIN,
 }  # fmt: skip

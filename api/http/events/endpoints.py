@@ -18,6 +18,7 @@ from api.http.errors import ERROR_RESPONSES, BadRequest
 from api.http.events.repository import find_events
 from api.http.filters import AREA_CODE, PUBLISHER_ID, Rfc3339
 from api.http.state import AppState, app_state
+from ingest.registry.areas import AreaRepository
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=ERROR_RESPONSES)
 
@@ -58,6 +59,8 @@ def events(
     start = start or end - timedelta(hours=24)
     after = None if cursor is None else _decode(cursor)
     with database(state) as conn:
+        if area is not None:
+            AreaRepository(conn).require_known([area])  # UnknownArea: 400, not an empty page
         found = find_events(
             conn, source, start=start, end=end, area=area, publisher=publisher, after=after, limit=limit
         )

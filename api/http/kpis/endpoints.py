@@ -16,6 +16,7 @@ from api.http.errors import ERROR_RESPONSES, BadRequest, Unavailable
 from api.http.filters import AREA_CODE, KPI_IDS, WINDOW_NAMES, WINDOWS, Rfc3339
 from api.http.kpis.schemas import CatalogEntry, CurrentValues, Frame, HistoryPoint, KpiHistory, TargetOut
 from api.http.state import AppState, app_state
+from ingest.registry.areas import AreaRepository
 from runtime.redis_names import KPI_CURRENT, KPI_EPOCH
 from streams.catalog import CATALOG, Gauge
 from streams.frames import KpiFrame
@@ -62,6 +63,9 @@ def current(
         raise BadRequest(f"unknown KPI {kpi!r}; GET /api/v1/kpis lists them")
     if window is not None and window not in WINDOW_NAMES:
         raise BadRequest(f"unknown window {window!r}; use one of 5m, 1h, 24h, today, now")
+    if area is not None:
+        with database(state) as conn:
+            AreaRepository(conn).require_known([area])  # UnknownArea: 400, not an empty answer
     try:
         with state.redis.pipeline(transaction=True) as pipe:
             pipe.get(KPI_EPOCH)
@@ -117,6 +121,7 @@ def history(
     if (end - start) / BUCKETS[bucket] > _MAX_BUCKETS:
         raise BadRequest(f"at most {_MAX_BUCKETS} buckets per query: widen the bucket or narrow the range")
     with database(state) as conn:
+        AreaRepository(conn).require_known([area])  # UnknownArea: 400, not an empty history
         rows = read_history(conn, (kpi, area, window), start, end, BUCKETS[bucket])
     points = [HistoryPoint(at=at, value=v, numerator=n, denominator=d, target=t) for at, v, n, d, t in rows]
     return KpiHistory(kpi=kpi, area=area, window=window, bucket=bucket, points=points)
