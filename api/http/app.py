@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from api.http.admin.endpoints import router as admin
 from api.http.alerts.endpoints import router as alerts
 from api.http.areas.endpoints import router as areas
+from api.http.contract.endpoints import router as contract
 from api.http.dead_letters.endpoints import router as dead_letters
 from api.http.errors import install_error_handlers
 from api.http.events.endpoints import router as raw_events
@@ -33,7 +34,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     install_error_handlers(app)
     install_metrics(app, metrics)
-    routers = (health, kpis, areas, alerts, dead_letters, publishers, admin, rulebook, raw_events, live, events, pages)
+    routers = (
+        health, kpis, areas, alerts, dead_letters, publishers, contract, admin, rulebook, raw_events, live, events,
+        pages,
+    )  # fmt: skip
     for router in routers:
         app.include_router(router)
     return app

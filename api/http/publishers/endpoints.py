@@ -14,6 +14,7 @@ from api.http.db import database
 from api.http.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, UNAVAILABLE, Unavailable
 from api.http.filters import AREA_CODE
 from api.http.state import AppState, app_state
+from ingest.registry.connection_kit import BrokerAddress, ConnectionKit, connection_kit
 from ingest.registry.publishers import BrokerAccounts, Publisher, PublisherRepository, add_publisher, disable_publisher
 from streams.history import read_latest_statuses
 from streams.records import StatusRecord, from_micros
@@ -59,7 +60,12 @@ class NewPublisherOut(BaseModel):
     mqtt_username: str
     mqtt_password: str = Field(
         description="Shown once: the broker keeps only its hash. The account may publish under"
-        " `ioc/v1/<source>/<id>/` only and subscribe to nothing."
+        " `ioc/v1/<source>/<id>/` only and subscribe to its feedback topic only."
+    )
+    kit: ConnectionKit = Field(
+        description="Everything needed to connect: broker URLs, TLS CA, credentials, topics, an example payload"
+        " per event type, the status message and last will, and a ready-to-run `mosquitto_pub -V mqttv5` line"
+        " (docs/integrators.md)."
     )
 
 
@@ -109,8 +115,12 @@ def register(
     with database(state) as conn:
         # InvalidPublisher: 400, PublisherExists: 409, BrokerUnavailable: 503 (api.http.errors).
         created = add_publisher(conn, _broker_accounts(state), body.id, body.source, body.area_code, body.description)
+    kit = connection_kit(created.publisher, created.password, BrokerAddress.from_settings(state.settings))
     return NewPublisherOut(
-        publisher=_out(created.publisher, None), mqtt_username=created.publisher.id, mqtt_password=created.password
+        publisher=_out(created.publisher, None),
+        mqtt_username=created.publisher.id,
+        mqtt_password=created.password,
+        kit=kit,
     )
 
 
