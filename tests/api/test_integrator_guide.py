@@ -92,7 +92,9 @@ def test_the_guide_from_the_kit_to_the_kpis(
         before = _counts(db)
         example = kit["examples"]["transaction"]
         checked = client.post(
-            "/api/v1/contract/validate", json={"topic": kit["topics"]["transaction"], "payload": example}, headers=reader
+            "/api/v1/contract/validate",
+            json={"topic": kit["topics"]["transaction"], "payload": example},
+            headers=reader,
         )
         assert (checked.status_code, checked.json()["decision"], checked.json()["reason"]) == (200, "stored", None)
         assert _counts(db) == before
@@ -127,7 +129,9 @@ def test_the_guide_from_the_kit_to_the_kpis(
         assert listed[publisher_id]["source"] == "payments"
 
         again = client.post(
-            "/api/v1/contract/validate", json={"topic": kit["topics"]["transaction"], "payload": example}, headers=reader
+            "/api/v1/contract/validate",
+            json={"topic": kit["topics"]["transaction"], "payload": example},
+            headers=reader,
         )
         assert (again.json()["decision"], again.json()["reason"]) == ("duplicate", None)
     finally:
