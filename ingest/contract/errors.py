@@ -97,7 +97,7 @@ REJECT_REASON_DESCRIPTIONS: Final[Mapping[RejectReason, str]] = MappingProxyType
 REJECT_REASON_FIXES: Final[Mapping[RejectReason, str]] = MappingProxyType(
     {
         RejectReason.TOPIC_INVALID: (
-            "Publish to ioc/v1/<your source>/<your id>/<event type>, with an event type of your source "
+            "Publish to `ioc/v1/<your source>/<your id>/<event type>`, with an event type of your source "
             "(the kit of `ioc publishers add` lists your topics)."
         ),
         RejectReason.TOO_LARGE: "Send one event per message; an event is far below the limit.",

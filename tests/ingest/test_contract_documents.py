@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ingest.contract import EventType, RejectReason, decode
+from ingest.contract import REJECT_REASON_FIXES, EventType, RejectReason, decode
 from ingest.contract.documented import EXAMPLE_NOW
 from ingest.contract.feedback import DeadLetterFeedback
 from ingest.contract.schema_export import asyncapi, render, schema_name, sources_for
@@ -74,3 +75,12 @@ def test_the_feedback_channel_is_outside_the_event_tree() -> None:
 
     assert channel["address"] == "ioc/feedback/v1/{publisher_id}"
     assert not channel["address"].startswith("ioc/v1/")
+
+
+def test_the_contract_page_gives_every_reason_with_its_fix() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "contract.md").read_text(encoding="utf-8")
+    rows = {line.split("`")[1]: line for line in page.splitlines() if line.startswith("| `")}
+
+    for reason in RejectReason:
+        assert reason.value in rows, reason
+        assert rows[reason.value].endswith(f" {REJECT_REASON_FIXES[reason]} |"), reason
