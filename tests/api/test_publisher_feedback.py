@@ -20,26 +20,16 @@ from api.http.auth.keys import ApiKeyRepository, Scope
 from deploy.stack.manager import LocalStack
 from ingest.contract import RejectReason, examples
 from tests.fixtures.api import bearer
-from tests.fixtures.ingest import RunningIngest, wait_for
+from tests.fixtures.ingest import RunningIngest, trace_counts, wait_for
 from tests.fixtures.mqtt import BlockingClient, open_client, unique_publisher_id
 
 pytestmark = pytest.mark.integration
 
-TABLES = ("portal_dossier_events", "payment_transactions", "coverage_samples", "publisher_status", "event_ids")
 REFUSED_AMOUNT = 4_040  # refused by a CHECK constraint the contract does not know: storage_rejected
 
 
 def _encode(payload: object) -> bytes:
     return json.dumps(payload).encode()
-
-
-def _counts(db: psycopg.Connection[tuple[object, ...]]) -> dict[str, int]:
-    counted = {}
-    for table in (*TABLES, "dead_letters"):
-        row = db.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 -- constant names
-        assert row is not None
-        counted[table] = int(str(row[0]))
-    return counted
 
 
 @dataclass
@@ -128,11 +118,11 @@ def test_every_reason_from_the_validate_endpoint_and_on_the_feedback_topic_withi
         connection = _connect(stack, counter, mqtt_clients)
         stored = examples.transaction()
         connection.publish(counter.topic, _encode(stored))
-        assert wait_for(lambda: _counts(db)["payment_transactions"] == 1)
+        assert wait_for(lambda: trace_counts(db)["payment_transactions"] == 1)
         mistakes = _mistakes(counter.topic, stored)
         assert set(mistakes) | {RejectReason.UNKNOWN_PUBLISHER, RejectReason.PUBLISHER_DISABLED} == set(RejectReason)
 
-        before = _counts(db)
+        before = trace_counts(db)
         answers = {reason: _validate(client, reader, topic, payload) for reason, (topic, payload) in mistakes.items()}
         answers[RejectReason.UNKNOWN_PUBLISHER] = _validate(client, reader, ghost.topic, _encode(stored))
         answers[RejectReason.PUBLISHER_DISABLED] = _validate(client, reader, disabled.topic, _encode(stored))
@@ -140,7 +130,7 @@ def test_every_reason_from_the_validate_endpoint_and_on_the_feedback_topic_withi
             assert answer.status_code == 200, answer.text
             assert (answer.json()["decision"], answer.json()["reason"]) == ("dead_letter", reason.value), reason
             assert answer.json()["detail"]
-        assert _counts(db) == before  # nothing stored, not even a dead letter
+        assert trace_counts(db) == before  # nothing stored, not even a dead letter
 
         for reason, (topic, payload) in mistakes.items():
             started = time.monotonic()
@@ -160,13 +150,43 @@ def test_every_reason_from_the_validate_endpoint_and_on_the_feedback_topic_withi
         # A disabled publisher is refused at CONNECT: nothing it sends reaches the system, nothing is told.
         assert open_client(stack, disabled.id, disabled.password).wait_connected().is_failure
 
-        after = _counts(db)
+        after = trace_counts(db)
         assert after["payment_transactions"] == 1
         assert after["dead_letters"] == before["dead_letters"] + len(mistakes) + 1
     finally:
         stack.mosquitto.accounts.delete(ghost.id)
         for who in (counter, disabled):
             stack.mosquitto.accounts.delete(who.id)
+
+
+def test_time_to_first_feedback_is_under_a_second(
+    stack: LocalStack,
+    db: psycopg.Connection[tuple[object, ...]],
+    client: httpx.Client,
+    start_ingest: Callable[..., RunningIngest],
+    mqtt_clients: list[BlockingClient],
+) -> None:
+    admin = bearer(ApiKeyRepository(db).create("ops-admin", Scope.ADMIN))
+    counter = _register(client, admin)
+    try:
+        start_ingest()
+        connection = _connect(stack, counter, mqtt_clients)
+        sent = examples.transaction(area_code="24615")
+        started = time.monotonic()
+        connection.publish(counter.topic, _encode(sent))
+        (message,) = connection.wait_messages(1, timeout=5)
+        took = time.monotonic() - started
+        assert took < 1.0, f"feedback after {took:.3f} s"
+        told = json.loads(message.payload)
+        assert (told["event_id"], told["reason"], told["topic"]) == (
+            sent["event_id"],
+            "area_not_allowed",
+            counter.topic,
+        )
+        assert told["detail"].startswith("area_code 24615 is outside area 24611")
+        assert (message.qos, message.retain) == (1, False)
+    finally:
+        stack.mosquitto.accounts.delete(counter.id)
 
 
 # Their detail names the server time, which differs between the two answers.
@@ -212,7 +232,7 @@ def test_a_publisher_spraying_garbage_gets_feedback_at_its_rate_and_the_rest_is_
         infos = [connection.client.publish(sprayer.topic, b"garbage %d" % i, qos=1) for i in range(300)]
         for info in infos:
             info.wait_for_publish(10)
-        assert wait_for(lambda: _counts(db)["dead_letters"] == 300)  # every one kept as a dead letter
+        assert wait_for(lambda: trace_counts(db)["dead_letters"] == 300)  # every one kept as a dead letter
         elapsed = time.monotonic() - started
         time.sleep(0.5)
         told = len(connection.received)
@@ -245,7 +265,7 @@ def test_the_validate_endpoint_refuses_hostile_bodies_clearly(
     db: psycopg.Connection[tuple[object, ...]], client: httpx.Client, body: bytes, status: int, says: str
 ) -> None:
     reader = bearer(ApiKeyRepository(db).create("integrator", Scope.READ))
-    before = _counts(db)
+    before = trace_counts(db)
 
     answer = client.post(
         "/api/v1/contract/validate", content=body, headers=reader | {"Content-Type": "application/json"}
@@ -253,7 +273,7 @@ def test_the_validate_endpoint_refuses_hostile_bodies_clearly(
 
     assert answer.status_code == status, answer.text
     assert says in answer.json()["error"]["message"]
-    assert _counts(db) == before
+    assert trace_counts(db) == before
 
 
 def test_the_validate_endpoint_needs_a_key(client: httpx.Client) -> None:
