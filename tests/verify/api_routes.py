@@ -33,7 +33,7 @@ HTTP_SCOPES: dict[tuple[str, str], Scope | None] = {
     ("GET", "/api/v1/targets"): READ, ("POST", "/api/v1/targets"): ADMIN, ("PUT", "/api/v1/targets/{target_id}"): ADMIN,
     ("GET", "/api/v1/alert-rules"): READ, ("POST", "/api/v1/alert-rules"): ADMIN,
     ("PUT", "/api/v1/alert-rules/{rule_id}"): ADMIN,
-    ("POST", "/api/v1/ws-tickets"): READ,
+    ("POST", "/api/v1/ws-tickets"): READ, ("POST", "/api/v1/contract/validate"): READ,
 }  # fmt: skip
 # Websockets take a single-use ticket (from POST /api/v1/ws-tickets) in their first message.
 WEBSOCKETS = frozenset({"/ws/kpis", "/ws/events"})

@@ -40,6 +40,8 @@ class ValidateIn(BaseModel):
 
     topic: str = Field(
         max_length=_MAX_TOPIC_CHARS,
+        # Stated for the document; checked below, with a message that says why.
+        json_schema_extra={"pattern": "^[^+#\u0000]*$"},
         description="The topic it would be published on, e.g. `ioc/v1/payments/counter-gn-01/transaction`; it names"
         " the publisher. No wildcards: a publish goes to one topic.",
     )
