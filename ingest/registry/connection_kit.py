@@ -34,6 +34,7 @@ CLIENT_ID_RULE: Final = (
     "username replaces the first, so publish and read the feedback topic on one connection."
 )
 _PEM_LIMIT: Final = 64 * 1024  # a CA bundle; anything larger is not one
+_SYSTEM_CAS: Final = "/etc/ssl/certs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +159,10 @@ def render_text(kit: ConnectionKit) -> str:
         f"publisher {kit.publisher_id} added ({kit.source}, area {kit.area_code})",
         "",
         f"broker:       {', '.join(m.urls) or '(set IOC_MQTT_PUBLIC_TLS_URL)'}   MQTT 5, QoS 1",
-        f"TLS CA:       {m.tls_ca_file or '(none: plain MQTT)'}",
+        f"TLS CA:       {_ca_line(kit)}",
         f"username:     {m.username}",
         f"password:     {m.password}   (shown once; store it now)",
-        f"client id:    {m.client_id}   ({CLIENT_ID_RULE})",
+        f"client id:    {m.client_id}   (always your username: a second connection replaces the first)",
         "",
         "topics:",
         *(f"  {name:<12} {topic}" for name, topic in kit.topics.items()),
@@ -185,13 +186,22 @@ def render_text(kit: ConnectionKit) -> str:
     return "\n".join(lines)
 
 
+def _ca_line(kit: ConnectionKit) -> str:
+    if kit.mqtt.tls_ca_file:
+        return kit.mqtt.tls_ca_file + ("" if kit.mqtt.tls_ca_pem else "   (on the server; not readable here)")
+    if any(url.startswith("mqtts://") for url in kit.mqtt.urls):
+        return f"a public CA: the device's trusted ones ({_SYSTEM_CAS})"
+    return "(none: plain MQTT, for a closed network only)"
+
+
 def _connect_options(broker: BrokerAddress, username: str, password: str) -> list[str]:
     url = broker.tls_url or broker.plain_url
     parts = urlsplit(url or "mqtt://BROKER_HOST:8883")
     port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
     options = ["-V", "mqttv5", "-h", parts.hostname or "BROKER_HOST", "-p", str(port)]
     if parts.scheme == "mqtts":
-        options += ["--cafile", str(broker.ca_file or "CA_FILE")]
+        # Without a CA of the deployment's own, the broker's certificate is from a public one.
+        options += ["--cafile", str(broker.ca_file)] if broker.ca_file else ["--capath", _SYSTEM_CAS]
     return [*options, "-i", username, "-u", username, "-P", password]
 
 

@@ -97,3 +97,11 @@ def test_the_text_says_mqtt_5_and_why_and_shows_the_password_once_outside_the_co
     assert "0x87" in text
     assert "MQTT 3.1.1" in text
     assert text.count("password:     Secret-Pw_1") == 1
+
+
+def test_a_tls_broker_with_a_public_certificate_is_verified_against_the_devices_own_cas() -> None:
+    kit = connection_kit(_publisher(), "pw", BrokerAddress("mqtts://mqtt.example.vn", None, None))
+
+    argv = shlex.split(kit.commands["publish"])
+    assert argv[3:9] == ["-h", "mqtt.example.vn", "-p", "8883", "--capath", "/etc/ssl/certs"]
+    assert "TLS CA:       a public CA" in render_text(kit)
