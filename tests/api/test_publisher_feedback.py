@@ -280,3 +280,26 @@ def test_the_validate_endpoint_needs_a_key(client: httpx.Client) -> None:
     answer = client.post("/api/v1/contract/validate", json={"topic": "ioc/v1/payments/a/transaction", "payload": {}})
 
     assert answer.status_code == 401
+
+
+def test_the_validate_endpoint_stores_a_status_and_ignores_an_empty_message_as_the_ingest_does(
+    stack: LocalStack, db: psycopg.Connection[tuple[object, ...]], client: httpx.Client
+) -> None:
+    admin = bearer(ApiKeyRepository(db).create("ops-admin", Scope.ADMIN))
+    counter = _register(client, admin)
+    status_topic = counter.topic.replace("/transaction", "/status")
+    before = trace_counts(db)
+
+    try:
+        status = _validate(client, admin, status_topic, _encode(examples.status()))
+        empty = _validate(client, admin, counter.topic, b"")
+    finally:
+        stack.mosquitto.accounts.delete(counter.id)
+
+    assert (status.json()["decision"], status.json()["event_type"], status.json()["publisher_id"]) == (
+        "stored",
+        "status",
+        counter.id,
+    )
+    assert (empty.json()["decision"], empty.json()["reason"]) == ("ignored", None)
+    assert trace_counts(db) == before
