@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cli import publisher_state_commands
-from cli._context import NoBrokerAdmin, broker_accounts, connect
+from cli._context import NoBrokerAdmin, broker_accounts, connect, with_connections
 from cli.output import json_option, print_json
 from deploy.settings import Settings
+from ingest.registry.connection_kit import BrokerAddress, connection_kit, render_text
 from ingest.registry.lifecycle import set_silent_after
 from ingest.registry.publishers import (
     SOURCES,
@@ -39,6 +40,12 @@ def register(commands: Any) -> None:
         help="area code it reports for: its events may name this unit or one below it (e.g. --area 24611)",
     )  # fmt: skip
     add.add_argument("--description", default="", help="free text for operators (e.g. --description 'Gia Nghĩa desk')")
+    add.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: the connection kit as one JSON object, for scripts (e.g. `--format json | jq .commands`)",
+    )
     disable = actions.add_parser(
         "disable",
         help="revoke a publisher and its broker credentials (its messages become publisher_disabled dead letters)",
@@ -84,10 +91,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 created = add_publisher(
                     conn, broker_accounts(settings), args.id, args.source, args.area, args.description
                 )
-                added = created.publisher
-                print(f"publisher {added.id} added ({added.source}, {added.area_code})")
-                print(f"MQTT username: {created.publisher.id}")
-                print(f"MQTT password: {created.password}   (shown once; store it now)")
+                kit = connection_kit(
+                    created.publisher, created.password, BrokerAddress.from_settings(with_connections(settings))
+                )
+                print(kit.model_dump_json(indent=2) if args.format == "json" else render_text(kit))
             elif args.action == "password":
                 renewed = new_password(conn, broker_accounts(settings), args.id)
                 print(f"MQTT username: {renewed.publisher.id}")

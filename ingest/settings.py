@@ -34,6 +34,21 @@ class IngestSettings(IntakeSettings):
         default=None, description="its password; unset: the local stack's, and without one, no sweeper"
     )
 
+    ingest_feedback_rate: float = Field(
+        default=20.0,
+        ge=0,
+        le=10_000,
+        description="dead letters told to each publisher on its feedback topic `ioc/feedback/v1/<id>`, at most"
+        " this many a second per publisher (one second's worth at once); beyond, dropped and counted"
+        " (`ioc_ingest_feedback_dropped_total`); 0: no feedback",
+    )
+    ingest_feedback_queue_max: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="feedback messages the ingest's broker client holds unacknowledged at most; beyond, dropped"
+        " and counted: feedback never holds up the stream",
+    )
     # Mosquitto 2.0.11 does not restore shared subscriptions from its persistence after a restart
     # (measured: what publishers sent between the restart and the ingest's reconnect was
     # acknowledged to them and dropped); plain ones it restores. Hence plain by default.

@@ -57,6 +57,26 @@ class SharedSettings(BaseSettings):
         default=None, description="the clients' certificate, where the broker asks for one"
     )
     mqtt_tls_key_file: Path | None = Field(default=None, description="its key (unset: in the certificate's file)")
+    # The broker's address as publishers reach it (a public name, port 8883), which is rarely the one the
+    # system's own clients use (a service name, the compose network): the connection kit prints these.
+    mqtt_public_tls_url: str | None = Field(
+        default=None,
+        pattern=r"^mqtts://[^/\s:]+(:\d{1,5})?$",
+        description="the broker's MQTT-over-TLS address for publishers, `mqtts://HOST:PORT`, printed by the"
+        " connection kit of `ioc publishers add`; unset: `mqtts://IOC_MQTT_HOST:IOC_MQTT_PORT` when"
+        " `IOC_MQTT_TLS_CA_FILE` is set",
+    )
+    mqtt_public_url: str | None = Field(
+        default=None,
+        pattern=r"^mqtt://[^/\s:]+(:\d{1,5})?$",
+        description="the broker's plain MQTT address for publishers, `mqtt://HOST:PORT` (a closed network"
+        " only); unset: `mqtt://IOC_MQTT_HOST:IOC_MQTT_PORT` when the broker runs without TLS, else none",
+    )
+    mqtt_public_ca_file: Path | None = Field(
+        default=None,
+        description="the CA that publishers verify the broker's certificate with, printed (path and PEM) by the"
+        " connection kit; unset: `IOC_MQTT_TLS_CA_FILE`",
+    )
 
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()

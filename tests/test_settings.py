@@ -61,6 +61,9 @@ VARIABLES: dict[str, tuple[str, object, str]] = {
     "IOC_MQTT_TLS_CA_FILE": ("pathlib.Path | None", None, ""),
     "IOC_MQTT_TLS_CERT_FILE": ("pathlib.Path | None", None, ""),
     "IOC_MQTT_TLS_KEY_FILE": ("pathlib.Path | None", None, ""),
+    "IOC_MQTT_PUBLIC_TLS_URL": ("str | None", None, ""),
+    "IOC_MQTT_PUBLIC_URL": ("str | None", None, ""),
+    "IOC_MQTT_PUBLIC_CA_FILE": ("pathlib.Path | None", None, ""),
     "IOC_API_TLS_CERT_FILE": ("pathlib.Path | None", None, ""),
     "IOC_API_TLS_KEY_FILE": ("pathlib.Path | None", None, ""),
     "IOC_TLS": ("bool", False, ""),
@@ -81,6 +84,8 @@ VARIABLES: dict[str, tuple[str, object, str]] = {
     "IOC_INGEST_SPOOL_DIR": ("pathlib.Path | None", None, ""),
     "IOC_INGEST_SPOOL_MAX_BYTES": ("int", 2147483648, "ge=0"),
     "IOC_INGEST_SPOOL_AFTER_SECONDS": ("float", 1.0, "ge=0 le=60"),
+    "IOC_INGEST_FEEDBACK_RATE": ("float", 20.0, "ge=0 le=10000"),
+    "IOC_INGEST_FEEDBACK_QUEUE_MAX": ("int", 1000, "ge=1 le=1000000"),
     "IOC_INGEST_HEALTH_PORT": ("int", 18081, ""),
     "IOC_INGEST_HEALTH_HOST": ("str", "127.0.0.1", ""),
     "IOC_COMPRESS_AFTER_DAYS": ("float", 7, "ge=0"),
@@ -251,6 +256,9 @@ def _other_value(name: str, info: FieldInfo) -> tuple[str, object]:
     if name == "notify_webhooks":
         hook = {"name": "bot", "url": "https://bot.example/hook", "secret": "0123456789abcdef"}
         return json.dumps([hook]), [WebhookTarget.model_validate(hook)]
+    if name in ("mqtt_public_tls_url", "mqtt_public_url"):
+        scheme = "mqtts" if name == "mqtt_public_tls_url" else "mqtt"
+        return f"{scheme}://broker.example:8883", f"{scheme}://broker.example:8883"
     if kind == "bool":
         return str(not default).lower(), not default
     if kind == "date":

@@ -9,6 +9,7 @@ from api.http.alerts.endpoints import router as alerts
 from api.http.alerts.incidents import router as incidents
 from api.http.api_docs.endpoints import router as api_docs
 from api.http.areas.endpoints import router as areas
+from api.http.contract.endpoints import router as contract
 from api.http.dead_letters.bulk_endpoints import router as dead_letters_bulk
 from api.http.dead_letters.endpoints import router as dead_letters
 from api.http.dead_letters.export_endpoints import router as dead_letters_export
@@ -45,7 +46,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_metrics(app, metrics)
     routers = (
         health, system_status, kpis, areas, alerts, incidents, mutes, dead_letters, dead_letters_bulk,
-        dead_letters_export, publishers, admin, notifications, rulebook, raw_events, live, events, pages, api_docs,
+        dead_letters_export, publishers, contract, admin, notifications, rulebook, raw_events, live, events, pages, api_docs,
     )  # fmt: skip
     for router in routers:
         app.include_router(router)

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from ingest.broker.control import Answer, BrokerCommandFailed, BrokerControl, BrokerEndpoint, Command
 from ingest.broker.roles import (
     DEFAULT_ACL_ACCESS,
+    PUBLISHER_ROLE_PREFIX,
     SERVICE_ROLES,
     USERNAME_PATTERN,
     InvalidUsername,
     Role,
     ServiceRole,
+    feedback_reads,
     publisher_role,
     publisher_role_name,
 )
@@ -26,6 +28,7 @@ from runtime.settings import SharedSettings
 
 _EXISTS = ("Role already exists", "Client already exists")
 _NOT_FOUND = ("Client not found", "Role not found")
+_ACL_EXISTS = "ACL with this topic already exists"
 
 
 class AccountRoleConflict(BrokerCommandFailed, Conflict):
@@ -87,6 +90,22 @@ class DynsecAccounts:
             commands += _role_commands(role)
         for answer in self.control.execute(commands):
             answer.raise_for_error(*_EXISTS)
+        self._grant_feedback_to_existing_publishers()
+
+    def _grant_feedback_to_existing_publishers(self) -> None:
+        """Publishers' roles made by an earlier release get their feedback topic (made now, they have it)."""
+        (answer,) = self.control.execute([{"command": "listRoles", "verbose": False, "count": -1}])
+        answer.raise_for_error()
+        roles = answer.data.get("roles")
+        names = [r for r in (roles if isinstance(roles, list) else ()) if isinstance(r, str)]
+        commands: list[Command] = [
+            {"command": "addRoleACL", "rolename": name, **acl.as_command()}
+            for name in names
+            if name.startswith(PUBLISHER_ROLE_PREFIX)
+            for acl in feedback_reads(name.removeprefix(PUBLISHER_ROLE_PREFIX))
+        ]
+        if commands:
+            _raise_unless(self.control.execute(commands), _ACL_EXISTS)
 
     # --- reading and cleaning up ------------------------------------------------------------------
 

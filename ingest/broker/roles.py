@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 # The naming rules are the registry's; re-exported here for the broker's callers.
+from ingest.contract.feedback import feedback_topic
 from ingest.registry.names import RESERVED_PREFIX, USERNAME_PATTERN, InvalidUsername
 
 __all__ = ["RESERVED_PREFIX", "USERNAME_PATTERN", "InvalidUsername"]
@@ -64,16 +65,19 @@ def publisher_role_name(publisher_id: str) -> str:
     return PUBLISHER_ROLE_PREFIX + publisher_id
 
 
+def feedback_reads(publisher_id: str) -> tuple[Acl, ...]:
+    """Its own feedback topic, that exact filter only: never a wildcard, never another's."""
+    return reads(feedback_topic(publisher_id), literal=True)
+
+
 def publisher_role(publisher_id: str, source: str) -> Role:
-    """A publisher writes its own topics and subscribes to nothing (SUBACK 0x87 / 0x80 for any filter)."""
+    """A publisher writes its own topics and reads its own feedback topic, nothing else (SUBACK 0x87 /
+    0x80 for any other filter; the feedback topic is written only by the ingest)."""
     if not USERNAME_PATTERN.fullmatch(publisher_id) or publisher_id.startswith(RESERVED_PREFIX):
         raise InvalidUsername(publisher_id)
     if not _SOURCE.fullmatch(source):
         raise ValueError(f"invalid source {source!r} for a publisher role")
-    acls = (
-        *writes(f"ioc/v1/{source}/{publisher_id}/#"),
-        # The feedback topic, when it exists: *reads(f"ioc/feedback/v1/{publisher_id}", literal=True),
-    )
+    acls = (*writes(f"ioc/v1/{source}/{publisher_id}/#"), *feedback_reads(publisher_id))
     return Role(publisher_role_name(publisher_id), acls)
 
 
@@ -90,8 +94,14 @@ _CONTROL = "$CONTROL/dynamic-security/#"
 SERVICE_ROLES: dict[ServiceRole, Role] = {
     # The whole event tree, alone or in a shared group (`ioc ingest --workers N`, replicas); a delivery
     # is checked against the message's own topic, whichever way it was subscribed.
+    # It also tells each publisher about its own dead letters, on a topic outside the event tree.
     ServiceRole.INGEST: Role(
-        ServiceRole.INGEST.value, (*reads("ioc/v1/#"), Acl(AclType.SUBSCRIBE_PATTERN, "$share/+/ioc/v1/#"))
+        ServiceRole.INGEST.value,
+        (
+            *reads("ioc/v1/#"),
+            Acl(AclType.SUBSCRIBE_PATTERN, "$share/+/ioc/v1/#"),
+            *writes(feedback_topic("+")),
+        ),
     ),
     ServiceRole.MONITOR: Role(ServiceRole.MONITOR.value, reads("$SYS/#")),
     # Finds retained event messages (a fresh subscription receives them) and deletes each with an

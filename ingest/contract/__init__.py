@@ -9,6 +9,7 @@ from ingest.contract.errors import (
     MAX_JSON_DEPTH,
     MAX_PAYLOAD_BYTES,
     REJECT_REASON_DESCRIPTIONS,
+    REJECT_REASON_FIXES,
     PayloadRejected,
     RejectReason,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "MAX_PAYLOAD_BYTES",
     "PUBLISHER_ID_PATTERN",
     "REJECT_REASON_DESCRIPTIONS",
+    "REJECT_REASON_FIXES",
     "SUBSCRIPTION_FILTER",
     "TOPIC_PREFIX",
     "TOPIC_TEMPLATE",

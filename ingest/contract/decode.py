@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from ingest.contract.errors import MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, PayloadRejected, RejectReason, excerpt
 from ingest.contract.events import EVENT_MODELS, Event, PublisherStatus
-from ingest.contract.topics import EventType, Topic, parse_topic
+from ingest.contract.topics import ALLOWED_EVENT_TYPES, EventType, Topic, parse_topic, sources_of
 
 if TYPE_CHECKING:
     # Only a TypedDict for annotations; at run time the package needs pydantic alone.
@@ -87,7 +87,7 @@ def decode(
     try:
         event = _VALIDATORS[parsed.event_type](payload)
     except ValidationError as exc:
-        raise _explain(payload, exc) from None
+        raise _explain(payload, exc, parsed) from None
     earliest = None if not_before is None else not_before[parsed.event_type]
     _reject_out_of_range(event, now, now + max_future_skew, earliest)
     return DecodedEvent(topic=parsed, event=event)
@@ -128,7 +128,7 @@ def _reject_nul(payload: bytes) -> None:
             )
 
 
-def _explain(payload: bytes, error: ValidationError) -> PayloadRejected:
+def _explain(payload: bytes, error: ValidationError, topic: Topic) -> PayloadRejected:
     """Turn a failed validation into the most specific reject reason."""
     skeleton = _JSON_STRING_RE.sub(b'""', payload)
     depth = _nesting_depth(skeleton)
@@ -150,9 +150,31 @@ def _explain(payload: bytes, error: ValidationError) -> PayloadRejected:
     for reason, matches in _PRECEDENCE:
         chosen = [issue for issue in issues if matches(issue)]
         if chosen:
+            if reason in _SHAPE_REASONS and (mismatch := _other_source_event(payload, topic)) is not None:
+                return mismatch
             rest = [issue for issue in issues if not matches(issue)]
             return PayloadRejected(reason, _describe([*chosen, *rest]))
     return PayloadRejected(RejectReason.INVALID_VALUE, _describe(issues))
+
+
+def _other_source_event(payload: bytes, topic: Topic) -> PayloadRejected | None:
+    """`source_mismatch` when the payload is a valid event of a type this topic's source does not send
+    (a payment on a coverage probe's topic): "unknown field sector" would not say what happened."""
+    for event_type, validate in _VALIDATORS.items():
+        if event_type in ALLOWED_EVENT_TYPES[topic.source]:
+            continue
+        try:
+            validate(payload)
+        except ValidationError:
+            continue
+        sources = ", ".join(source.value for source in sources_of(event_type))
+        return PayloadRejected(
+            RejectReason.SOURCE_MISMATCH,
+            f"the payload is a valid {event_type.value} event, which {sources} publishers send on "
+            f"ioc/v1/{sources}/<their id>/{event_type.value}; topic {topic} expects a {topic.event_type.value} "
+            f"of source {topic.source.value}, where publisher {topic.publisher_id} is registered",
+        )
+    return None
 
 
 def _nesting_depth(json_without_strings: bytes) -> int:
@@ -185,6 +207,10 @@ _PRECEDENCE: Final[tuple[tuple[RejectReason, Callable[[ErrorDetails], bool]], ..
     (RejectReason.UNKNOWN_FIELD, lambda issue: issue["type"] == "extra_forbidden"),
     (RejectReason.MISSING_FIELD, lambda issue: issue["type"] == "missing"),
 )
+
+
+# A payload of another event type fails its topic's model with fields unknown or missing.
+_SHAPE_REASONS: Final = frozenset({RejectReason.UNKNOWN_FIELD, RejectReason.MISSING_FIELD})
 
 
 def _describe(issues: Sequence[ErrorDetails]) -> str:

@@ -78,7 +78,10 @@ REJECT_REASON_DESCRIPTIONS: Final[Mapping[RejectReason, str]] = MappingProxyType
         ),
         RejectReason.UNKNOWN_PUBLISHER: "The publisher_id in the topic is not registered.",
         RejectReason.PUBLISHER_DISABLED: "The publisher is registered but disabled.",
-        RejectReason.SOURCE_MISMATCH: "The publisher is registered for a different source.",
+        RejectReason.SOURCE_MISMATCH: (
+            "The publisher is registered for a different source, or the payload is a valid event of a type that "
+            "the topic's source does not send (a payment on a coverage topic); the detail names the expected topic."
+        ),
         RejectReason.CONFLICTING_DUPLICATE: (
             "An event with this event_id from this publisher was already stored (within the duplicate horizon) "
             "with different fields; the stored event is unchanged (the detail names it). A correction needs a "
@@ -87,6 +90,45 @@ REJECT_REASON_DESCRIPTIONS: Final[Mapping[RejectReason, str]] = MappingProxyType
         RejectReason.STORAGE_REJECTED: (
             "The event passed validation but the database refused the row (the detail names the error)."
         ),
+    }
+)
+
+# What the publisher does about each refusal: shown with the description in the contract documents.
+REJECT_REASON_FIXES: Final[Mapping[RejectReason, str]] = MappingProxyType(
+    {
+        RejectReason.TOPIC_INVALID: (
+            "Publish to `ioc/v1/<your source>/<your id>/<event type>`, with an event type of your source "
+            "(the kit of `ioc publishers add` lists your topics)."
+        ),
+        RejectReason.TOO_LARGE: "Send one event per message; an event is far below the limit.",
+        RejectReason.NOT_UTF8: "Encode the JSON text as UTF-8 (no Latin-1 or Windows-1258 bytes).",
+        RejectReason.NUL_CHARACTER: "Strip NUL characters from text fields before sending.",
+        RejectReason.NOT_JSON: "Send one JSON object, serialised by a JSON library rather than by hand.",
+        RejectReason.NON_FINITE_NUMBER: "Leave an unknown measurement out (optional fields) instead of NaN.",
+        RejectReason.TOO_DEEP: "Send the flat object of the schema; no field is nested.",
+        RejectReason.NOT_OBJECT: "Send one event as a JSON object per message, never an array of events.",
+        RejectReason.UNKNOWN_FIELD: "Remove the field the detail names; the schema lists every field allowed.",
+        RejectReason.MISSING_FIELD: "Add the field the detail names; the schema lists the required ones.",
+        RejectReason.INVALID_VALUE: (
+            "Correct the value the detail names: its type, range or allowed values, and times as RFC 3339 "
+            "with an offset (2025-01-31T08:30:00+07:00)."
+        ),
+        RejectReason.FUTURE_EVENT: "Synchronise the device's clock (NTP); send the time the event happened.",
+        RejectReason.TOO_OLD: "Synchronise the device's clock; an event this old is not kept anyway.",
+        RejectReason.UNKNOWN_AREA: "Use a code of the areas table (GET /api/v1/areas); ask the operators to import it.",
+        RejectReason.AREA_NOT_ALLOWED: (
+            "Report for your registered area or a unit below it, or ask the operators to register you where you report."
+        ),
+        RejectReason.UNKNOWN_PUBLISHER: "Ask the operators to register the publisher (`ioc publishers add`).",
+        RejectReason.PUBLISHER_DISABLED: "Ask the operators why it was disabled; nothing it sends is stored.",
+        RejectReason.SOURCE_MISMATCH: (
+            "Send the event type of your source on your own topic; another kind of event needs a publisher "
+            "registered for that source."
+        ),
+        RejectReason.CONFLICTING_DUPLICATE: (
+            "Re-send an event only unchanged; send a correction or a next state as a new event with a new event_id."
+        ),
+        RejectReason.STORAGE_REJECTED: "Tell the operators: the event was valid, the database refused it.",
     }
 )
 

@@ -152,8 +152,10 @@ class EventEnvelope(ContractModel):
     )
     area_code: AreaCode = Field(
         description=(
-            "Administrative unit code (province, district, commune or village): the publisher's registered "
-            "area or a unit below it (else area_not_allowed)."
+            "Code of an administrative unit of the areas table: the province, a district, a commune or ward, "
+            "or a village (a probe in a village sends the village's code). It must be the publisher's "
+            "registered area or a unit below it (else area_not_allowed); a code the table does not hold "
+            "is unknown_area."
         )
     )
     seq: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = Field(

@@ -16,20 +16,28 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from ingest.contract.errors import MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, REJECT_REASON_DESCRIPTIONS
+from ingest.contract.documented import documented_example, feedback_example, security_schemes, servers
+from ingest.contract.errors import (
+    MAX_JSON_DEPTH,
+    MAX_PAYLOAD_BYTES,
+    REJECT_REASON_DESCRIPTIONS,
+    REJECT_REASON_FIXES,
+)
 from ingest.contract.events import EVENT_MODELS
+from ingest.contract.feedback import FEEDBACK_TOPIC_TEMPLATE, DeadLetterFeedback, feedback_topic
 from ingest.contract.topics import (
-    ALLOWED_EVENT_TYPES,
     PUBLISHER_ID_PATTERN,
     TOPIC_TEMPLATE,
     EventType,
     Source,
 )
+from ingest.contract.topics import sources_of as sources_for
 
 ASYNCAPI_FILE: Final = "asyncapi.json"
 SCHEMA_DIR: Final = "schemas"
 CONTRACT_VERSION: Final = "1.0.0"
 _CHANNEL: Final = "inbound"
+_FEEDBACK: Final = "feedback"
 _MQTT_BINDING_VERSION: Final = "0.2.0"
 _JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 
@@ -39,11 +47,6 @@ _SUMMARIES: Final[Mapping[EventType, str]] = {
     EventType.SAMPLE: "A network coverage and quality measurement.",
     EventType.STATUS: "Publisher liveness; set retained and as the MQTT last will. No envelope.",
 }
-
-
-def sources_for(event_type: EventType) -> list[Source]:
-    """Sources under which the event type may be published, in declaration order."""
-    return [source for source in Source if event_type in ALLOWED_EVENT_TYPES[source]]
 
 
 def schema_name(event_type: EventType) -> str:
@@ -65,6 +68,20 @@ def json_schema(event_type: EventType) -> dict[str, Any]:
         f"At most {MAX_PAYLOAD_BYTES} bytes of UTF-8 JSON; no NUL characters; numbers must be finite; "
         "date-times are RFC 3339 with an offset."
     )
+    schema["examples"] = [documented_example(event_type)]
+    return schema
+
+
+def feedback_schema() -> dict[str, Any]:
+    schema = DeadLetterFeedback.model_json_schema()
+    schema["$schema"] = _JSON_SCHEMA_DIALECT
+    schema["$id"] = "urn:daknong-ioc:contract:v1:feedback"
+    schema["title"] = "ioc.feedback.v1"
+    schema["description"] = (
+        f"Sent by the system on {FEEDBACK_TOPIC_TEMPLATE}, QoS 1, not retained: one message per dead letter of "
+        "the publisher's own, within a second. Only that publisher may subscribe; nobody but the ingest may publish."
+    )
+    schema["examples"] = [feedback_example()]
     return schema
 
 
@@ -78,19 +95,35 @@ def asyncapi() -> dict[str, Any]:
             "description": _info_description(),
         },
         "defaultContentType": "application/json",
+        "servers": servers(),
         "channels": {
             _CHANNEL: {
                 "address": TOPIC_TEMPLATE,
                 "title": "Inbound events from registered publishers",
                 "parameters": _parameters(),
                 "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in messages},
-            }
+            },
+            _FEEDBACK: {
+                "address": FEEDBACK_TOPIC_TEMPLATE,
+                "title": "Each publisher's own dead letters, for it alone to read",
+                "parameters": {"publisher_id": _parameters()["publisher_id"]},
+                "messages": {_FEEDBACK: {"$ref": f"#/components/messages/{_FEEDBACK}"}},
+            },
         },
-        "operations": {f"receive_{event_type.value}": _operation(event_type) for event_type in EventType},
-        "components": {"messages": messages},
+        "operations": {
+            **{f"receive_{event_type.value}": _operation(event_type) for event_type in EventType},
+            f"send_{_FEEDBACK}": _feedback_operation(),
+        },
+        "components": {
+            "messages": {**messages, _FEEDBACK: _feedback_message()},
+            "securitySchemes": security_schemes(),
+        },
         "x-max-payload-bytes": MAX_PAYLOAD_BYTES,
         "x-max-json-depth": MAX_JSON_DEPTH,
-        "x-dead-letter-reasons": {reason.value: text for reason, text in REJECT_REASON_DESCRIPTIONS.items()},
+        "x-dead-letter-reasons": {
+            reason.value: {"meaning": text, "fix": REJECT_REASON_FIXES[reason]}
+            for reason, text in REJECT_REASON_DESCRIPTIONS.items()
+        },
     }
 
 
@@ -127,9 +160,33 @@ def _message(event_type: EventType) -> dict[str, Any]:
         "contentType": "application/json",
         "payload": {"$ref": f"./{SCHEMA_DIR}/{schema_name(event_type)}.json"},
         "bindings": {"mqtt": {"bindingVersion": _MQTT_BINDING_VERSION, "payloadFormatIndicator": 1}},
+        "examples": [{"name": f"{schema_name(event_type)}-example", "payload": documented_example(event_type)}],
         "x-topic": _topic_for(event_type),
         "x-retained": status,
         "x-last-will": status,
+    }
+
+
+def _feedback_message() -> dict[str, Any]:
+    return {
+        "name": _FEEDBACK,
+        "title": "ioc.feedback.v1",
+        "summary": "One of the publisher's messages became a dead letter: its event id, reason code and detail.",
+        "contentType": "application/json",
+        "payload": {"$ref": f"./{SCHEMA_DIR}/{_FEEDBACK}.json"},
+        "examples": [{"name": "area-not-allowed", "payload": feedback_example()}],
+        "x-topic": feedback_topic("{publisher_id}"),
+        "x-retained": False,
+    }
+
+
+def _feedback_operation() -> dict[str, Any]:
+    return {
+        "action": "send",
+        "channel": {"$ref": f"#/channels/{_FEEDBACK}"},
+        "messages": [{"$ref": f"#/channels/{_FEEDBACK}/messages/{_FEEDBACK}"}],
+        "summary": "The ingest tells each publisher about its own dead letters (subscribe with MQTT 5, QoS 1).",
+        "bindings": {"mqtt": {"bindingVersion": _MQTT_BINDING_VERSION, "qos": 1, "retain": False}},
     }
 
 
@@ -151,15 +208,21 @@ def _operation(event_type: EventType) -> dict[str, Any]:
 
 
 def _info_description() -> str:
-    reasons = "\n".join(f"- `{reason.value}`: {text}" for reason, text in REJECT_REASON_DESCRIPTIONS.items())
+    reasons = "\n".join(
+        f"- `{reason.value}`: {text} Fix: {REJECT_REASON_FIXES[reason]}"
+        for reason, text in REJECT_REASON_DESCRIPTIONS.items()
+    )
     return (
+        "Use MQTT 5: a publish the broker refuses (a topic not the publisher's own) is answered with reason code "
+        "0x87 on MQTT 5, and silently dropped on MQTT 3.1.1.\n\n"
         f"Publishers send one JSON object per MQTT message to `{TOPIC_TEMPLATE}` with QoS 1. "
         f"The payload is UTF-8 JSON of at most {MAX_PAYLOAD_BYTES} bytes, nested at most "
         f"{MAX_JSON_DEPTH} levels, without NUL characters or non-finite numbers. "
         "Every event except `status` carries the envelope `event_id` (UUID, the deduplication key), "
         "`occurred_at` (RFC 3339 with offset), `area_code` and optionally `seq`; unknown fields are "
         "rejected. `status` is published retained and registered as the MQTT last will.\n\n"
-        f"Rejected messages are kept in a dead-letter table with one of these codes:\n{reasons}\n"
+        f"Rejected messages are kept in a dead-letter table with one of these codes, and each is sent to its "
+        f"publisher on `{FEEDBACK_TOPIC_TEMPLATE}`:\n{reasons}\n"
     )
 
 
@@ -168,6 +231,7 @@ def render() -> dict[str, str]:
     files = {ASYNCAPI_FILE: _dump(asyncapi())}
     for event_type in EventType:
         files[f"{SCHEMA_DIR}/{schema_name(event_type)}.json"] = _dump(json_schema(event_type))
+    files[f"{SCHEMA_DIR}/{_FEEDBACK}.json"] = _dump(feedback_schema())
     return files
 
 

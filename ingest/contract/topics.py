@@ -43,6 +43,12 @@ ALLOWED_EVENT_TYPES: Final[Mapping[Source, frozenset[EventType]]] = MappingProxy
     }
 )
 
+
+def sources_of(event_type: EventType) -> list[Source]:
+    """The sources whose publishers may send `event_type`, in declaration order."""
+    return [source for source in Source if event_type in ALLOWED_EVENT_TYPES[source]]
+
+
 # Built from the enums so a new source or event type cannot be forgotten here.
 _TOPIC_RE: Final = re.compile(
     rf"ioc/v1/({'|'.join(Source)})/({PUBLISHER_ID_PATTERN})/({'|'.join(EventType)})",

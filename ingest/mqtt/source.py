@@ -54,6 +54,8 @@ class MqttSourceConfig:
     stale_subscription: str
     keepalive_seconds: int
     tls: ssl.SSLContext | None = None  # verifying context (runtime.tls); None: plain MQTT
+    # What we publish ourselves (feedback to publishers) waits in paho's queue: at most this many.
+    max_outgoing: int = 1000
 
 
 class MqttSource:
@@ -79,6 +81,8 @@ class MqttSource:
         if config.tls is not None:
             client.tls_set_context(config.tls)
         client.username_pw_set(config.username, config.password)
+        client.max_queued_messages_set(config.max_outgoing)
+        client.max_inflight_messages_set(min(config.max_outgoing, 100))
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -126,6 +130,13 @@ class MqttSource:
             return False
         self._client.ack(message.mid, message.qos)
         return True
+
+    def publish(self, topic: str, payload: bytes) -> bool:
+        """Queue a QoS 1 message of our own (written by the next `flush()`); False when not connected or
+        when `max_outgoing` are already waiting: the caller drops it rather than wait."""
+        if not self._connected:
+            return False
+        return self._client.publish(topic, payload, qos=1).rc == mqtt.MQTT_ERR_SUCCESS
 
     def keep_alive(self) -> None:
         """Send what is queued and the keepalive ping without reading anything."""

@@ -63,3 +63,13 @@ class IngestMetrics:
             "Spooled messages in files that could not be read back (moved to the spool's corrupt/ folder)",
             registry=r,
         )
+        self.feedback_sent = Counter(
+            "ioc_ingest_feedback_sent", "Dead letters told to their publisher on its feedback topic", registry=r
+        )
+        self.feedback_dropped = Counter(
+            "ioc_ingest_feedback_dropped",
+            "Dead letters not told to their publisher: over its rate (`rate`), or the outgoing queue full or the"
+            " broker away (`queue`)",
+            ["why"],
+            registry=r,
+        )

@@ -28,6 +28,7 @@ from ingest.mqtt.source import MqttSource, MqttSourceConfig
 from ingest.records import AcceptedEvent, RawMessage
 from ingest.registry.snapshot import RegistryCache, load_snapshot
 from ingest.service.classify import IntakeRules, MessageClassifier
+from ingest.service.feedback import FeedbackSender
 from ingest.service.heard_from import HeardFrom
 from ingest.service.metrics import IngestMetrics
 from ingest.service.retention import apply_retention_once
@@ -60,6 +61,7 @@ def source_config(settings: IngestSettings) -> MqttSourceConfig:
         username=settings.mqtt_username,
         password=password,
         subscription=subscription_filter(settings.ingest_shared_group),
+        max_outgoing=settings.ingest_feedback_queue_max,
         stale_subscription=subscription_filter("" if settings.ingest_shared_group else DEFAULT_SHARED_GROUP),
         keepalive_seconds=settings.mqtt_keepalive_seconds,
         tls=mqtt_client_context(settings),
@@ -91,6 +93,7 @@ class IngestService:
         self._classifier = MessageClassifier(self._registry, IntakeRules.from_settings(settings))
         self._heard_from = HeardFrom(clock)
         self._spooler = Spooler(spool, self._store, self.metrics, settings.ingest_spool_after_seconds)
+        self._feedback = FeedbackSender(self._source.publish, self.metrics, settings.ingest_feedback_rate)
         # After the acknowledgements, so that Redis never delays them; None: no KPI engine to feed.
         self._stored_events = stored_events
         self._stopping = threading.Event()
@@ -234,6 +237,8 @@ class IngestService:
             log.info("%d messages came on an earlier connection; the broker may send them again", len(batch) - acked)
 
     def _publish(self, outcome: BatchOutcome) -> None:
+        # Feedback first: a publisher hears within a second, written by the loop's next flush.
+        self._feedback.send(outcome.dead_letters)
         if self._stored_events is not None and outcome.records:
             self._stored_events.publish(outcome.records, outcome.transaction_ids)
 

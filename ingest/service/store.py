@@ -150,16 +150,18 @@ class BatchStore:
         total = BatchOutcome()
         xids: list[int] = []
         refused = list(letters)
+        conflicts: list[DeadLetter] = []
         stored_letters = repeated_letters = 0
         for item in accepted:
             try:
                 one = self._writer.write([item], [])
             except _ROW_ERRORS as exc:
-                refused.append(_storage_rejected(item, exc))
+                refused.append(storage_rejected(item, exc))
                 continue
             total.stored.update(one.stored)
             total.duplicates.update(one.duplicates)
             total.dead_letter_reasons.update(one.dead_letter_reasons)  # an item's conflicting duplicate
+            conflicts.extend(one.dead_letters)
             stored_letters += one.dead_letters_stored
             repeated_letters += one.dead_letters_repeated
             xids.extend(one.transaction_ids)
@@ -173,6 +175,7 @@ class BatchStore:
             dead_letters_stored=stored_letters + letters_outcome.dead_letters_stored,
             dead_letters_repeated=repeated_letters + letters_outcome.dead_letters_repeated,
             dead_letter_reasons=total.dead_letter_reasons,
+            dead_letters=(*conflicts, *letters_outcome.dead_letters),
             records=total.records,
             transaction_ids=tuple(xids),
         )
@@ -198,7 +201,8 @@ class BatchStore:
         self.last_error = ""
 
 
-def _storage_rejected(item: AcceptedEvent, exc: psycopg.Error) -> DeadLetter:
+def storage_rejected(item: AcceptedEvent, exc: psycopg.Error) -> DeadLetter:
+    """The `storage_rejected` dead letter of an event the database refused, naming the error."""
     first_line = (str(exc).strip().splitlines() or [""])[0][:300]
     detail = f"{type(exc).__name__} (SQLSTATE {exc.sqlstate}): {first_line}"
     return dead_letter_of(item.raw, RejectReason.STORAGE_REJECTED, detail)

@@ -49,6 +49,8 @@ class BatchOutcome:
     # duplicates) included; a repeated one counts too: the metric counts messages.
     dead_letter_reasons: Counter[str] = field(default_factory=Counter)
     conflicts: tuple[DeadLetter, ...] = ()  # the `conflicting_duplicate` letters the writer made
+    # Every dead letter of the batch (those given and those the writer made), for the publishers' feedback.
+    dead_letters: tuple[DeadLetter, ...] = ()
     # The records of the rows actually inserted (not the duplicates), per event type.
     records: dict[str, list[StoredRecord]] = field(default_factory=dict)
     # The transactions that inserted them: a KPI rebuild compares these with its database snapshot.
@@ -125,6 +127,7 @@ class BatchWriter:
             dead_letters_repeated=len(letters) - stored_letters,
             dead_letter_reasons=Counter(letter.reason for letter in letters),
             conflicts=tuple(conflicts),
+            dead_letters=tuple(letters),
             records=outcome.records,
             transaction_ids=xids,
         )

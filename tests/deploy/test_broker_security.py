@@ -129,3 +129,36 @@ def test_disabling_a_publisher_disconnects_it_at_once(
     again = open_client(stack, broker_account.username, broker_account.password)
     mqtt_clients.append(again)
     assert again.wait_connected().getName() == "Not authorized"
+
+
+def test_a_publisher_role_of_an_earlier_release_gets_its_feedback_topic_from_ensure_system(
+    stack: LocalStack, mqtt_clients: list[BlockingClient]
+) -> None:
+    accounts = stack.mosquitto.accounts
+    publisher_id = unique_publisher_id()
+    accounts.set_publisher(publisher_id, "payments", "pw-earlier")
+    try:
+        # As a release without feedback made it: its own topics, nothing to read.
+        own = {"acltype": "publishClientSend", "topic": f"ioc/v1/payments/{publisher_id}/#", "allow": True}
+        (answer,) = accounts.control.execute(
+            [{"command": "modifyRole", "rolename": f"publisher-{publisher_id}", "acls": [own]}]
+        )
+        answer.raise_for_error()
+        feedback = f"ioc/feedback/v1/{publisher_id}"
+        before = open_client(stack, publisher_id, "pw-earlier")
+        mqtt_clients.append(before)
+        assert not before.wait_connected().is_failure
+        before.subscribe(feedback)
+        assert before.subscribe_codes[-1][0].value == 0x87
+
+        accounts.ensure_system()
+        accounts.ensure_system()  # again: nothing to add, no error
+
+        after = open_client(stack, publisher_id, "pw-earlier")
+        mqtt_clients.append(after)
+        assert not after.wait_connected().is_failure
+        after.subscribe(feedback, qos=1)
+        after.subscribe("ioc/feedback/v1/+", qos=1)
+        assert [codes[0].value for codes in after.subscribe_codes] == [1, 0x87]
+    finally:
+        accounts.delete(publisher_id)

@@ -76,8 +76,12 @@ def test_the_converted_file_gives_each_account_its_role_and_skips_what_it_cannot
     }
     roles = {r["rolename"]: r["acls"] for r in config["roles"]}  # type: ignore[attr-defined]
     # Its source from the stack's database; without a row there, any source but only its own id.
-    assert [a["topic"] for a in roles["publisher-desk-1"]] == ["ioc/v1/portal/desk-1/#"]
-    assert [a["topic"] for a in roles["publisher-probe-9"]] == ["ioc/v1/+/probe-9/#"]
+    # And its own feedback topic to read (subscribe literally, be delivered to).
+    assert [a["topic"] for a in roles["publisher-desk-1"]] == [
+        "ioc/v1/portal/desk-1/#",
+        *["ioc/feedback/v1/desk-1"] * 2,
+    ]
+    assert [a["topic"] for a in roles["publisher-probe-9"]] == ["ioc/v1/+/probe-9/#", *["ioc/feedback/v1/probe-9"] * 2]
     assert config["defaultACLAccess"] == {
         "publishClientSend": False, "publishClientReceive": False, "subscribe": False, "unsubscribe": True,
     }  # fmt: skip

@@ -15,12 +15,16 @@ from ingest.broker.roles import (
 )
 
 
-def test_a_publisher_writes_its_own_source_and_id_literally_and_reads_nothing() -> None:
+def test_a_publisher_writes_its_own_source_and_id_literally_and_reads_only_its_feedback_topic() -> None:
     role = publisher_role("desk-1", "portal")
     assert role.name == "publisher-desk-1"
-    assert role.acls == (Acl(AclType.PUBLISH_SEND, "ioc/v1/portal/desk-1/#"),)
-    # No subscribe ACL: the plugin answers every SUBSCRIBE of a publisher with 0x87 / 0x80.
-    assert not [a for a in role.acls if a.type in (AclType.SUBSCRIBE_LITERAL, AclType.SUBSCRIBE_PATTERN)]
+    assert role.acls == (
+        Acl(AclType.PUBLISH_SEND, "ioc/v1/portal/desk-1/#"),
+        Acl(AclType.SUBSCRIBE_LITERAL, "ioc/feedback/v1/desk-1"),
+        Acl(AclType.PUBLISH_RECEIVE, "ioc/feedback/v1/desk-1"),
+    )
+    # No subscribe pattern: the plugin answers every other SUBSCRIBE of a publisher with 0x87 / 0x80.
+    assert not [a for a in role.acls if a.type is AclType.SUBSCRIBE_PATTERN]
 
 
 def test_no_role_relies_on_a_substitution_the_plugin_does_not_make() -> None:
@@ -51,4 +55,6 @@ def test_what_no_role_allows_is_refused_and_the_sweeper_never_touches_a_status()
     assert all(a.priority < deny[0].priority for a in sweeper if a.allow)
     ingest = {(a.type, a.topic) for a in SERVICE_ROLES[ServiceRole.INGEST].acls}
     assert (AclType.SUBSCRIBE_PATTERN, "$share/+/ioc/v1/#") in ingest
-    assert not [a for a in SERVICE_ROLES[ServiceRole.INGEST].acls if a.type is AclType.PUBLISH_SEND]
+    # It writes only the publishers' feedback topics, outside the event tree it reads.
+    writes = [a for a in SERVICE_ROLES[ServiceRole.INGEST].acls if a.type is AclType.PUBLISH_SEND]
+    assert writes == [Acl(AclType.PUBLISH_SEND, "ioc/feedback/v1/+")]

@@ -29,6 +29,7 @@ from ingest.contract import (
     Source,
     Topic,
     decode,
+    examples,
 )
 
 NOW = datetime(2025, 1, 31, 3, 0, tzinfo=UTC)
@@ -334,3 +335,32 @@ def test_future_detail_shows_both_times() -> None:
 def test_naive_now_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         decode(PAYMENT, encode(make_payment()), now=datetime(2025, 1, 31), max_future_skew=SKEW)
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "expected"),
+    [
+        ("ioc/v1/coverage/probe-1/sample", examples.transaction(), "ioc/v1/payments/<their id>/transaction"),
+        ("ioc/v1/payments/counter-1/transaction", examples.sample(), "ioc/v1/coverage/<their id>/sample"),
+        ("ioc/v1/portal/portal-1/dossier", examples.transaction(), "ioc/v1/payments/<their id>/transaction"),
+        ("ioc/v1/coverage/probe-1/status", examples.dossier(), "ioc/v1/portal/<their id>/dossier"),
+    ],
+)
+def test_an_event_of_another_source_on_a_topic_is_source_mismatch_naming_the_expected_topic(
+    topic: str, payload: dict[str, object], expected: str
+) -> None:
+    with pytest.raises(PayloadRejected) as caught:
+        decode(topic, encode(payload), now=NOW, max_future_skew=SKEW)
+
+    assert caught.value.reason is RejectReason.SOURCE_MISMATCH
+    assert expected in caught.value.detail
+    assert topic in caught.value.detail
+
+
+def test_a_payment_with_an_unknown_field_on_a_payments_topic_stays_unknown_field() -> None:
+    with pytest.raises(PayloadRejected) as caught:
+        decode(
+            "ioc/v1/payments/c/transaction", encode(examples.transaction(currency="VND")), now=NOW, max_future_skew=SKEW
+        )
+
+    assert caught.value.reason is RejectReason.UNKNOWN_FIELD

@@ -32,9 +32,10 @@ def test_add_prints_a_working_password_once_and_disable_revokes_it(
     added = _run(stack, database, "add", publisher_id, "--source", "portal", "--area", "24615")
     assert added.returncode == 0, added.stderr
     lines = added.stdout.splitlines()
-    assert lines[0] == f"publisher {publisher_id} added (portal, 24615)"
-    assert lines[1] == f"MQTT username: {publisher_id}"
-    password = lines[2].split()[2]
+    assert lines[0] == f"publisher {publisher_id} added (portal, area 24615)"
+    assert f"username:     {publisher_id}" in lines  # with the rest of the connection kit
+    (password_line,) = [line for line in lines if line.startswith("password:")]
+    password = password_line.split()[1]
     client = open_client(stack, publisher_id, password)
     mqtt_clients.append(client)
     assert not client.wait_connected().is_failure

@@ -18,6 +18,7 @@ EXPECTED_FILES = {
     "schemas/payments.transaction.json",
     "schemas/coverage.sample.json",
     "schemas/status.json",
+    "schemas/feedback.json",
 }
 
 
@@ -38,13 +39,15 @@ def test_asyncapi_lists_exactly_four_messages_and_every_reason() -> None:
     messages: dict[str, Any] = document["components"]["messages"]
 
     assert document["asyncapi"] == "3.0.0"
-    assert set(messages) == {"dossier", "transaction", "sample", "status"}
-    assert set(document["channels"]["inbound"]["messages"]) == set(messages)
+    assert set(messages) == {"dossier", "transaction", "sample", "status", "feedback"}
+    assert set(document["channels"]["inbound"]["messages"]) == set(messages) - {"feedback"}
     assert document["channels"]["inbound"]["address"] == "ioc/v1/{source}/{publisher_id}/{event_type}"
     assert set(document["x-dead-letter-reasons"]) == {reason.value for reason in RejectReason}
-    assert all(text.strip() for text in document["x-dead-letter-reasons"].values())
+    assert all(
+        entry["meaning"].strip() and entry["fix"].strip() for entry in document["x-dead-letter-reasons"].values()
+    )
     assert document["x-max-payload-bytes"] == 65536
-    assert len(EVENT_MODELS) == len(messages)
+    assert len(EVENT_MODELS) == len(messages) - 1
 
 
 def test_message_payloads_reference_committed_schemas() -> None:
@@ -59,6 +62,7 @@ def test_every_operation_is_qos_1_and_only_status_is_retained() -> None:
     retained = {name for name, op in operations.items() if op["bindings"]["mqtt"]["retain"]}
     assert {op["bindings"]["mqtt"]["qos"] for op in operations.values()} == {1}
     assert retained == {"receive_status"}
+    assert operations["send_feedback"]["action"] == "send"
 
 
 @pytest.mark.parametrize("relative", sorted(EXPECTED_FILES - {"asyncapi.json"}))

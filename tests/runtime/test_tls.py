@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 import shutil
 import socket
 import ssl
@@ -12,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -24,6 +27,8 @@ from deploy.stack.manager import LocalStack
 from deploy.stack.mosquitto import MONITOR_USERNAME, MosquittoService, probe_connect
 from ingest.mqtt.source import MqttSource, MqttSourceConfig
 from ingest.records import RawMessage
+from ingest.registry.connection_kit import BrokerAddress, connection_kit
+from ingest.registry.publishers import Publisher
 from runtime.tls import CertificateFiles, ensure_local_certificates, mqtt_client_context, sign_server_certificate
 from tests.fixtures.ingest import free_port
 from tests.fixtures.stack import IsolatedDatabase, cli_environment
@@ -222,3 +227,39 @@ def test_the_stack_in_tls_mode_hands_its_clients_the_ca_and_https(tmp_path: Path
     finally:
         for stack in (local, plain):  # service data may live under /var/tmp (a root-only tmp_path)
             shutil.rmtree(stack.paths.services, ignore_errors=True)
+
+
+@pytest.mark.integration
+def test_the_connection_kits_tls_command_reaches_the_ingest(
+    tls_broker: MosquittoService, certificates: CertificateFiles
+) -> None:
+    """The kit's `mosquitto_pub -V mqttv5 … --cafile` line, run as printed, over TLS verifying the CA."""
+    port = int(tls_broker.address.rsplit(":", 1)[1])
+    tls_broker.accounts.set_publisher("tls-counter", "payments", "counter-pw")
+    registered = Publisher("tls-counter", "payments", "24611", "", datetime.now(UTC), None)
+    broker = BrokerAddress(f"mqtts://localhost:{port}", None, certificates.ca_cert)
+    kit = connection_kit(registered, "counter-pw", broker)
+    assert kit.mqtt.tls_ca_pem == certificates.ca_cert.read_text()
+    received: list[RawMessage] = []
+    config = MqttSourceConfig(
+        host="localhost", port=port, username="ioc-ingest", password="service-pw",
+        subscription="ioc/v1/#", stale_subscription="$share/ingest/ioc/v1/#", keepalive_seconds=30,
+        tls=mqtt_client_context(Settings(mqtt_tls_ca_file=certificates.ca_cert)),
+    )  # fmt: skip
+    source = MqttSource(config, received.append)
+    source.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not source.connected and time.monotonic() < deadline:
+            source.poll(0.05)
+        sent = subprocess.run(shlex.split(kit.commands["publish"]), capture_output=True, text=True, timeout=30)
+        assert sent.returncode == 0, sent.stderr
+        # The earlier test's session left its message unacknowledged: the broker delivers it again.
+        while not [m for m in received if m.topic.startswith("ioc/v1/payments/")] and time.monotonic() < deadline:
+            source.poll(0.05)
+    finally:
+        source.stop()
+    mine = [m for m in received if m.topic.startswith("ioc/v1/payments/")]
+    assert [(m.topic, json.loads(m.payload)) for m in mine] == [
+        ("ioc/v1/payments/tls-counter/transaction", kit.examples["transaction"])
+    ]

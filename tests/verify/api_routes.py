@@ -36,7 +36,7 @@ HTTP_SCOPES: dict[tuple[str, str], Scope | None] = {
     ("DELETE", "/api/v1/targets/{target_id}"): ADMIN,
     ("GET", "/api/v1/alert-rules"): READ, ("POST", "/api/v1/alert-rules"): ADMIN,
     ("PUT", "/api/v1/alert-rules/{rule_id}"): ADMIN, ("DELETE", "/api/v1/alert-rules/{rule_id}"): ADMIN,
-    ("POST", "/api/v1/ws-tickets"): READ,
+    ("POST", "/api/v1/ws-tickets"): READ, ("POST", "/api/v1/contract/validate"): READ,
     ("GET", "/api/v1/notifications/deliveries"): ADMIN,
 }  # fmt: skip
 # Websockets take a single-use ticket (from POST /api/v1/ws-tickets) in their first message.

@@ -26,6 +26,7 @@ from api.http.publishers.schemas import (
 from api.http.publishers.service import PublisherView, SilenceRules
 from api.http.state import AppState, app_state
 from ingest.registry.actions import recent_actions
+from ingest.registry.connection_kit import BrokerAddress, connection_kit
 from ingest.registry.lifecycle import enable_publisher, end_maintenance, set_maintenance, set_silent_after
 from ingest.registry.publishers import BrokerAccounts, add_publisher, disable_publisher
 from streams.seq_gaps import seq_gaps
@@ -86,7 +87,8 @@ def register(body: NewPublisherIn, key: Admin, state: State) -> NewPublisherOut:
     with database(state) as conn:
         created = add_publisher(conn, _broker_accounts(state), body.id, body.source, body.area_code, body.description)
         out = _view(state, conn).out(created.publisher, None)
-    return NewPublisherOut(publisher=out, mqtt_username=created.publisher.id, mqtt_password=created.password)
+    kit = connection_kit(created.publisher, created.password, BrokerAddress.from_settings(state.settings))
+    return NewPublisherOut(publisher=out, mqtt_username=created.publisher.id, mqtt_password=created.password, kit=kit)
 
 
 @router.put(

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.filters import AREA_CODE, Rfc3339
+from ingest.registry.connection_kit import ConnectionKit
 from runtime.operator_input import MAX_REASON_CHARS
 
 PublisherStateName = Literal["onboarding", "active", "maintenance", "disabled"]
@@ -76,7 +77,12 @@ class NewPublisherOut(BaseModel):
     mqtt_username: str
     mqtt_password: str = Field(
         description="Shown once: the broker keeps only its hash. The account may publish under"
-        " `ioc/v1/<source>/<id>/` only and subscribe to nothing."
+        " `ioc/v1/<source>/<id>/` only and subscribe to its feedback topic only."
+    )
+    kit: ConnectionKit = Field(
+        description="Everything needed to connect: broker URLs, TLS CA, credentials, topics, an example payload"
+        " per event type, the status message and last will, and a ready-to-run `mosquitto_pub -V mqttv5` line"
+        " (docs/integrators.md)."
     )
 
 

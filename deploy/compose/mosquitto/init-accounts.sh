@@ -24,6 +24,8 @@ ctrl createRole ioc-ingest
 ctrl addRoleACL ioc-ingest subscribePattern 'ioc/v1/#' allow
 ctrl addRoleACL ioc-ingest publishClientReceive 'ioc/v1/#' allow
 ctrl addRoleACL ioc-ingest subscribePattern '$share/+/ioc/v1/#' allow
+# Each publisher's own dead letters, told to it on its feedback topic (outside the event tree).
+ctrl addRoleACL ioc-ingest publishClientSend 'ioc/feedback/v1/+' allow
 ctrl createRole ioc-monitor
 ctrl addRoleACL ioc-monitor subscribePattern '$SYS/#' allow
 ctrl addRoleACL ioc-monitor publishClientReceive '$SYS/#' allow
