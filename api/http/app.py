@@ -46,7 +46,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_metrics(app, metrics)
     routers = (
         health, system_status, kpis, areas, alerts, incidents, mutes, dead_letters, dead_letters_bulk,
-        dead_letters_export, publishers, contract, admin, notifications, rulebook, raw_events, live, events, pages, api_docs,
+        dead_letters_export, publishers, contract, admin, notifications, rulebook, raw_events, live, events, pages,
+        api_docs,
     )  # fmt: skip
     for router in routers:
         app.include_router(router)
