@@ -151,7 +151,8 @@ class Publisher:
         self.wait_drained(drain_seconds)
         self._closed.set()
         self._wake.set()
-        self._sender.join()
+        if self._sender.is_alive():  # not when never started
+            self._sender.join()
         self._settle()
         self._queue.abandon_in_flight()  # before the last status, which reports them
         expiry = _expiry(self._config.offline_expiry_seconds, PacketTypes.PUBLISH)
