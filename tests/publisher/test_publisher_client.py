@@ -32,6 +32,12 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "coverage_probe.py"
 Register = Callable[[], tuple[str, str]]
 
 
+@pytest.fixture(autouse=True)
+def ingest(spawned_ingest: Callable[..., ServiceProcess]) -> ServiceProcess:
+    """`ioc ingest` on the test's database, as one production process."""
+    return spawned_ingest(shared=False)
+
+
 @pytest.fixture
 def register_probe(stack: LocalStack, database: IsolatedDatabase) -> Iterator[Register]:
     """Registers coverage probes at AREA: (id, password); their broker accounts go at teardown."""
@@ -86,11 +92,9 @@ def statuses(database: IsolatedDatabase, probe_id: str) -> list[str]:
 def test_events_are_stored_once_in_order_with_their_seq_and_the_status_goes_online_then_offline(
     stack: LocalStack,
     database: IsolatedDatabase,
-    spawned_ingest: Callable[..., ServiceProcess],
     register_probe: Register,
     tmp_path: Path,
 ) -> None:
-    spawned_ingest(shared=False)
     probe = register_probe()
     publisher = Publisher(config(stack, probe, tmp_path / "queue")).start()
     assert publisher.wait_connected(10)
@@ -111,11 +115,9 @@ def test_events_are_stored_once_in_order_with_their_seq_and_the_status_goes_onli
 def test_a_message_the_broker_refuses_is_counted_and_not_sent_again_and_the_rest_goes_on(
     stack: LocalStack,
     database: IsolatedDatabase,
-    spawned_ingest: Callable[..., ServiceProcess],
     register_probe: Register,
     tmp_path: Path,
 ) -> None:
-    spawned_ingest(shared=False)
     probe, other = register_probe(), register_probe()
     publisher = Publisher(config(stack, probe, tmp_path / "queue")).start()
     assert publisher.wait_connected(10)
@@ -138,11 +140,9 @@ def test_a_message_the_broker_refuses_is_counted_and_not_sent_again_and_the_rest
 def test_events_dropped_at_the_bound_are_reported_in_the_next_status_message(
     stack: LocalStack,
     database: IsolatedDatabase,
-    spawned_ingest: Callable[..., ServiceProcess],
     register_probe: Register,
     tmp_path: Path,
 ) -> None:
-    spawned_ingest(shared=False)
     probe = register_probe()
     queue = tmp_path / "queue"
     offline = PublisherConfig(probe[0], probe[1], "coverage", host="127.0.0.1", port=1, queue_dir=queue,
@@ -171,11 +171,9 @@ def test_events_dropped_at_the_bound_are_reported_in_the_next_status_message(
 def test_the_documented_example_runs_as_it_is_against_the_broker(
     stack: LocalStack,
     database: IsolatedDatabase,
-    spawned_ingest: Callable[..., ServiceProcess],
     register_probe: Register,
     tmp_path: Path,
 ) -> None:
-    spawned_ingest(shared=False)
     probe = register_probe()
     env = {
         **os.environ, "PROBE_ID": probe[0], "PROBE_PASSWORD": probe[1], "BROKER_HOST": "127.0.0.1",
