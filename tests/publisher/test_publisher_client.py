@@ -192,3 +192,25 @@ def test_the_documented_example_runs_as_it_is_against_the_broker(
         seqs = [int(str(s)) for (s,) in conn.execute("SELECT seq FROM coverage_samples ORDER BY seq")]
     assert seqs == list(range(1, len(seqs) + 1))
     assert wait_for(lambda: statuses(database, probe[0]) == ["online", "offline"])
+
+
+def test_a_killed_publisher_is_offline_by_its_last_will_at_the_time_of_its_online(
+    stack: LocalStack, database: IsolatedDatabase, register_probe: Register, tmp_path: Path
+) -> None:
+    probe = register_probe()
+    argv = [
+        sys.executable, "-m", "tests.publisher.ledger_probe", "--port", str(stack.settings.mqtt_port),
+        "--publisher", probe[0], "--area", AREA, "--queue", str(tmp_path / "queue"),
+        "--ledger", str(tmp_path / "ledger.txt"), "--rate", "10",
+    ]  # fmt: skip
+    process = subprocess.Popen(argv, env={**os.environ, "IOC_PROBE_PASSWORD": probe[1]})
+    try:
+        assert wait_for(lambda: count_rows(database, "coverage_samples") >= 5)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    assert wait_for(lambda: statuses(database, probe[0]) == ["online", "offline"], timeout=60)  # keepalive 30 s
+    with database.connect() as conn:
+        times = {str(s): a for s, a in conn.execute("SELECT state, at FROM publisher_status WHERE publisher_id = %s",
+                                                   (probe[0],))}  # fmt: skip
+    assert times["online"] == times["offline"]  # the tie the system breaks towards offline
