@@ -42,7 +42,7 @@ from publisher.memory_queue import MemoryQueue
 from publisher.queue_base import EventQueue, QueuedMessage
 
 log = logging.getLogger(__name__)
-_IDLE_SECONDS = 0.05
+_IDLE_SECONDS = 0.2  # the upkeep cadence when idle; events and acknowledgements wake the thread at once
 
 
 @dataclass(frozen=True)
