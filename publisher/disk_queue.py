@@ -30,7 +30,15 @@ from pathlib import Path
 
 from publisher.queue_base import QueuedMessage, Window
 from publisher.records import HEADER, ReadOutcome, Record, decode, encode
-from publisher.segments import SavedPosition, Segment, load_position, recover_segments, save_position, segment_path
+from publisher.segments import (
+    SavedPosition,
+    Segment,
+    load_position,
+    recover_segments,
+    save_position,
+    segment_path,
+    set_aside,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 100 * 2**20
@@ -99,7 +107,11 @@ class DiskQueue:
                         break
                     self._send = (later[0], 0)
                     continue
-                record, end = self._read(segment, self._send[1])
+                try:
+                    record, end = self._read(segment, self._send[1])
+                except OSError as exc:
+                    self._skip_damaged(segment, exc)
+                    continue
                 message = QueuedMessage((segment.id, end), record.seq, record.topic, record.payload)
                 self._window.add(message)
                 taken.append(message)
@@ -229,9 +241,26 @@ class DiskQueue:
         self._save()
         self._remove(oldest)
 
-    def _count(self, segment: Segment, offset: int) -> int:
+    def _skip_damaged(self, segment: Segment, error: OSError) -> None:
+        """A record that was whole is not any more (the disk, or someone, changed the file while we
+        ran): the file is set aside, cut to what was read, and its unread messages count as dropped.
+        Sending goes on with the next segment instead of stopping at the damage."""
+        if segment is self._active():
+            self._roll()
+        readable = self._count(segment, 0, self._send[1])
+        lost = segment.records - readable
+        aside = set_aside(segment.path, copy=True)
+        os.truncate(segment.path, self._send[1])
+        segment.size, segment.records = self._send[1], readable
+        self._dropped += lost
+        self._pending -= lost
+        self._send = (next(i for i in self._segments if i > segment.id), 0)
+        self._save()
+        log.error("%s; set aside as %s, %d unread messages dropped", error, aside.name, lost)
+
+    def _count(self, segment: Segment, offset: int, end: int | None = None) -> int:
         count = 0
-        while offset < segment.size:
+        while offset < (segment.size if end is None else end):
             offset = self._read(segment, offset)[1]
             count += 1
         return count

@@ -229,3 +229,31 @@ def test_kill_9_while_appending_loses_nothing_written_and_reuses_no_seq(tmp_path
         assert seqs[-1] > last_seq  # the killed process wrote more; nothing it wrote is lost
         last_seq = seqs[-1]
         queue.close()
+
+
+@pytest.mark.parametrize("newest", [False, True], ids=["finished-segment", "segment-being-written"])
+def test_a_segment_damaged_while_running_is_set_aside_and_sending_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, newest: bool
+) -> None:
+    queue = DiskQueue(tmp_path, max_bytes=64 * 1024)
+    fill(queue, 300 if not newest else 20)
+    first = queue.take(5)
+    damaged = segments(tmp_path)[0]
+    record_size = len(encode(Record(1, TOPIC, payload(1))))
+    with damaged.open("r+b") as file:  # the disk changes under the running queue: the 11th record
+        file.seek(record_size * 10 + 12)
+        file.write(b"\xff")
+    with caplog.at_level(logging.ERROR):
+        later = queue.take(1000)
+    assert "set aside" in caplog.text
+    assert len(list(tmp_path.glob("*.seg.corrupt-*"))) == 1
+    assert [m.seq for m in first + later][:10] == list(range(1, 11))
+    for message in first + later:
+        queue.done(message)
+    assert fill(queue, 1) == [301 if not newest else 21]  # appends go on, into a whole segment
+    assert [m.seq for m in queue.take(10)] == [301 if not newest else 21]
+    lost = (300 if not newest else 20) - len(first + later)
+    assert queue.dropped == lost
+    assert queue.pending == 1
+    queue.close()
+    assert DiskQueue(tmp_path, max_bytes=64 * 1024).pending == 1  # and a restart agrees
