@@ -29,11 +29,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from publisher.queue_base import QueuedMessage, Window
-from publisher.records import HEADER, ReadOutcome, Record, decode, encode
+from publisher.records import Record, encode
 from publisher.segments import (
     SavedPosition,
     Segment,
     load_position,
+    read_record,
     recover_segments,
     save_position,
     segment_path,
@@ -269,16 +270,7 @@ class DiskQueue:
         fd = self._readers.get(segment.id)
         if fd is None:
             fd = self._readers[segment.id] = os.open(segment.path, os.O_RDONLY)
-        header = os.pread(fd, HEADER.size, offset)
-        if len(header) < HEADER.size:
-            raise OSError(f"queue {segment.path}: cut short at {offset} while in use")
-        length = HEADER.unpack(header)[0]
-        data = os.pread(fd, HEADER.size + length, offset)
-        outcome, record, end = decode(data, 0)
-        if record is None or outcome is not ReadOutcome.WHOLE:
-            # Checked whole when recovered or written by this process: the disk changed under us.
-            raise OSError(f"queue {segment.path}: record at {offset} is {outcome.value}")
-        return record, offset + end
+        return read_record(fd, segment.path, offset)
 
     def _fsync(self) -> None:
         os.fsync(self._fd)

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Final
 
-from publisher.records import ReadOutcome, decode
+from publisher.records import HEADER, ReadOutcome, Record, decode
 
 log = logging.getLogger(__name__)
 SUFFIX: Final = ".seg"
@@ -79,6 +79,19 @@ def recover_segments(directory: Path) -> list[Segment]:
                 os.fsync(file.fileno())
         segments.append(segment)
     return segments
+
+
+def read_record(fd: int, path: Path, offset: int) -> tuple[Record, int]:
+    """The record at `offset` of a segment open as `fd`, and the offset after it; OSError when it
+    is not whole (checked whole when recovered or written by this process: the file changed)."""
+    header = os.pread(fd, HEADER.size, offset)
+    if len(header) < HEADER.size:
+        raise OSError(f"queue {path}: cut short at {offset} while in use")
+    data = os.pread(fd, HEADER.size + HEADER.unpack(header)[0], offset)
+    outcome, record, end = decode(data, 0)
+    if record is None or outcome is not ReadOutcome.WHOLE:
+        raise OSError(f"queue {path}: record at {offset} is {outcome.value}")
+    return record, offset + end
 
 
 def set_aside(path: Path, copy: bool = False) -> Path:
