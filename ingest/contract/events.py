@@ -218,6 +218,11 @@ class PublisherStatus(ContractModel):
 
     state: PublisherState
     at: Rfc3339Time = Field(description="When the state was set, RFC 3339 with offset.")
+    dropped: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = Field(
+        default=None,
+        description="Events the publisher's local store-and-forward queue discarded unsent because it was full,"
+        " since the queue was created (the reference library sends it).",
+    )
 
 
 Event = DossierEvent | PaymentTransaction | CoverageSample | PublisherStatus

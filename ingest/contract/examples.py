@@ -146,6 +146,7 @@ _FIELDS: Final[Mapping[EventType, Mapping[str, _Field]]] = MappingProxyType(
         EventType.STATUS: {
             "state": _required(_fixed(PublisherState.ONLINE.value), _one_of(PublisherState)),
             "at": _required(_now, lambda _: _now()),
+            "dropped": _OPTIONAL,
         },
     }
 )

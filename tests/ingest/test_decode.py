@@ -173,6 +173,16 @@ def test_status_decodes_under_every_source(topic: str) -> None:
     )
 
 
+def test_status_carries_the_count_a_publisher_dropped_and_refuses_one_that_is_not_a_count() -> None:
+    assert run(STATUS, encode(make_status(dropped=1234))) == PublisherStatus(
+        state=PublisherState.ONLINE, at=datetime(2025, 1, 31, 2, 59, tzinfo=UTC), dropped=1234
+    )
+    for bad in (-1, 1.5, "12", 2**63):
+        with pytest.raises(PayloadRejected) as refused:
+            run(STATUS, encode(make_status(dropped=bad)))
+        assert refused.value.reason is RejectReason.INVALID_VALUE
+
+
 @pytest.mark.parametrize(
     ("topic", "payload"),
     [

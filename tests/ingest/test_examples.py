@@ -26,7 +26,7 @@ OPTIONAL = {
     EventType.DOSSIER: {"seq": 7, "due_at": NOW + timedelta(days=10), "paid_online": False},
     EventType.TRANSACTION: {"seq": 7},
     EventType.SAMPLE: {"seq": 7, "rsrp_dbm": -101.5, "village": "Bon Bu Prăng", "lat": 12.45, "lon": 107.6},
-    EventType.STATUS: {},
+    EventType.STATUS: {"dropped": 12},
 }
 
 

@@ -77,7 +77,8 @@ def test_schema_forbids_unknown_fields(relative: str) -> None:
 def test_status_schema_has_no_envelope() -> None:
     schema = json.loads(render()["schemas/status.json"])
 
-    assert set(schema["properties"]) == {"state", "at"}
+    assert set(schema["properties"]) == {"state", "at", "dropped"}
+    assert schema["required"] == ["state", "at"]
 
 
 def test_write_then_check_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

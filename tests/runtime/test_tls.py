@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import shlex
@@ -28,7 +29,8 @@ from deploy.stack.mosquitto import MONITOR_USERNAME, MosquittoService, probe_con
 from ingest.mqtt.source import MqttSource, MqttSourceConfig
 from ingest.records import RawMessage
 from ingest.registry.connection_kit import BrokerAddress, connection_kit
-from ingest.registry.publishers import Publisher
+from ingest.registry.publishers import Publisher as RegisteredPublisher
+from publisher import Publisher, PublisherConfig
 from runtime.tls import CertificateFiles, ensure_local_certificates, mqtt_client_context, sign_server_certificate
 from tests.fixtures.ingest import free_port
 from tests.fixtures.stack import IsolatedDatabase, cli_environment
@@ -236,7 +238,7 @@ def test_the_connection_kits_tls_command_reaches_the_ingest(
     """The kit's `mosquitto_pub -V mqttv5 … --cafile` line, run as printed, over TLS verifying the CA."""
     port = int(tls_broker.address.rsplit(":", 1)[1])
     tls_broker.accounts.set_publisher("tls-counter", "payments", "counter-pw")
-    registered = Publisher("tls-counter", "payments", "24611", "", datetime.now(UTC), None)
+    registered = RegisteredPublisher("tls-counter", "payments", "24611", "", datetime.now(UTC), None)
     broker = BrokerAddress(f"mqtts://localhost:{port}", None, certificates.ca_cert)
     kit = connection_kit(registered, "counter-pw", broker)
     assert kit.mqtt.tls_ca_pem == certificates.ca_cert.read_text()
@@ -263,3 +265,35 @@ def test_the_connection_kits_tls_command_reaches_the_ingest(
     assert [(m.topic, json.loads(m.payload)) for m in mine] == [
         ("ioc/v1/payments/tls-counter/transaction", kit.examples["transaction"])
     ]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # paho leaves the refused socket
+def test_the_publisher_library_publishes_over_tls_and_refuses_a_broker_its_ca_did_not_certify(
+    tls_broker: MosquittoService, certificates: CertificateFiles, tmp_path: Path
+) -> None:
+    port = int(tls_broker.address.rsplit(":", 1)[1])
+    tls_broker.accounts.set_publisher("tls-library", "coverage", "library-pw")
+    sample = {
+        "operator": "vnpt", "technology": "4g", "download_mbps": 8.0, "upload_mbps": 2.0, "latency_ms": 60.0,
+        "packet_loss_pct": 1.0,
+    }  # fmt: skip
+    stranger = ensure_local_certificates(tmp_path / "stranger")  # a CA that did not issue the broker's certificate
+    wary = Publisher(PublisherConfig("tls-library", "library-pw", "coverage", host="localhost", port=port,
+                                     ca_file=str(stranger.ca_cert)))  # fmt: skip
+    wary.start()
+    assert not wary.wait_connected(3)
+    wary.stop(drain_seconds=0)
+    gc.collect()  # the unclosed socket's warning, here and not in a later test
+
+    config = PublisherConfig(
+        "tls-library", "library-pw", "coverage", host="localhost", port=port, ca_file=str(certificates.ca_cert),
+        queue_dir=tmp_path / "queue",
+    )  # fmt: skip
+    publisher = Publisher(config).start()
+    try:
+        assert publisher.wait_connected(10)
+        publisher.publish("sample", "24611", sample)
+        assert publisher.wait_drained(10)
+    finally:
+        publisher.stop(clear_status=True)
+    assert (publisher.stats.acknowledged, publisher.stats.refused, publisher.stats.pending) == (1, 0, 0)

@@ -24,10 +24,6 @@ def encode(body: object) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def status_payload(state: str, at: datetime) -> bytes:
-    return encode(examples.status(state=state, at=stamp(at)))
-
-
 def envelope(occurred_at: datetime, area_code: str, seq: int) -> Body:
     # No event_id: the examples, given no generator, make a fresh one even when a seed replays a run.
     # An id is the deduplication key, and a replayed run is new events, not repeats of the old ones.

@@ -32,7 +32,7 @@ _DEFAULT_QUIET_AFTER_SECONDS: Final = 60.0
 class Sender(Protocol):
     """A publisher's connection, as the runner sees it (`PublisherClient` in production)."""
 
-    def publish(self, topic: str, payload: bytes, retain: bool = False) -> bool: ...
+    def publish(self, topic: str, payload: bytes) -> bool: ...
 
 
 @dataclass(frozen=True)

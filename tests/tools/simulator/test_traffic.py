@@ -135,7 +135,7 @@ def test_quiet_publishers_stop_and_the_rest_follow_their_rate() -> None:
         def __init__(self) -> None:
             self.count = 0
 
-        def publish(self, topic: str, payload: bytes, retain: bool = False) -> bool:
+        def publish(self, topic: str, payload: bytes) -> bool:
             self.count += 1
             return True
 
