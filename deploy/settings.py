@@ -22,6 +22,13 @@ class Settings(IngestSettings, StreamsSettings, ApiSettings):
     # local stack listens on these.
     pg_port: int = Field(default=15432, description="the local stack's PostgreSQL port")
     redis_port: int = Field(default=16379, description="the local stack's Redis port")
+    streams_local_replicas: int = Field(
+        default=2,
+        ge=1,
+        le=4,
+        description="KPI engines `ioc services start` runs (one active, the others standby); the second's health"
+        " port is `IOC_STREAMS_HEALTH_PORT` + 10, and so on",
+    )
     tls: bool = Field(
         default=False,
         description="the local stack in TLS mode (`ioc stack up --tls`): its own CA, Mosquitto and the API over TLS",

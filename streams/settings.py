@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from runtime.settings import SharedSettings
 
@@ -73,3 +73,24 @@ class StreamsSettings(SharedSettings):
         description="a publisher with no event nor status for this long (event time) counts in"
         " `ops.publishers_silent`, unless it has a time of its own (`ioc publishers silent-after`)",
     )
+    # Failover (docs/kpi-engine.md#active-and-standby): the standby takes over at most a time to live plus
+    # a renewal interval after the active engine died, then needs well under a second to publish.
+    streams_lease_ttl_seconds: float = Field(
+        default=2.0,
+        ge=0.5,
+        le=30,
+        description="the active engine's lease lapses this long after its last renewal; a standby then takes over",
+    )
+    streams_lease_renew_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=15,
+        description="how often the active engine renews its lease and a standby tries to take it (at most half the"
+        " time to live)",
+    )
+
+    @model_validator(mode="after")
+    def _renewed_within_ttl(self) -> StreamsSettings:
+        if self.streams_lease_renew_seconds * 2 > self.streams_lease_ttl_seconds:
+            raise ValueError("IOC_STREAMS_LEASE_RENEW_SECONDS must be at most half of IOC_STREAMS_LEASE_TTL_SECONDS")
+        return self

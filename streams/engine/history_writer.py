@@ -5,6 +5,10 @@ set), so a slow database never holds up a frame. Every `interval` the writer sto
 snapshot and re-rolls the dirty minutes that have ended, each run of consecutive minutes in one
 transaction: delete the run's rollup rows, aggregate the raw events again. A late event dirties its
 own minute again; a failure leaves the minutes dirty for the next round.
+
+With a `WriteFence` (two engines, active and standby: `fencing`), every writing transaction checks
+the fencing token first; a standby writes nothing (it reads the registry, dead letters and rulebook
+all the same, to stay warm) and keeps only the last minutes' rollups to do, for when it takes over.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from psycopg import sql
 from streams.alerts.evaluator import AlertAction
 from streams.alerts.store import AlertStore
 from streams.dead_letters import DeadLetterCount, count_dead_letters
+from streams.engine.fencing import FencedOut, WriteFence
 from streams.engine.hourly_snapshots import HourlyRoller
 from streams.engine.metrics import EngineMetrics
 from streams.history import PublisherRegistry, read_publishers
@@ -62,6 +67,8 @@ ROLLUPS: tuple[tuple[str, str], ...] = (
 )
 _MAX_RUN_MINUTES = 60
 _MAX_ALERT_ACTIONS = 10_000  # alert changes are rare; this many waiting means the database is gone
+# A standby keeps this many minutes of rollups to do: the active engine may die before it rolls them.
+_STANDBY_KEPT_MINUTES = 5
 _DELETE = sql.SQL("DELETE FROM {} WHERE bucket >= %(start)s AND bucket < %(end)s")
 _STAGE_SNAPSHOTS = "CREATE TEMP TABLE IF NOT EXISTS staging_kpi_snapshots (LIKE kpi_snapshots) ON COMMIT DELETE ROWS"
 _COPY_SNAPSHOTS = (
@@ -86,8 +93,10 @@ class HistoryWriter:
         publishers_refresh_seconds: float = 60,
         rulebook: RulebookWatch | None = None,
         clock: Callable[[], float] = time.time,
+        fence: WriteFence | None = None,
     ) -> None:
         self._connect = connect
+        self.fence = fence
         self._metrics = metrics
         self._interval = interval_seconds
         self._clock = clock
@@ -162,6 +171,10 @@ class HistoryWriter:
             rulebook, self._rulebook = self._rulebook, None
             return rulebook
 
+    def writing(self) -> bool:
+        """Whether it writes: without a fence always, with one while its engine holds the lease."""
+        return self.fence is None or self.fence.token is not None
+
     def pending_minutes(self) -> int:
         with self._lock:
             return len(self._dirty_minutes)
@@ -193,10 +206,15 @@ class HistoryWriter:
             self._dirty_minutes.difference_update(ready)
             alerts = list(self._alerts)
             self._alerts.clear()
+            if not self.writing():  # standby: nothing to write; the last minutes kept for a takeover
+                self._dirty_minutes = {m for m in self._dirty_minutes if m >= now_minute - _STANDBY_KEPT_MINUTES}
+                return
         try:
             conn = self._connection()
             if alerts:
-                AlertStore(conn).apply(alerts)
+                with conn.transaction():
+                    self._fenced(conn)
+                    AlertStore(conn).apply(alerts)
                 alerts = []
             if snapshot is not None:
                 self._write_snapshot(conn, *snapshot)
@@ -204,6 +222,12 @@ class HistoryWriter:
             for start, end in _runs(ready):
                 self._roll_up(conn, start, end)
                 ready = [m for m in ready if m >= end]
+        except FencedOut as exc:
+            # Another engine holds the lease: what this one judged is not its to write any more.
+            self._metrics.fenced_writes.labels("database").inc()
+            log.error("history and alerts not written: %s", exc)
+            self.mark_minutes(ready)
+            raise
         except BaseException:
             self.mark_minutes(ready)  # not done: next round
             with self._lock:
@@ -231,13 +255,22 @@ class HistoryWriter:
             with self._lock:
                 self._publishers = publishers
                 self._next_publishers = now + self._publishers_refresh
-        self._hourly.roll_due(conn)
+        if not self.writing():
+            return
+        with conn.transaction():
+            self._fenced(conn)
+            self._hourly.roll_due(conn)
         if now >= self._next_retention:
             # Snapshots are the bulk of the history (every value, every minute): kept for a while;
             # the rollups and the raw events follow ingest's retention.
             self._next_retention = now + 3600
             for table in ("kpi_snapshots", "kpi_snapshots_1h"):
                 conn.execute("SELECT drop_chunks(%s::regclass, older_than => %s)", (table, self._snapshot_retention))
+
+    def _fenced(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        """First in every writing transaction (FencedOut when the lease is someone else's)."""
+        if self.fence is not None:
+            self.fence.check(conn)
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
@@ -255,6 +288,7 @@ class HistoryWriter:
     ) -> None:
         at = datetime.fromtimestamp(at_us // MICROS, UTC)
         with conn.transaction(), conn.cursor() as cur:
+            self._fenced(conn)
             cur.execute(_STAGE_SNAPSHOTS)
             with cur.copy(_COPY_SNAPSHOTS) as copy:
                 for row in rows:
@@ -265,6 +299,7 @@ class HistoryWriter:
     def _roll_up(self, conn: psycopg.Connection[tuple[object, ...]], start: int, end: int) -> None:
         params = {"start": from_micros(start * MINUTE_US), "end": from_micros(end * MINUTE_US)}
         with conn.transaction():
+            self._fenced(conn)
             for table, insert in ROLLUPS:
                 conn.execute(_DELETE.format(sql.Identifier(table)), params)
                 conn.execute(insert, params)
