@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Callable, Sequence
 
 import psycopg
@@ -30,7 +29,7 @@ from streams.catalog import Catalog
 from streams.engine.alerting import AlertJudge
 from streams.engine.config import EngineConfig, StreamsHealth, new_epoch
 from streams.engine.frame_sink import FrameSink, LeaseNotHeld
-from streams.engine.frames_out import Due, FrameBuilder, iso_utc
+from streams.engine.frames_out import FrameBuilder, SlowTurns, iso_utc
 from streams.engine.history_writer import HistoryWriter
 from streams.engine.lease import Lease
 from streams.engine.metrics import EngineMetrics
@@ -86,7 +85,7 @@ class KpiEngine:
         self._redis_run_id: str | None = None
         self._unknown_at_rebuild: set[str] = set()
         self._next_flush = 0.0
-        self._flushes = 0
+        self._slow_turns = SlowTurns(self._config.coalesce_seconds, self._config.long_window_coalesce_seconds)
         self._next_heartbeat = 0.0
         self._problem = ""
         self._role = EngineRole(lease, connect, source, sink, self.history, self.metrics)
@@ -241,25 +240,6 @@ class KpiEngine:
             self.metrics.entries_in_rebuild.inc()
         return None
 
-    def _last_event_us(self, kpi_id: str, window: str, area: str) -> int | None:
-        """The live state's latest event time for a KPI's source (staleness rules read it, not the last
-        frame: a frame goes out when the numbers change, not when only that time does)."""
-        assert self._state is not None
-        wt = self._state.windows.window_tally(self._catalog.by_id(kpi_id).event_type, window, area)
-        return None if wt is None else wt.last_event_us()
-
-    def _slow_turn_now(self) -> Due:
-        """The areas whose slow-cadence changes go out in this flush: each area's turn comes once per
-        long-window interval, and the areas are spread over its flushes so that no flush gets them all."""
-        self._flushes += 1
-        slices = max(1, round(self._config.long_window_coalesce_seconds / self._config.coalesce_seconds))
-        turn = self._flushes % slices
-
-        def slow_turn(area: str) -> bool:
-            return zlib.crc32(area.encode()) % slices == turn
-
-        return slow_turn
-
     def _take_from_history(self) -> None:
         """Publishers registered, enabled or disabled since the rebuild, dead letters per window and the
         rulebook if an admin changed it, as the history thread read them (the engine thread never
@@ -295,12 +275,13 @@ class KpiEngine:
             self._next_flush = now + self._config.long_window_coalesce_seconds
             frames = self._builder.changed_frames(self._state)
             if self._alerts is not None:
-                self._alerts.judge(frames, now, self._now_us(), self._last_event_us, record=False)
+                self._alerts.judge(frames, now, self._now_us(), self._state.last_event_us, record=False)
             return
         self._next_flush = now + self._config.coalesce_seconds
         started = time.perf_counter()
-        frames = self._builder.changed_frames(self._state, None if self._epoch_to_announce else self._slow_turn_now())
-        alerts = [] if self._alerts is None else self._alerts.judge(frames, now, self._now_us(), self._last_event_us)
+        frames = self._builder.changed_frames(self._state, None if self._epoch_to_announce else self._slow_turns.next())
+        last_event_us = self._state.last_event_us
+        alerts = [] if self._alerts is None else self._alerts.judge(frames, now, self._now_us(), last_event_us)
         try:
             self._sink.write(frames, new_epoch=self._epoch_to_announce, alerts=alerts)
         except LeaseNotHeld:
