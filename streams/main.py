@@ -53,10 +53,11 @@ def run(settings: StreamsSettings) -> int:
             renew_seconds=settings.streams_lease_renew_seconds,
         )
     )
+    sink = FrameSink(client, replay_seconds=settings.streams_replay_seconds)
     engine = KpiEngine(
         connect,
         StoredEventsSource(client, settings.streams_consumer),
-        FrameSink(client, replay_seconds=settings.streams_replay_seconds),
+        sink,
         CATALOG,
         rulebook.targets,
         config=EngineConfig(
@@ -72,6 +73,7 @@ def run(settings: StreamsSettings) -> int:
             interval_seconds=settings.streams_history_seconds,
             snapshot_retention_days=settings.streams_snapshot_retention_days,
             rulebook=rulebook_watch,
+            announce=sink.announce_alerts,
         ),
         alert_rules=rulebook.rules,
         lease=keeper.lease,

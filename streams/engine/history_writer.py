@@ -94,9 +94,11 @@ class HistoryWriter:
         rulebook: RulebookWatch | None = None,
         clock: Callable[[], float] = time.time,
         fence: WriteFence | None = None,
+        announce: Callable[[list[AlertAction]], None] | None = None,
     ) -> None:
         self._connect = connect
         self.fence = fence
+        self._announce = announce  # alert notices, once the alerts are written
         self._metrics = metrics
         self._interval = interval_seconds
         self._clock = clock
@@ -215,7 +217,8 @@ class HistoryWriter:
                 with conn.transaction():
                     self._fenced(conn)
                     AlertStore(conn).apply(alerts)
-                alerts = []
+                written, alerts = alerts, []
+                self._announce_written(written)
             if snapshot is not None:
                 self._write_snapshot(conn, *snapshot)
             snapshot = None
@@ -266,6 +269,14 @@ class HistoryWriter:
             self._next_retention = now + 3600
             for table in ("kpi_snapshots", "kpi_snapshots_1h"):
                 conn.execute("SELECT drop_chunks(%s::regclass, older_than => %s)", (table, self._snapshot_retention))
+
+    def _announce_written(self, alerts: list[AlertAction]) -> None:
+        if self._announce is None:
+            return
+        try:
+            self._announce(alerts)
+        except Exception as exc:  # the alerts are in the database; only their notices are lost
+            log.error("notices of %d alert changes not published (%s)", len(alerts), type(exc).__name__)
 
     def _fenced(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
         """First in every writing transaction (FencedOut when the lease is someone else's)."""

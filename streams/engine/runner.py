@@ -280,10 +280,10 @@ class KpiEngine:
         self._next_flush = now + self._config.coalesce_seconds
         started = time.perf_counter()
         frames = self._builder.changed_frames(self._state, None if self._epoch_to_announce else self._slow_turns.next())
-        last_event_us = self._state.last_event_us
-        alerts = [] if self._alerts is None else self._alerts.judge(frames, now, self._now_us(), last_event_us)
+        if self._alerts is not None:  # their notices go out once they are written (history writer)
+            self._alerts.judge(frames, now, self._now_us(), self._state.last_event_us)
         try:
-            self._sink.write(frames, new_epoch=self._epoch_to_announce, alerts=alerts)
+            self._sink.write(frames, new_epoch=self._epoch_to_announce)
         except LeaseNotHeld:
             self._role.lost()  # another engine has the lease: it publishes from now on
             return

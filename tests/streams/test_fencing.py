@@ -140,7 +140,9 @@ def test_frames_and_heartbeats_under_a_lost_lease_are_refused_by_redis(redis_url
     assert a.token() is None
     opened = AlertOpened(RULE, "67", 9.0, "payments.tx_count above 1", NOW_US)
     with pytest.raises(LeaseNotHeld):
-        sink.write([_frame(2, 9.0, "epoch-a")], new_epoch="epoch-a2", alerts=[opened])
+        sink.write([_frame(2, 9.0, "epoch-a")], new_epoch="epoch-a2")
+    with pytest.raises(LeaseNotHeld):
+        sink.announce_alerts([opened])
     with pytest.raises(LeaseNotHeld):
         sink.heartbeat(iso_utc(NOW_US))
     # Nothing of the refused flush reached Redis: epoch, current values, replay stream, channels.
