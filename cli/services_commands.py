@@ -1,8 +1,10 @@
 """`ioc services start | stop | status`: the system's own processes in the background (for `make up`).
 
-Today those are the ingest service, the KPI engine, the HTTP API and the notifier, and for the demo (`ioc up`)
-the simulator. Each runs detached, logs to `$IOC_HOME/logs/<name>.log`, and is remembered by a pid
-file in `$IOC_HOME/run`. `stop` sends SIGTERM and waits for the clean shutdown (drain, commit,
+Today those are the ingest service, the KPI engine (two of them by default, one active and one
+standby: `IOC_STREAMS_LOCAL_REPLICAS`), the HTTP API and the notifier, and for the demo (`ioc up`) the
+simulator.
+Each runs detached, logs to `$IOC_HOME/logs/<name>.log`, and is remembered by a pid file in
+`$IOC_HOME/run`. `stop` sends SIGTERM and waits for the clean shutdown (drain, commit,
 acknowledge); it stops the simulator first, so that its last statuses reach a running ingest.
 """
 
@@ -15,7 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cli.home import existing_stack, has_local_stack
 from cli.output import json_option, print_json
@@ -23,14 +25,32 @@ from deploy.settings import Settings
 from deploy.stack.ports import port_holder, port_is_free
 from runtime.health import is_healthy
 
-# name -> its `ioc` sub-command, the settings holding its health port (served on `/health`) and any other
-# port it listens on; started in this order (the API reports the engine's heartbeat, so it comes last).
-_SERVICES: dict[str, tuple[list[str], str, tuple[str, ...]]] = {
-    "ingest": (["ingest"], "ingest_health_port", ()),
-    "streams": (["streams"], "streams_health_port", ()),
-    "api": (["api"], "api_ops_port", ("api_port",)),
-    "notify": (["notify"], "notify_health_port", ()),
-}
+# The KPI engines after the first are `streams-2`, … with their health port this much above the first's.
+STREAMS_PORT_STEP = 10
+
+
+class _Service(NamedTuple):
+    name: str
+    command: list[str]
+    ports: list[int]  # its health port (served on `/health`) first, then any other it listens on
+    environment: dict[str, str]
+
+
+def _services(settings: Settings) -> list[_Service]:
+    """In the order they start (the API reports the engine's heartbeat, so it comes last)."""
+    engines = []
+    for i in range(settings.streams_local_replicas):
+        port = settings.streams_health_port + STREAMS_PORT_STEP * i
+        name = "streams" if i == 0 else f"streams-{i + 1}"
+        engines.append(_Service(name, ["streams"], [port], {"IOC_STREAMS_HEALTH_PORT": str(port)}))
+    return [
+        _Service("ingest", ["ingest"], [settings.ingest_health_port], {}),
+        *engines,
+        _Service("api", ["api"], [settings.api_ops_port, settings.api_port], {}),
+        _Service("notify", ["notify"], [settings.notify_health_port], {}),
+    ]
+
+
 SIMULATOR = "simulator"
 _SIMULATOR_SETTLE_SECONDS = 3.0  # it has no health endpoint: alive after this long means connected
 
@@ -54,11 +74,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no local stack in {settings.resolved_home()}: nothing to stop")
         return 0
     run_dir = _run_dir(settings)
+    names = [service.name for service in _services(settings)]
     if args.action == "stop":
-        for name in (SIMULATOR, *_SERVICES):  # the simulator first: its last statuses reach a running ingest
+        for name in (SIMULATOR, *names):  # the simulator first: its last statuses reach a running ingest
             _stop(name, run_dir / f"{name}.pid")
         return 0
-    pids = {name: _alive(run_dir / f"{name}.pid") for name in (*_SERVICES, SIMULATOR)}
+    pids = {name: _alive(run_dir / f"{name}.pid") for name in (*names, SIMULATOR)}
     if args.json:
         print_json({name: {"running": pid is not None, "pid": pid} for name, pid in pids.items()})
         return 0
@@ -73,13 +94,12 @@ def start(settings: Settings, simulator_args: list[str] | None = None) -> int:
     first that failed, leaving the ones after it unstarted."""
     run_dir = _run_dir(settings)
     logs = run_dir.parent / "logs"
-    for name, (command, health_setting, other_settings) in _SERVICES.items():
-        ports = [int(getattr(settings, setting)) for setting in (health_setting, *other_settings)]
-        if not _start(name, command, run_dir / f"{name}.pid", logs / f"{name}.log", ports):
+    for name, command, ports, environment in _services(settings):
+        if not _start(name, command, run_dir / f"{name}.pid", logs / f"{name}.log", ports, environment):
             return 1  # the later services depend on this one (the API reports the engine's heartbeat)
     if simulator_args is not None:
         pid_file, log_file = run_dir / f"{SIMULATOR}.pid", logs / f"{SIMULATOR}.log"
-        if not _start(SIMULATOR, ["simulate", *simulator_args], pid_file, log_file, []):
+        if not _start(SIMULATOR, ["simulate", *simulator_args], pid_file, log_file, [], {}):
             return 1
     return 0
 
@@ -101,7 +121,9 @@ def _alive(pid_file: Path) -> int | None:
     return pid if b"cli" in cmdline or b"api.cli" in cmdline else None
 
 
-def _start(name: str, command: list[str], pid_file: Path, log_file: Path, ports: list[int]) -> bool:
+def _start(
+    name: str, command: list[str], pid_file: Path, log_file: Path, ports: list[int], environment: dict[str, str]
+) -> bool:
     """`ports`: its health port first (none: a process without one, such as the simulator), then the others."""
     if (pid := _alive(pid_file)) is not None:
         print(f"{name}: already running (pid {pid})")
@@ -114,7 +136,11 @@ def _start(name: str, command: list[str], pid_file: Path, log_file: Path, ports:
     health_port = ports[0] if ports else None
     with open(log_file, "a") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cli", *command], stdout=log, stderr=log, start_new_session=True
+            [sys.executable, "-m", "cli", *command],
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            env={**os.environ, **environment},
         )
     pid_file.write_text(str(process.pid))
     started = time.monotonic()

@@ -28,6 +28,13 @@ class Settings(IngestSettings, StreamsSettings, ApiSettings, NotifySettings):
         default=19093,
         description="the local stack's Alertmanager port (`ioc notify` posts there unless told otherwise)",
     )
+    streams_local_replicas: int = Field(
+        default=2,
+        ge=1,
+        le=4,
+        description="KPI engines `ioc services start` runs (one active, the others standby); the second's health"
+        " port is `IOC_STREAMS_HEALTH_PORT` + 10, and so on",
+    )
     tls: bool = Field(
         default=False,
         description="the local stack in TLS mode (`ioc stack up --tls`): its own CA, Mosquitto and the API over TLS",

@@ -20,6 +20,8 @@ KPI_EPOCH = "ioc:kpi:epoch"
 ALERTS_CHANNEL = "ioc:alerts"
 # The KPI engine's heartbeat: its clock (RFC 3339), refreshed every second while it runs (10 s TTL).
 KPI_HEARTBEAT = "ioc:kpi:heartbeat"
+# The active KPI engine's lease: its lease token, with a time to live; the standby takes it when it lapses.
+KPI_ENGINE_LEASE = "ioc:kpi:lease"
 
 # The name of each API key as it is revoked: every API process closes the key's live websockets.
 API_KEYS_REVOKED_CHANNEL = "ioc:apikeys:revoked"

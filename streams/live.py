@@ -45,6 +45,7 @@ class LiveKpis:
         silent_after_us: int,
         onboarding_grace_us: int = 86_400 * MICROS,
     ) -> None:
+        self._catalog = catalog
         self.windows = KpiState(catalog, hierarchy)
         self.overdue_dossiers = OverdueDossiers(hierarchy, dossier_horizon_us)
         self.publishers = PublisherActivity(hierarchy, silent_after_us, onboarding_grace_us)
@@ -60,6 +61,12 @@ class LiveKpis:
     @property
     def unknown_areas(self) -> set[str]:
         return self.windows.unknown_areas
+
+    def last_event_us(self, kpi_id: str, window: str, area: str) -> int | None:
+        """The latest event time counted for a KPI's source (staleness rules read it, not the last
+        frame: a frame goes out when the numbers change, not when only that time does)."""
+        wt = self.windows.window_tally(self._catalog.by_id(kpi_id).event_type, window, area)
+        return None if wt is None else wt.last_event_us()
 
     def set_publishers(self, registry: PublisherRegistry) -> None:
         """The publisher registry, for the operations KPIs."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 
 import redis
 
@@ -14,6 +16,7 @@ from streams.catalog import CATALOG
 from streams.engine.config import EngineConfig
 from streams.engine.frame_sink import FrameSink
 from streams.engine.history_writer import HistoryWriter
+from streams.engine.lease import Lease, LeaseKeeper, RedisLeaseStore
 from streams.engine.runner import KpiEngine
 from streams.engine.source import StoredEventsSource
 from streams.rulebook import RulebookWatch
@@ -35,10 +38,27 @@ def run(settings: StreamsSettings) -> int:
     client = redis.Redis.from_url(
         settings.redis_url.get_secret_value(), socket_timeout=5, socket_connect_timeout=2, retry=None
     )
+    # Two engines run, one active (docs/kpi-engine.md#active-and-standby); its own client, so that a
+    # renewal never waits behind the engine's blocking reads.
+    lease_client = redis.Redis.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_timeout=settings.streams_lease_ttl_seconds,
+        socket_connect_timeout=settings.streams_lease_ttl_seconds,
+        retry=None,
+    )
+    keeper = LeaseKeeper(
+        Lease(
+            RedisLeaseStore(lease_client),
+            f"{socket.gethostname()}-{os.getpid()}",
+            ttl_seconds=settings.streams_lease_ttl_seconds,
+            renew_seconds=settings.streams_lease_renew_seconds,
+        )
+    )
+    sink = FrameSink(client, replay_seconds=settings.streams_replay_seconds)
     engine = KpiEngine(
         connect,
         StoredEventsSource(client, settings.streams_consumer),
-        FrameSink(client, replay_seconds=settings.streams_replay_seconds),
+        sink,
         CATALOG,
         rulebook.targets,
         config=EngineConfig(
@@ -61,8 +81,10 @@ def run(settings: StreamsSettings) -> int:
                 window_seconds=settings.streams_incident_window_seconds,
                 escalate_after_seconds=settings.streams_incident_escalate_seconds,
             ),
+            announce=sink.announce_alerts,
         ),
         alert_rules=rulebook.rules,
+        lease=keeper.lease,
     )
     health = HealthServer(
         settings.streams_health_port,
@@ -74,11 +96,14 @@ def run(settings: StreamsSettings) -> int:
 
     stop_on_signals(engine.stop, log)
     health.start()
+    keeper.start()
     tune_garbage_collection()
     log.info("streams engine: health and metrics on http://127.0.0.1:%d/health", health.port)
     try:
         engine.run()
     finally:
+        keeper.stop()  # after the last writes: the standby takes over at once, not a time to live later
         health.stop()
         client.close()
+        lease_client.close()
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from streams.silence_settings import SilenceSettings
 
@@ -97,6 +97,28 @@ class StreamsSettings(SilenceSettings):
         description="an open incident nobody acknowledged is due for notification again after this long, and"
         " again each time (recorded in `incidents.escalated_at`); 0: never",
     )
+
+    # Failover (docs/kpi-engine.md#active-and-standby): the standby takes over at most a time to live plus
+    # a renewal interval after the active engine died, then needs well under a second to publish.
+    streams_lease_ttl_seconds: float = Field(
+        default=2.0,
+        ge=0.5,
+        le=30,
+        description="the active engine's lease lapses this long after its last renewal; a standby then takes over",
+    )
+    streams_lease_renew_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=15,
+        description="how often the active engine renews its lease and a standby tries to take it (at most half the"
+        " time to live)",
+    )
+
+    @model_validator(mode="after")
+    def _renewed_within_ttl(self) -> StreamsSettings:
+        if self.streams_lease_renew_seconds * 2 > self.streams_lease_ttl_seconds:
+            raise ValueError("IOC_STREAMS_LEASE_RENEW_SECONDS must be at most half of IOC_STREAMS_LEASE_TTL_SECONDS")
+        return self
 
     @field_validator("streams_full_snapshot_minutes")
     @classmethod

@@ -122,6 +122,9 @@ VARIABLES: dict[str, tuple[str, object, str]] = {
     "IOC_STREAMS_INCIDENT_WINDOW_SECONDS": ("float", 120, "ge=0 le=86400"),
     "IOC_STREAMS_ALERT_FLAP_SECONDS": ("float", 600, "ge=0 le=86400"),
     "IOC_STREAMS_INCIDENT_ESCALATE_SECONDS": ("float", 900, "ge=0"),
+    "IOC_STREAMS_LEASE_TTL_SECONDS": ("float", 2.0, "ge=0.5 le=30"),
+    "IOC_STREAMS_LEASE_RENEW_SECONDS": ("float", 0.5, "gt=0 le=15"),
+    "IOC_STREAMS_LOCAL_REPLICAS": ("int", 2, "ge=1 le=4"),
 }
 
 INTAKE_RULES = {
@@ -278,3 +281,13 @@ def _inside_bounds(info: FieldInfo, default: float | None) -> float:
     if upper is not None and default >= upper:
         return upper / 2
     return default + 1 if isinstance(default, int) else default * 1.5
+
+
+def test_a_lease_renewed_less_than_twice_within_its_time_to_live_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOC_STREAMS_LEASE_TTL_SECONDS", "2")
+    monkeypatch.setenv("IOC_STREAMS_LEASE_RENEW_SECONDS", "1.5")
+    for settings in (StreamsSettings, Settings):
+        with pytest.raises(ValueError, match="at most half of IOC_STREAMS_LEASE_TTL_SECONDS"):
+            settings()
+    monkeypatch.setenv("IOC_STREAMS_LEASE_RENEW_SECONDS", "1")
+    assert StreamsSettings().streams_lease_renew_seconds == 1.0

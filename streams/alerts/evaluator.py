@@ -74,6 +74,18 @@ class AlertEvaluator:
                 self._open.add((rule_id, area))
         return orphans
 
+    def take_over(self, unresolved: Iterable[AlertKey], now_us: int) -> list[AlertAction]:
+        """A standby judged the same frames without writing; now it writes: the database's unresolved
+        alerts are the open ones (they resolve on the next frames if cleared). One it judged open that
+        the database lacks (the last active engine died before writing it) opens at its next frame
+        still holding, without waiting its `for_seconds` again. Returns the orphans, as `restore_open`."""
+        judged_open = set(self._open)
+        self._open = set()
+        orphans = self.restore_open(unresolved, now_us)
+        for key in judged_open - self._open:
+            self._pending[key] = 0  # held since long ago: opens at once if it still holds
+        return orphans
+
     def replace_rules(self, rules: Iterable[AlertRule], now_us: int) -> list[AlertAction]:
         """Judge by new rules from now on. The open alerts of a rule that is gone, or that no longer
         covers their area, resolve now (returned); a changed rule starts its `for_seconds` afresh and

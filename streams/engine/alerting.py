@@ -49,6 +49,14 @@ class AlertJudge:
         self._history.offer_alerts(orphans)  # alerts of rules taken out of the rules file
         self._restored = True
 
+    def take_over(self, connect: Connect, now_us: int) -> None:
+        """This engine became the active one: the alerts as the database has them (after the fencing
+        token was raised, so the engine before it writes no more)."""
+        with connect() as conn:
+            orphans = self._evaluator.take_over(AlertStore(conn).unresolved_keys(), now_us)
+        self._history.offer_alerts(orphans)
+        self._restored = True
+
     def replace_rules(self, rules: Sequence[AlertRule], now_us: int) -> None:
         """The rulebook changed: alerts that no rule keeps any more resolve at once."""
         resolved = self._evaluator.replace_rules(rules, now_us)
@@ -56,14 +64,21 @@ class AlertJudge:
             self._history.offer_alerts(resolved)
 
     def judge(
-        self, frames: list[KpiFrame], monotonic_now: float, now_us: int, last_event_us: LastEvent
+        self,
+        frames: list[KpiFrame],
+        monotonic_now: float,
+        now_us: int,
+        last_event_us: LastEvent,
+        *,
+        record: bool = True,
     ) -> list[AlertAction]:
-        """The alerts this round opens or resolves (already handed to the history writer)."""
+        """The alerts this round opens or resolves (already handed to the history writer, unless not
+        `record`: a standby judges to stay warm and writes nothing)."""
         actions = self._evaluator.observe(frames, now_us)
         if monotonic_now >= self._next_tick:
             self._next_tick = monotonic_now + _TICK_SECONDS
             actions += self._evaluator.tick(now_us, last_event_us)
-        if not actions:
+        if not actions or not record:
             return actions
         actions = [self._with_cause(a) for a in actions]
         for action in actions:

@@ -27,6 +27,11 @@ class StreamsHealth:
     status: HealthState
     epoch: str
     reasons: list[str] = field(default_factory=list)
+    # "active" (holds the lease and works; always, without a lease) or "standby" (warm, writes nothing).
+    role: str = "active"
+    lease_token: str | None = None
+    fencing_token: int | None = None
+    takeovers: int = 0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)

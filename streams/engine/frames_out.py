@@ -8,6 +8,7 @@ KPI/area/window gets at most one frame per interval however many events touched 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,6 +31,20 @@ Due = Callable[[str], bool]
 # sources (event rate, completeness), go out at the slow cadence, areas taking turns.
 FAST_WINDOWS = frozenset({"5m", "1h"})
 _Signature = tuple[float | None, float | None, float | None, float | None]
+
+
+class SlowTurns:
+    """Whose turn it is for the slow cadence at each flush: each area's comes once per long-window
+    interval, and the areas are spread over its flushes so that no flush gets them all."""
+
+    def __init__(self, coalesce_seconds: float, long_window_coalesce_seconds: float) -> None:
+        self._slices = max(1, round(long_window_coalesce_seconds / coalesce_seconds))
+        self._flushes = 0
+
+    def next(self) -> Due:
+        self._flushes += 1
+        slices, turn = self._slices, self._flushes % self._slices
+        return lambda area: zlib.crc32(area.encode()) % slices == turn
 
 
 def iso_utc(us: int) -> str:

@@ -7,6 +7,10 @@ transaction: delete the run's rollup rows, aggregate the raw events again. A lat
 own minute again; a failure leaves the minutes dirty for the next round. Each round also reads the
 publisher registry (handed to the engine when it changed: a maintenance set takes effect within a
 round), the dead letters and the rulebook, and gives every unresolved alert the mute in force now.
+
+With a `WriteFence` (two engines, active and standby: `fencing`), every writing transaction checks
+the fencing token first; a standby writes nothing (it reads the registry, dead letters and rulebook
+all the same, to stay warm) and keeps only the last minutes' rollups to do, for when it takes over.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from streams.alerts.incidents import IncidentPolicy
 from streams.alerts.mutes import refresh_mutes
 from streams.alerts.store import AlertStore
 from streams.dead_letters import DeadLetterCount, count_dead_letters
+from streams.engine.fencing import FencedOut, WriteFence
 from streams.engine.hourly_snapshots import HourlyRoller
 from streams.engine.metrics import EngineMetrics
 from streams.engine.snapshot_changes import SnapshotChanges, SnapshotPlan, SnapshotRow
@@ -66,6 +71,8 @@ ROLLUPS: tuple[tuple[str, str], ...] = (
 )
 _MAX_RUN_MINUTES = 60
 _MAX_ALERT_ACTIONS = 10_000  # alert changes are rare; this many waiting means the database is gone
+# A standby keeps this many minutes of rollups to do: the active engine may die before it rolls them.
+_STANDBY_KEPT_MINUTES = 5
 _DELETE = sql.SQL("DELETE FROM {} WHERE bucket >= %(start)s AND bucket < %(end)s")
 _STAGE_SNAPSHOTS = "CREATE TEMP TABLE IF NOT EXISTS staging_kpi_snapshots (LIKE kpi_snapshots) ON COMMIT DELETE ROWS"
 _COPY_SNAPSHOTS = (
@@ -100,8 +107,12 @@ class HistoryWriter:
         rulebook: RulebookWatch | None = None,
         incidents: IncidentPolicy | None = None,
         clock: Callable[[], float] = time.time,
+        fence: WriteFence | None = None,
+        announce: Callable[[list[AlertAction]], None] | None = None,
     ) -> None:
         self._connect = connect
+        self.fence = fence
+        self._announce = announce  # alert notices, once the alerts are written
         self._metrics = metrics
         self._interval = interval_seconds
         self._clock = clock
@@ -179,6 +190,10 @@ class HistoryWriter:
             rulebook, self._rulebook = self._rulebook, None
             return rulebook
 
+    def writing(self) -> bool:
+        """Whether it writes: without a fence always, with one while its engine holds the lease."""
+        return self.fence is None or self.fence.token is not None
+
     def pending_minutes(self) -> int:
         with self._lock:
             return len(self._dirty_minutes)
@@ -210,17 +225,29 @@ class HistoryWriter:
             self._dirty_minutes.difference_update(ready)
             alerts = list(self._alerts)
             self._alerts.clear()
+            if not self.writing():  # standby: nothing to write; the last minutes kept for a takeover
+                self._dirty_minutes = {m for m in self._dirty_minutes if m >= now_minute - _STANDBY_KEPT_MINUTES}
+                return
         try:
             conn = self._connection()
             if alerts:
-                AlertStore(conn, self._incidents).apply(alerts)
-                alerts = []
+                with conn.transaction():
+                    self._fenced(conn)
+                    AlertStore(conn, self._incidents).apply(alerts)
+                written, alerts = alerts, []
+                self._announce_written(written)
             if snapshot is not None:
                 self._write_snapshot(conn, *snapshot)
             snapshot = None
             for start, end in _runs(ready):
                 self._roll_up(conn, start, end)
                 ready = [m for m in ready if m >= end]
+        except FencedOut as exc:
+            # Another engine holds the lease: what this one judged is not its to write any more.
+            self._metrics.fenced_writes.labels("database").inc()
+            log.error("history and alerts not written: %s", exc)
+            self.mark_minutes(ready)
+            raise
         except BaseException:
             self.mark_minutes(ready)  # not done: next round
             with self._lock:
@@ -247,10 +274,15 @@ class HistoryWriter:
         with self._lock:
             if self._publishers_wanted or publishers != self._publishers_read:
                 self._publishers, self._publishers_read, self._publishers_wanted = publishers, publishers, False
-        refresh_mutes(conn)
-        self._hourly.roll_due(conn)
+        if not self.writing():
+            return
+        with conn.transaction():
+            self._fenced(conn)
+            refresh_mutes(conn)
+            self._hourly.roll_due(conn)
         if self._incidents.escalate_after_seconds > 0:
             with conn.transaction():
+                self._fenced(conn)
                 wall_now = datetime.fromtimestamp(self._clock(), UTC)
                 escalated = AlertStore(conn, self._incidents).incidents.escalate_due(wall_now)
             if escalated:
@@ -262,6 +294,19 @@ class HistoryWriter:
             for table in ("kpi_snapshots", "kpi_snapshots_1h"):
                 conn.execute("SELECT drop_chunks(%s::regclass, older_than => %s)", (table, self._snapshot_retention))
             conn.execute("DELETE FROM kpi_snapshot_runs WHERE at < now() - %s", (self._snapshot_retention,))
+
+    def _announce_written(self, alerts: list[AlertAction]) -> None:
+        if self._announce is None:
+            return
+        try:
+            self._announce(alerts)
+        except Exception as exc:  # the alerts are in the database; only their notices are lost
+            log.error("notices of %d alert changes not published (%s)", len(alerts), type(exc).__name__)
+
+    def _fenced(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        """First in every writing transaction (FencedOut when the lease is someone else's)."""
+        if self.fence is not None:
+            self.fence.check(conn)
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
@@ -290,6 +335,7 @@ class HistoryWriter:
     def _store(self, conn: psycopg.Connection[tuple[object, ...]], plan: SnapshotPlan) -> None:
         at = datetime.fromtimestamp(plan.at_us // MICROS, UTC)
         with conn.transaction(), conn.cursor() as cur:
+            self._fenced(conn)
             if plan.full:
                 cur.execute(_CLEAR_MINUTE, (at,))
             cur.execute(_STAGE_SNAPSHOTS)
@@ -302,6 +348,7 @@ class HistoryWriter:
     def _roll_up(self, conn: psycopg.Connection[tuple[object, ...]], start: int, end: int) -> None:
         params = {"start": from_micros(start * MINUTE_US), "end": from_micros(end * MINUTE_US)}
         with conn.transaction():
+            self._fenced(conn)
             for table, insert in ROLLUPS:
                 conn.execute(_DELETE.format(sql.Identifier(table)), params)
                 conn.execute(insert, params)

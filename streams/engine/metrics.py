@@ -45,4 +45,12 @@ class EngineMetrics:
         self.alert_actions_dropped = Counter(
             "ioc_streams_alert_changes_dropped", "Alert changes dropped because the writer queue was full", registry=r
         )
+        self.takeovers = Counter(
+            "ioc_streams_takeovers", "Times this engine took the lease and became the active one", registry=r
+        )
+        self.active = Gauge("ioc_streams_active", "1 while it holds the lease and works, 0 standby", registry=r)
+        self.fencing_token = Gauge("ioc_streams_fencing_token", "The fencing token it writes under", registry=r)
+        self.fenced_writes = Counter(
+            "ioc_streams_fenced_writes", "Writes refused because another engine holds the lease", ["store"], registry=r
+        )
         self.dossiers = Gauge("ioc_streams_dossiers", "Dossiers whose latest state is held (overdue gauge)", registry=r)

@@ -6,6 +6,10 @@ transactions the last snapshot saw only in part, an entry it does not read, an a
 not know. While the
 database or Redis is unavailable the loop retries with backoff and health says `degraded`;
 `stop()` (safe from a signal handler) ends it within one read timeout.
+
+With a lease (two engines) the one that holds it works; the other is a standby (`roles`): it reads the
+same stream and keeps the same state and alert judgements, publishes and writes nothing, and takes
+over with a new epoch when the lease comes to it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Callable, Sequence
 
 import psycopg
@@ -25,12 +28,14 @@ from streams.alerts.rules import AlertRule
 from streams.catalog import Catalog
 from streams.engine.alerting import AlertJudge
 from streams.engine.config import EngineConfig, StreamsHealth, new_epoch
-from streams.engine.frame_sink import FrameSink
-from streams.engine.frames_out import Due, FrameBuilder, iso_utc
+from streams.engine.frame_sink import FrameSink, LeaseNotHeld
+from streams.engine.frames_out import FrameBuilder, SlowTurns, iso_utc
 from streams.engine.history_writer import HistoryWriter
+from streams.engine.lease import Lease
 from streams.engine.metrics import EngineMetrics
 from streams.engine.positions import Position, ProducerPositions
 from streams.engine.rebuild import Connect, RebuildReason, rebuild_state
+from streams.engine.roles import EngineRole
 from streams.engine.source import StoredEventsSource
 from streams.history import Snapshot
 from streams.live import LiveKpis
@@ -57,6 +62,7 @@ class KpiEngine:
         history: Callable[[EngineMetrics], HistoryWriter] | None = None,
         alert_rules: Sequence[AlertRule] = (),
         clock: Callable[[], float] = time.time,
+        lease: Lease | None = None,
     ) -> None:
         self._connect = connect
         self._source = source
@@ -86,15 +92,19 @@ class KpiEngine:
         self._redis_run_id: str | None = None
         self._unknown_at_rebuild: set[str] = set()
         self._next_flush = 0.0
-        self._flushes = 0
+        self._slow_turns = SlowTurns(self._config.coalesce_seconds, self._config.long_window_coalesce_seconds)
         self._next_heartbeat = 0.0
         self._problem = ""
+        self._role = EngineRole(lease, connect, source, sink, self.history, self.metrics)
 
     def health(self) -> StreamsHealth:
-        if self._rebuild_reason is None and not self._problem:
-            return StreamsHealth("ok", self._builder.epoch)
-        reasons = [r for r in (self._problem, f"rebuild pending ({self._rebuild_reason})") if r]
-        return StreamsHealth("degraded", self._builder.epoch, reasons)
+        reasons = [] if self._rebuild_reason is None else [f"rebuild pending ({self._rebuild_reason})"]
+        reasons = [self._problem, *reasons] if self._problem else reasons
+        role = self._role
+        return StreamsHealth(
+            "degraded" if reasons else "ok", self._builder.epoch, reasons,
+            role=role.name, lease_token=role.acting, fencing_token=role.fencing_token, takeovers=role.takeovers,
+        )  # fmt: skip
 
     def stop(self) -> None:
         self._stopping.set()
@@ -106,7 +116,7 @@ class KpiEngine:
             self._loop()
         finally:
             if self.history is not None:
-                if self._state is not None and self._state.now_us is not None:
+                if self._role.active and self._state is not None and self._state.now_us is not None:
                     # The values as they stand at the stop, for the minute under way.
                     minute = self._state.now_us // MINUTE_US
                     self.history.offer_snapshot(minute * MINUTE_US, self._builder.snapshot_rows())
@@ -117,6 +127,8 @@ class KpiEngine:
         backoff = 0.2
         while not self._stopping.is_set():
             try:
+                if self._role.follow():
+                    self._took_over()
                 if self._rebuild_reason is not None:
                     self._rebuild()
                 self._consume()
@@ -137,6 +149,18 @@ class KpiEngine:
 
     def _now_us(self) -> int:
         return int(self._clock() * MICROS)
+
+    def _took_over(self) -> None:
+        """A new epoch carrying every value (walls resynchronise with a snapshot), the alerts as the
+        database has them, and the minute snapshot at once (the engine before may not have written it)."""
+        if self._alerts is not None and self._state is not None:
+            self._alerts.take_over(self._connect, self._now_us())
+        self._builder.new_epoch(new_epoch())
+        self._epoch_to_announce = self._builder.epoch
+        if self._state is not None:
+            self._state.mark_all_dirty()
+        self._snapshot_minute = 0
+        self._next_flush = 0.0
 
     def _failed(self, what: str, exc: Exception, rebuild: RebuildReason | None) -> None:
         problem = f"{what}: {type(exc).__name__}"
@@ -227,25 +251,6 @@ class KpiEngine:
             self.metrics.entries_in_rebuild.inc()
         return None
 
-    def _last_event_us(self, kpi_id: str, window: str, area: str) -> int | None:
-        """The live state's latest event time for a KPI's source (staleness rules read it, not the last
-        frame: a frame goes out when the numbers change, not when only that time does)."""
-        assert self._state is not None
-        wt = self._state.windows.window_tally(self._catalog.by_id(kpi_id).event_type, window, area)
-        return None if wt is None else wt.last_event_us()
-
-    def _slow_turn_now(self) -> Due:
-        """The areas whose slow-cadence changes go out in this flush: each area's turn comes once per
-        long-window interval, and the areas are spread over its flushes so that no flush gets them all."""
-        self._flushes += 1
-        slices = max(1, round(self._config.long_window_coalesce_seconds / self._config.coalesce_seconds))
-        turn = self._flushes % slices
-
-        def slow_turn(area: str) -> bool:
-            return zlib.crc32(area.encode()) % slices == turn
-
-        return slow_turn
-
     def _take_from_history(self) -> None:
         """Publishers registered, enabled or disabled since the rebuild, dead letters per window and the
         rulebook if an admin changed it, as the history thread read them (the engine thread never
@@ -276,12 +281,23 @@ class KpiEngine:
         self._state.advance(self._now_us())
         if now < self._next_flush:
             return
+        if not self._role.active:
+            # Standby: the same values and alert judgements, at the slow cadence, kept to itself.
+            self._next_flush = now + self._config.long_window_coalesce_seconds
+            frames = self._builder.changed_frames(self._state)
+            if self._alerts is not None:
+                self._alerts.judge(frames, now, self._now_us(), self._state.last_event_us, record=False)
+            return
         self._next_flush = now + self._config.coalesce_seconds
         started = time.perf_counter()
-        frames = self._builder.changed_frames(self._state, None if self._epoch_to_announce else self._slow_turn_now())
-        alerts = [] if self._alerts is None else self._alerts.judge(frames, now, self._now_us(), self._last_event_us)
+        frames = self._builder.changed_frames(self._state, None if self._epoch_to_announce else self._slow_turns.next())
+        if self._alerts is not None:  # their notices go out once they are written (history writer)
+            self._alerts.judge(frames, now, self._now_us(), self._state.last_event_us)
         try:
-            self._sink.write(frames, new_epoch=self._epoch_to_announce, alerts=alerts)
+            self._sink.write(frames, new_epoch=self._epoch_to_announce)
+        except LeaseNotHeld:
+            self._role.lost()  # another engine has the lease: it publishes from now on
+            return
         except redis.RedisError:
             # Those frames never reached Redis: start a new epoch that carries every value again.
             self._builder.new_epoch(new_epoch())
@@ -291,7 +307,11 @@ class KpiEngine:
         self._epoch_to_announce = None
         if now >= self._next_heartbeat:
             self._next_heartbeat = now + 1.0
-            self._sink.heartbeat(iso_utc(self._now_us()))
+            try:
+                self._sink.heartbeat(iso_utc(self._now_us()))
+            except LeaseNotHeld:
+                self._role.lost()
+                return
         minute = self._state.now_us // MINUTE_US if self._state.now_us is not None else 0
         if self.history is not None and minute != self._snapshot_minute:
             self._snapshot_minute = minute

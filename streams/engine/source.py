@@ -5,6 +5,10 @@ Only this module talks to Redis about stored events. Every Redis failure surface
 any of them as "position lost" and rebuilds. An entry it cannot read (a format version it does not
 take, or garbage) comes out as a `RefusedRecord` in its place: the runner rebuilds from the database
 then, as after a gap, so the entry's events are counted all the same.
+
+A standby engine (`lease`) must not take entries away from the active one: it `follow`s the stream
+with plain XREAD from its own position, and `join_group` moves the group to that position when it
+takes over (its state holds every entry up to there).
 """
 
 from __future__ import annotations
@@ -37,6 +41,18 @@ class StoredEventsSource:
         self._consumer = consumer
         self._group = group
         self._applied: list[bytes] = []
+        self._following = False  # plain XREAD from `_last_id` (standby), not the group
+        self._last_id = _START
+
+    def follow(self) -> None:
+        """Read on from the last entry read without the group: the group is the active engine's."""
+        self._following = True
+        self._applied = []
+
+    def join_group(self) -> None:
+        """Read through the group from the last entry read: entries after it come next."""
+        self._following = False
+        self.start_after(self._last_id)
 
     def checkpoint(self) -> Checkpoint:
         run_id = str(self._redis.info("server")["run_id"])
@@ -49,14 +65,19 @@ class StoredEventsSource:
         return Checkpoint(last_id, ProducerPositions.from_hash(producers), run_id)
 
     def start_after(self, entry_id: str) -> None:
-        """Make the group deliver the entries after `entry_id` next (creating the group and stream if needed)."""
+        """Make the group deliver the entries after `entry_id` next (creating the group and stream if needed);
+        when following, read from there."""
+        self._last_id = entry_id
+        if self._following:
+            return
         try:
             self._redis.xgroup_create(STORED_EVENTS_STREAM, self._group, id=entry_id, mkstream=True)
         except redis.ResponseError:  # it exists already
             self._redis.xgroup_setid(STORED_EVENTS_STREAM, self._group, id=entry_id)
         # Entries delivered before the rebuild are in the rebuild: nothing stays pending.
         self._applied = []
-        pending = self._redis.xpending_range(STORED_EVENTS_STREAM, self._group, "-", "+", 10_000, self._consumer)
+        # Any consumer's: an engine that took over finds those of the one before it.
+        pending = self._redis.xpending_range(STORED_EVENTS_STREAM, self._group, "-", "+", 10_000)
         if pending:
             self._redis.xack(STORED_EVENTS_STREAM, self._group, *[p["message_id"] for p in pending])
 
@@ -67,7 +88,9 @@ class StoredEventsSource:
         (measured with `ioc bench streams`: docs/performance.md#design-figures)."""
         acknowledged, self._applied = self._applied, []
         reply: Any
-        if acknowledged:
+        if self._following:
+            reply = self._redis.xread({STORED_EVENTS_STREAM: self._last_id}, count=count, block=block_ms)
+        elif acknowledged:
             with self._redis.pipeline(transaction=False) as pipe:
                 pipe.xack(STORED_EVENTS_STREAM, self._group, *acknowledged)
                 pipe.xreadgroup(self._group, self._consumer, {STORED_EVENTS_STREAM: ">"}, count=count, block=block_ms)
@@ -79,6 +102,8 @@ class StoredEventsSource:
         if not reply:
             return []
         [(_, entries)] = reply
+        if entries:
+            self._last_id = entries[-1][0].decode()
         return [(entry_id, _decoded(fields)) for entry_id, fields in entries]
 
     def applied(self, entry_ids: list[bytes]) -> None:

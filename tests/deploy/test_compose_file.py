@@ -40,8 +40,8 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
 
 def test_the_expected_services_are_there() -> None:
     assert set(_services()) == {
-        "timescaledb", "mosquitto", "broker-init", "redis", "migrate", "ingest-1", "ingest-2", "streams", "notify",
-        "api-1", "api-2", "proxy", "grafana",
+        "timescaledb", "mosquitto", "broker-init", "redis", "migrate", "ingest-1", "ingest-2", "streams-1",
+        "streams-2", "notify", "api-1", "api-2", "proxy", "grafana",
     }  # fmt: skip
 
 
@@ -99,6 +99,12 @@ def test_every_stateful_service_keeps_its_data_in_a_named_volume() -> None:
     assert "volumes" not in services["redis"]
 
 
+def test_two_engines_run_the_same_way_one_active_by_the_lease() -> None:
+    services = _services()
+    assert services["streams-1"] == services["streams-2"]
+    assert "http://127.0.0.1:18082/health" in " ".join(services["streams-1"]["healthcheck"]["test"])
+
+
 def test_two_ingest_replicas_share_the_stream_each_with_its_own_broker_account() -> None:
     services = _services()
     replicas = [_environment(services[n]) for n in ("ingest-1", "ingest-2")]
@@ -108,9 +114,10 @@ def test_two_ingest_replicas_share_the_stream_each_with_its_own_broker_account()
     for replica in replicas:
         assert replica["IOC_MQTT_PORT"] == "8883"
         assert replica["IOC_MQTT_TLS_CA_FILE"] == "/etc/ioc/tls/ca.crt"
-    assert [services[n]["command"] for n in ("ingest-1", "ingest-2", "streams")] == [
+    assert [services[n]["command"] for n in ("ingest-1", "ingest-2", "streams-1", "streams-2")] == [
         ["ingest"],
         ["ingest"],
+        ["streams"],
         ["streams"],
     ]
 
@@ -158,7 +165,7 @@ def test_the_proxy_closes_connections_without_a_request_head_in_10_s_and_bounds_
 
 def test_no_operations_listener_is_published_or_reachable_from_another_container() -> None:
     services = _services()
-    for name in ("ingest-1", "ingest-2", "streams", "api-1", "api-2"):
+    for name in ("ingest-1", "ingest-2", "streams-1", "streams-2", "api-1", "api-2"):
         env = _environment(services[name])
         assert {env[k] for k in ("IOC_INGEST_HEALTH_HOST", "IOC_STREAMS_HEALTH_HOST", "IOC_API_OPS_HOST")} == {
             "127.0.0.1"

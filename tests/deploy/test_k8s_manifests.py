@@ -134,10 +134,18 @@ def test_the_api_s_operations_port_is_in_no_service_and_the_ingress_routes_only_
             assert path["backend"]["service"] == {"name": "ioc-api", "port": {"name": "http"}}
 
 
-def test_the_engine_is_one_replica_replaced_not_rolled() -> None:
+def test_two_engines_active_and_standby_rolled_without_recreate() -> None:
     streams = _by_kind("Deployment")["ioc-streams"]
-    assert streams["spec"]["replicas"] == 1
-    assert streams["spec"]["strategy"] == {"type": "Recreate"}
+    assert streams["spec"]["replicas"] == 2
+    assert streams["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+    }
+    container = _pod(streams)["containers"][0]
+    # Ready while active or a warm standby (status ok); the answer's `role` tells which.
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": "health"}
+    spread = _pod(streams)["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+    assert spread["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
 
 
 def test_each_ingest_replica_logs_in_as_its_own_pod() -> None:

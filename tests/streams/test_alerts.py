@@ -142,3 +142,22 @@ def test_the_shipped_rules_load_and_bad_rules_are_refused(tmp_path: Path) -> Non
     unknown.write_text("rules:\n  - {id: x, kpi: portal.nope, window: 1h, below: 5}\n")
     with pytest.raises(InvalidRules, match="do not exist"):
         load_rules(unknown, [k.id for k in CATALOG.kpis])
+
+
+def test_a_standby_taking_over_keeps_the_databases_alerts_and_opens_what_the_dead_engine_did_not_write() -> None:
+    standby = AlertEvaluator([COVERAGE_DROP], HIERARCHY)
+    standby.observe([frame("24615", 40), frame("24611", 40), frame("24667", 40)], at(0))
+    # The standby judged all three open (and wrote nothing); the active engine wrote 24615 and 24611,
+    # then died before writing 24667.
+    assert {a.area for a in standby.tick(at(10))} == {"24611", "24615", "24667"}
+    orphans = standby.take_over([("coverage-drop", "24615"), ("coverage-drop", "24611"), ("gone", "24611")], at(11))
+    assert orphans == [AlertResolved("gone", "24611", "the rule was removed", at(11))]
+    # The new epoch republishes every value: the written ones are not raised again; the one lost
+    # with the dead engine opens at once, without waiting its ten minutes again.
+    actions = standby.observe([frame("24615", 40), frame("24611", 40), frame("24667", 40)], at(11))
+    assert [(type(a), a.area) for a in actions] == [(AlertOpened, "24667")]
+    assert standby.tick(at(30)) == []
+    # An alert the standby had judged open but the database resolved meanwhile, now clear: nothing.
+    assert standby.take_over([("coverage-drop", "24615")], at(31)) == []
+    assert standby.observe([frame("24611", 70), frame("24667", 70)], at(31)) == []
+    assert [type(a) for a in standby.observe([frame("24615", 70)], at(32))] == [AlertResolved]

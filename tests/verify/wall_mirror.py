@@ -5,7 +5,8 @@ API key in `IOC_WALL_WATCH_KEY`. Each client applies its snapshot and every delt
 values, as a wall does. Prints `ready` once every client has its snapshot; when stdin closes, it
 waits until no client has received anything for a few seconds, takes a fresh snapshot from the
 server and prints one JSON line: per client, the epochs it saw and whether its copy equals the
-server's.
+server's, and the frames it got twice or (subscribed to everything, so that every `seq` of an epoch
+is its own) that skipped a `seq` after its snapshot.
 """
 
 from __future__ import annotations
@@ -38,13 +39,16 @@ class MirrorLog:
     keys: int = 0
     differing_keys: int = -1  # from the server's snapshot, once compared
     closed: str = ""
+    duplicate_frames: int = 0  # a `seq` at or below one already held in the same epoch
+    seq_gaps: int = 0  # counted only for a client subscribed to every KPI, area and window
+    last_seq: int = 0
 
 
 def _key(frame: dict[str, object]) -> str:
     return f"{frame['kpi']}|{frame['area']}|{frame['window']}"
 
 
-def _apply(log: MirrorLog, values: Values, message: dict[str, object]) -> None:
+def _apply(log: MirrorLog, values: Values, message: dict[str, object], every_seq: bool = False) -> None:
     frames = message.get("frames") or []
     assert isinstance(frames, list)
     if message["type"] == "lagging":
@@ -56,15 +60,24 @@ def _apply(log: MirrorLog, values: Values, message: dict[str, object]) -> None:
         epoch = str(message["epoch"])
         if not log.epochs or log.epochs[-1] != epoch:
             log.epochs.append(epoch)
+        log.last_seq = int(str(message["seq"]))
     elif message["type"] == "delta":
         log.deltas += 1
+        for frame in frames:
+            seq = int(str(frame["seq"]))
+            if seq <= log.last_seq:
+                log.duplicate_frames += 1
+            elif every_seq and seq != log.last_seq + 1:
+                log.seq_gaps += 1
+            log.last_seq = max(log.last_seq, seq)
     for frame in frames:
         values[_key(frame)] = frame
 
 
 class Mirror:
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: ClientConnection, every_seq: bool = False) -> None:
         self.ws = ws
+        self.every_seq = every_seq
         self.log = MirrorLog()
         self.values: Values = {}
         self.last_message_at = time.monotonic()
@@ -76,7 +89,7 @@ class Mirror:
         try:
             async for raw in self.ws:
                 self.last_message_at = time.monotonic()
-                _apply(self.log, self.values, json.loads(raw))
+                _apply(self.log, self.values, json.loads(raw), self.every_seq)
         except Exception as error:  # reported: a wall that lost its socket is a finding
             self.log.closed = repr(error)
         else:
@@ -96,7 +109,8 @@ async def _server_values(config: WatchConfig, http: httpx.AsyncClient) -> tuple[
 async def run(config: WatchConfig, key: str, stop: asyncio.Event) -> dict[str, object]:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=config.base_url, headers=headers, timeout=60) as http:
-        mirrors = [Mirror(await open_wall_socket(config, http, slow=False)) for _ in range(config.clients)]
+        every_seq = all(config.subscription.get(part) == "*" for part in ("kpis", "areas", "windows"))
+        mirrors = [Mirror(await open_wall_socket(config, http, slow=False), every_seq) for _ in range(config.clients)]
         for mirror in mirrors:
             _apply(mirror.log, mirror.values, json.loads(await mirror.ws.recv()))
         print("ready", flush=True)

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import httpx
 import orjson
@@ -71,7 +72,9 @@ async def open_wall_socket(config: WatchConfig, http: httpx.AsyncClient, slow: b
         sock.setblocking(False)
         host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
         await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
-    ws = await connect(url, origin=config.origin, sock=sock, max_queue=1 if slow else 64, open_timeout=60)  # type: ignore[arg-type]
+    # A browser takes a snapshot of any size: every value of the province is some 2 MB of JSON.
+    origin: Any = config.origin
+    ws = await connect(url, origin=origin, sock=sock, max_queue=1 if slow else 64, open_timeout=60, max_size=2**26)
     await ws.send(json.dumps({"type": "auth", "ticket": ticket}))
     ready = json.loads(await ws.recv())
     if ready.get("type") != "ready":
