@@ -1,27 +1,46 @@
-"""The Vietnamese line of an alert notification.
-
-The alert text helper (issue 22, item 1) adds templated `message_vi`/`message_en` fields to alerts; until
-they exist this one function renders a plain line from the alert's columns. Swap it for theirs here.
+"""The Vietnamese line of an alert notification: the alert's own text for people (the templates of
+`streams/alerts/messages.yaml`, the same the wall and the console show), with its severity and what
+happened to it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from streams.alerts.area_book import AreaBook
+from streams.alerts.messages import AlertFacts, render
+from streams.catalog import CATALOG
+
 _SEVERITY_VI = {"info": "Thông tin", "warning": "Cảnh báo", "major": "Nghiêm trọng", "critical": "Khẩn cấp"}
-_EVENT_VI = {"opened": "đang mở", "acknowledged": "đã tiếp nhận", "resolved": "đã hết"}
+_EVENT_VI = {"opened": "đang mở", "acknowledged": "đã tiếp nhận", "resolved": "đã hết", "escalated": "đang mở"}
+_LABELS = {k.id: {"vi": k.label_vi, "en": k.label_en} for k in CATALOG.kpis}
 
 
-def alert_text_vi(alert: Mapping[str, Any], event: str) -> str:
+def alert_text_vi(alert: Mapping[str, Any], event: str, areas: AreaBook) -> str:
     """One line (no control characters: chat clients and pagers show the first line only), e.g.
-    `[Nghiêm trọng] ops.publishers_silent tại Thôn 4 (24615-04): giá trị 1 — đang mở`."""
+    `[Nghiêm trọng] 1 nguồn phát ở Xã Đắk Lao › Thôn 4 không gửi dữ liệu từ 22:03 07/12/2026: pay-0412
+    — đang mở`."""
     severity = _SEVERITY_VI.get(str(alert["severity"]), str(alert["severity"]))
-    area = alert.get("area_name_vi")
-    where = f"{area} ({alert['area_code']})" if area else str(alert["area_code"])
-    value = alert.get("value")
-    number = None if value is None else float(value)
-    shown = f"giá trị {number:g}" if number is not None and math.isfinite(number) else "không có giá trị"
-    line = f"[{severity}] {alert['rule_id']} tại {where}: {shown} — {_EVENT_VI.get(event, event)}"
+    code = str(alert["area_code"])
+    facts = AlertFacts(
+        rule_id=str(alert["rule_id"]), kpi_label=_LABELS.get(str(alert["kpi"]), {}), window=str(alert["window"]),
+        path=areas.path(code), area_code=code, value=_number(alert.get("value")),
+        threshold=_number(alert.get("threshold")), unit=str(alert.get("unit") or ""), since=_moment(alert),
+        publishers=tuple(alert.get("publishers") or ()),
+    )  # fmt: skip
+    line = f"[{severity}] {render(facts, 'vi')} — {_EVENT_VI.get(event, event)}"
     return " ".join("".join(ch if ch.isprintable() else " " for ch in line).split())
+
+
+def _number(value: object) -> float | None:
+    if not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _moment(alert: Mapping[str, Any]) -> datetime:
+    since = alert.get("since") or alert["opened_at"]
+    return since if isinstance(since, datetime) else datetime.fromisoformat(str(since))

@@ -15,7 +15,7 @@ from notify.receivers.alertmanager import AlertmanagerReceiver
 from notify.receivers.webhook import WebhookReceiver
 from notify.service import Notifier
 from notify.settings import NotifySettings
-from notify.sources import AlertSource, NotificationSource
+from notify.sources import AlertSource, EscalationSource, NotificationSource
 from runtime.database import service_connector
 from runtime.health import HealthServer
 from runtime.process import stop_on_signals
@@ -28,7 +28,10 @@ def run(settings: NotifySettings) -> int:
     assert settings.notify_console_url is not None
     connect = service_connector(settings)
     # Incident escalations (issue 22, item 2) become a second source here.
-    sources: list[NotificationSource] = [AlertSource(settings.notify_console_url, settings.notify_lookback_seconds)]
+    sources: list[NotificationSource] = [
+        AlertSource(settings.notify_console_url, settings.notify_lookback_seconds),
+        EscalationSource(settings.notify_console_url, settings.notify_lookback_seconds),
+    ]
     metrics = NotifyMetrics()
     timeout = settings.notify_request_timeout_seconds
     # A client per receiver: one that hangs holds only its own connections.

@@ -45,7 +45,6 @@ VARIABLES: dict[str, tuple[str, object, str]] = {
     "IOC_API_MAX_CONNECTIONS": ("int | None", None, "ge=16"),
     "IOC_API_KEY_RECHECK_SECONDS": ("float", 5.0, "gt=0 le=10"),
     "IOC_API_DEAD_LETTER_BURST": ("int", 20, "ge=1"),
-    "IOC_API_SILENT_AFTER_SECONDS": ("float", 900, "gt=0"),
     "IOC_API_BULK_REPLAY_MAX": ("int", 1000, "ge=1 le=100000"),
     "IOC_DATABASE_URL": ("pydantic.types.SecretStr | None", None, ""),
     "IOC_REDIS_URL": ("pydantic.types.SecretStr | None", None, ""),

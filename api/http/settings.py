@@ -82,12 +82,6 @@ class ApiSettings(IntakeSettings, SilenceSettings):
         description="dead letters received within 5 minutes above which the console's status board calls it a"
         " burst (a problem); fewer, but some, are a warning",
     )
-    api_silent_after_seconds: float = Field(
-        default=900,
-        gt=0,
-        description="the status board's silence threshold for a publisher without one of its own (keep it equal"
-        " to `IOC_STREAMS_SILENT_AFTER_SECONDS`, which the KPI engine counts `ops.publishers_silent` with)",
-    )
     api_bulk_replay_max: int = Field(
         default=1000,
         ge=1,

@@ -41,6 +41,14 @@ def test_the_board_names_silent_publishers_gaps_and_a_dead_letter_burst(
         " ('gappy-1', 'payments', '24611', NULL, NULL), ('gone-1', 'payments', '24611', NULL, now()),"
         " ('weekly-1', 'payments', '24611', 604800, NULL)"
     )
+    # As the engine counts silence: not in maintenance, not while onboarding within its grace period.
+    db.execute(
+        "INSERT INTO publishers (id, source, area_code, created_at, maintenance_until, maintenance_by) VALUES"
+        " ('fixing-1', 'payments', '24611', now() - interval '30 days', now() + interval '1 day', 'ops-anh'),"
+        " ('new-1', 'payments', '24611', now() - interval '1 hour', NULL, NULL),"
+        " ('late-1', 'payments', '24611', now() - interval '2 days', NULL, NULL)"
+    )
+    _transaction(db, "fixing-1", 1, now - timedelta(minutes=20))
     # Its own threshold is a week: two days of quiet is no silence (older than the day the board reads back).
     _transaction(db, "weekly-1", 1, now - timedelta(days=2))
     _transaction(db, "quiet-1", 1, now - timedelta(minutes=20))  # older than the default 15 minutes
@@ -66,8 +74,8 @@ def test_the_board_names_silent_publishers_gaps_and_a_dead_letter_burst(
     ]  # fmt: skip
     assert board["level"] == "problem"
     assert items["silent_publishers"] == {
-        "name": "silent_publishers", "level": "problem", "reason": "2 silent: quick-1, quiet-1", "value": 2,
-        "subjects": ["quick-1", "quiet-1"],
+        "name": "silent_publishers", "level": "problem", "reason": "3 silent: late-1, quick-1, quiet-1", "value": 3,
+        "subjects": ["late-1", "quick-1", "quiet-1"],
     }  # fmt: skip
     assert items["publishers_with_gaps"] == {
         "name": "publishers_with_gaps", "level": "warning", "value": 1, "subjects": ["gappy-1"],
@@ -91,7 +99,7 @@ def test_the_board_names_silent_publishers_gaps_and_a_dead_letter_burst(
         "name": "broker", "level": "ok", "reason": "the broker accepts connections", "value": None, "subjects": []
     }  # fmt: skip
     assert [(p["id"], p["silent"], p["missing"], p["open_dead_letters"]) for p in board["publishers"]] == [
-        ("quick-1", True, 0, 0), ("quiet-1", True, 0, 0), ("gappy-1", False, 2, 6),
+        ("late-1", True, 0, 0), ("quick-1", True, 0, 0), ("quiet-1", True, 0, 0), ("gappy-1", False, 2, 6),
     ]  # fmt: skip
 
 

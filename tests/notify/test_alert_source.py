@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import psycopg
 import pytest
 
 from notify.outbox import OutboxRepository
-from notify.sources import AlertSource
+from notify.sources import AlertSource, EscalationSource
+from streams.alerts.mutes import MuteRepository
 from tests.fixtures.notify import acknowledge_alert, open_alert, resolve_alert, some_village
 
 pytestmark = pytest.mark.integration
@@ -54,17 +57,47 @@ def test_alerts_resolved_before_the_lookback_are_not_told(db: Connection) -> Non
     assert _read(db, source) == []
 
 
-def test_a_muted_alert_is_not_told_once_alerts_have_a_muted_column(db: Connection) -> None:
-    # The mute windows (issue 22, item 3) add this column; the notifier leaves muted alerts out.
-    db.execute("ALTER TABLE alerts ADD COLUMN muted boolean NOT NULL DEFAULT false")
+def test_a_muted_alert_is_not_told(db: Connection) -> None:
     source = AlertSource("https://ioc.example.vn/console", lookback_seconds=3600)
     area = some_village(db)
     muted, heard = open_alert(db, area, rule_id="r.muted"), open_alert(db, area, rule_id="r.heard")
-    db.execute("UPDATE alerts SET muted = true WHERE id = %s", (muted,))
+    now = datetime.now(UTC)
+    MuteRepository(db).create("r.muted", None, now + timedelta(hours=2), "new counters", actor="ops-anh", now=now)
+    assert db.execute("SELECT muted_by IS NOT NULL FROM alerts WHERE id = %s", (muted,)).fetchone() == (True,)
     assert _read(db, source) == [f"ioc:alert:{heard}:opened"]
     assert [n.key for n in source.firing(db)] == [f"ioc:alert:{heard}:firing"]
     resolve_alert(db, muted)  # never told it opened: not told it resolved
     assert _read(db, source) == []
+
+
+def test_an_incident_nobody_acknowledged_is_told_again_at_each_escalation(db: Connection) -> None:
+    source = EscalationSource("https://ioc.example.vn/console", lookback_seconds=3600)
+    area = some_village(db)
+    alert_id = open_alert(db, area)
+    row = db.execute(
+        "INSERT INTO incidents (rule_id, kpi, area_code, key_lineage, severity, state, opened_at, changed_at)"
+        " VALUES ('ops.publishers_silent', 'ops.publishers_silent', %s, ARRAY[%s], 'major', 'open', now(), now())"
+        " RETURNING id",
+        (area, area),
+    ).fetchone()
+    assert row is not None
+    incident = int(str(row[0]))
+    db.execute("UPDATE alerts SET incident_id = %s WHERE id = %s", (incident, alert_id))
+    assert _read(db, source) == []  # not escalated yet
+    db.execute("UPDATE incidents SET escalations = 1, escalated_at = now() WHERE id = %s", (incident,))
+    assert _read(db, source) == [f"ioc:incident:{incident}:escalation:1"]
+    assert _read(db, source) == []  # told once per escalation
+    db.execute("UPDATE incidents SET escalations = 2, escalated_at = now() WHERE id = %s", (incident,))
+    (told,) = source.pending(db, 10)
+    assert told.key == f"ioc:incident:{incident}:escalation:2"
+    assert told.payload["text_vi"].endswith("(chưa ai tiếp nhận, nhắc lại lần 2)")
+    assert told.payload["url"] == f"https://ioc.example.vn/console#incident={incident}"
+    assert told.payload["labels"]["escalation"] == "2"
+    db.execute(
+        "UPDATE incidents SET state = 'acknowledged', acknowledged_at = now(), acknowledged_by = 'x' WHERE id = %s",
+        (incident,),
+    )
+    assert source.pending(db, 10) == []  # acknowledged meanwhile: nobody is woken for it
 
 
 def test_an_acknowledged_alert_still_firing_says_so_in_vietnamese(db: Connection) -> None:
@@ -73,6 +106,6 @@ def test_an_acknowledged_alert_still_firing_says_so_in_vietnamese(db: Connection
     db.execute("UPDATE alerts SET value = 'NaN' WHERE id = %s", (alert_id,))
     acknowledge_alert(db, alert_id)
     (firing,) = source.firing(db)
-    assert firing.payload["text_vi"].endswith("không có giá trị — đã tiếp nhận")
+    assert firing.payload["text_vi"].endswith(" — đã tiếp nhận")
     assert firing.payload["alert"]["value"] is None  # NaN has no JSON
     _read(db, source)  # a NaN value is written to the jsonb payload as null, not refused

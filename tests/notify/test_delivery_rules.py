@@ -17,6 +17,8 @@ from notify.receivers import outcome_of_status
 from notify.receivers.alertmanager import AlertmanagerReceiver
 from notify.receivers.signature import signature, verify
 from notify.settings import NotifySettings
+from streams.alerts.area_book import AreaBook
+from streams.alerts.messages import AreaName
 
 
 def test_backoff_doubles_from_the_initial_delay_up_to_the_cap() -> None:
@@ -51,21 +53,31 @@ def test_the_signature_verifies_with_the_secret_only_for_the_same_bytes_and_a_re
     assert not verify("secret-of-sixteen", "not-a-time", signed, body, now, 300)
 
 
-def test_the_vietnamese_line_is_one_line_whatever_the_names_hold() -> None:
+def test_the_vietnamese_line_is_the_alerts_own_text_on_one_line_whatever_the_names_hold() -> None:
+    areas = AreaBook(
+        {
+            "24615": AreaName("24615", "commune", "Xã", "Đắk Lao", "Dak Lao Commune"),
+            "24615-04": AreaName("24615-04", "village", "Bon", 'Bu\nPrăng"\t\u202e', "Bu Prang Village"),
+        },
+        {"24615": None, "24615-04": "24615"},
+    )
     alert = {
-        "severity": "critical",
-        "rule_id": "ops.publishers_silent",
-        "area_code": "24615-04",
-        "area_name_vi": 'Bon "Bu\nPrăng"\t\u202e',
-        "value": 3.0,
-    }
-    assert alert_text_vi(alert, "opened") == (
-        '[Khẩn cấp] ops.publishers_silent tại Bon "Bu Prăng" (24615-04): giá trị 3 — đang mở'
-    )
-    no_name = {**alert, "area_name_vi": None, "value": None, "severity": "unknown"}
-    assert alert_text_vi(no_name, "resolved") == (
-        "[unknown] ops.publishers_silent tại 24615-04: không có giá trị — đã hết"
-    )
+        "severity": "critical", "rule_id": "publisher-silent", "kpi": "ops.publishers_silent", "window": "now",
+        "area_code": "24615-04", "value": 1.0, "threshold": 900.0, "unit": "", "publishers": ["pay-0412"],
+        "since": datetime(2026, 12, 7, 15, 3, tzinfo=UTC), "opened_at": datetime(2026, 12, 7, 15, 18, tzinfo=UTC),
+    }  # fmt: skip
+    line = alert_text_vi(alert, "opened", areas)
+    assert line.startswith("[Khẩn cấp] ")
+    assert line.endswith(" — đang mở")
+    assert 'Xã Đắk Lao › Bon Bu Prăng"' in line  # the path, the newline and control characters gone
+    assert "pay-0412" in line
+    assert line == " ".join(line.split())
+    assert line.isprintable()
+    unknown = {**alert, "area_code": "99999", "value": None, "severity": "unknown", "since": None}
+    other = alert_text_vi(unknown, "resolved", areas)
+    assert other.startswith("[unknown] ")
+    assert "99999" in other
+    assert other.endswith(" — đã hết")
 
 
 def test_an_open_alert_is_valid_four_reposts_ahead_and_a_resolved_one_ends_when_it_resolved() -> None:

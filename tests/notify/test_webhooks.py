@@ -91,7 +91,7 @@ def test_hanging_failing_and_gone_receivers_do_not_stop_the_others_and_are_liste
     gone_row = next(d for d in failed.json() if d["receiver"] == "webhook:gone" and d["event"] == "opened")
     assert gone_row["last_error"] == "HTTP 410"
     assert gone_row["idempotency_key"] == f"ioc:alert:{alert_id}:opened"
-    assert gone_row["text_vi"].startswith("[Nghiêm trọng] ops.publishers_silent tại ")
+    assert gone_row["text_vi"].startswith("[Nghiêm trọng] Nguồn dữ liệu im lặng (hiện tại) ở ")
     assert client.get("/api/v1/notifications/deliveries", headers=operator).status_code == 403
     assert client.get("/api/v1/notifications/deliveries", params={"state": "lost"}, headers=admin).status_code == 400
     assert client.get("/api/v1/notifications/deliveries", params={"receiver": "a'b"}, headers=admin).status_code == 400

@@ -107,4 +107,4 @@ def test_a_receiver_down_gets_every_notification_afterwards_signed_and_in_order(
     assert hostile["url"] == f"https://ioc.example.vn/console#alert={third}"
     assert "\n" not in hostile["text_vi"]
     assert "\u202e" not in hostile["text_vi"]
-    assert hostile["text_vi"].startswith("[Nghiêm trọng] payments.cashless_share_low tại ")
+    assert hostile["text_vi"].startswith("[Nghiêm trọng] Nguồn dữ liệu im lặng (hiện tại) ở ")

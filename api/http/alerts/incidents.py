@@ -10,12 +10,13 @@ import psycopg
 from fastapi import APIRouter, Depends, Query
 
 from api.http.alerts.schemas import AcknowledgeIn, AlertOut, AlertState, IncidentChange, IncidentDetailOut, IncidentOut
-from api.http.alerts.texts import AreaBook, alert_out, incident_out
+from api.http.alerts.texts import alert_out, incident_out
 from api.http.auth.dependencies import require
 from api.http.auth.keys import ApiKey, Scope
 from api.http.db import database
 from api.http.errors import ERROR_RESPONSES, NOT_FOUND
 from api.http.state import AppState, app_state
+from streams.alerts.area_book import AreaBook
 from streams.alerts.store import AlertStore
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["alerts"], responses=ERROR_RESPONSES)

@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-import psycopg
 
 from api.http.alerts.schemas import AlertOut, AreaOut, IncidentOut, Texts
+from streams.alerts.area_book import AreaBook
 from streams.alerts.incidents import Incident
 from streams.alerts.messages import AlertFacts, AreaName, members_summary, render_all
 from streams.alerts.store import Alert
 from streams.catalog import CATALOG
 
 _LABELS = {k.id: {"vi": k.label_vi, "en": k.label_en} for k in CATALOG.kpis}
-
-
-@dataclass(frozen=True, slots=True)
-class AreaBook:
-    """Every area's names and parent, read once per request (a province has a few hundred)."""
-
-    names: dict[str, AreaName]
-    parents: dict[str, str | None]
-
-    @classmethod
-    def read(cls, conn: psycopg.Connection[tuple[object, ...]]) -> AreaBook:
-        rows = conn.execute("SELECT code, parent_code, level, unit_type, name_vi, name_en FROM areas").fetchall()
-        names = {str(c): AreaName(str(c), str(lv), str(u), str(vi), str(en)) for c, _, lv, u, vi, en in rows}
-        return cls(names, {str(c): None if p is None else str(p) for c, p, *_ in rows})
-
-    def path(self, code: str) -> list[AreaName]:
-        chain: list[AreaName] = []
-        current: str | None = code
-        while current is not None and current in self.names and len(chain) < 16:
-            chain.append(self.names[current])
-            current = self.parents.get(current)
-        return chain[::-1]
 
 
 def _area(a: AreaName) -> AreaOut:

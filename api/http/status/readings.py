@@ -59,9 +59,12 @@ class RedisReadings:
 
 
 def read_database(
-    conn: psycopg.Connection[tuple[object, ...]], now: datetime, silent_after_s: float
+    conn: psycopg.Connection[tuple[object, ...]], now: datetime, silent_after_s: float, onboarding_grace_s: float
 ) -> DatabaseReadings:
+    """Silent as the engine counts `ops.publishers_silent` (streams.publishers): quiet for its threshold and
+    expected to send — not in maintenance, not onboarding within its grace period."""
     registry = read_publishers(conn)
+    grace_us = int(onboarding_grace_s * MICROS)
     default_us = int(silent_after_s * MICROS)
     # The events read back at most a day (the board asks every 10 s; a threshold may be a month): a
     # publisher with a longer threshold of its own and nothing in that day is not judged (not flagged).
@@ -86,8 +89,12 @@ def read_database(
         threshold = registry.silent_after_us.get(publisher, default_us)
         d = delivered.get(publisher)
         missing = 0 if d is None or d.expected is None else max(0, d.expected - d.received)
+        in_maintenance = registry.maintenance_until_us.get(publisher, -1) > now_us
+        registered_us = registry.onboarding_since_us.get(publisher)
+        onboarding = seen is None and registered_us is not None and now_us < registered_us + grace_us
+        silent = _silent(seen, now_us, threshold, window_us) and not in_maintenance and not onboarding
         publishers.append(PublisherReading(
-            publisher, area, _silent(seen, now_us, threshold, window_us), seen, missing,
+            publisher, area, silent, seen, missing,
             int(str(open_letters.get(publisher, 0))),
         ))  # fmt: skip
     return DatabaseReadings(publishers, ConsoleDeadLetters(conn).recent(now - BURST_WINDOW))
