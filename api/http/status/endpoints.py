@@ -35,9 +35,7 @@ def system_status(key: Annotated[ApiKey, Depends(require(Scope.READ))], state: S
     now = datetime.now(UTC)
     settings = state.settings
     with database(state) as conn:
-        db = read_database(
-            conn, now, settings.streams_silent_after_seconds, settings.streams_onboarding_grace_seconds
-        )
+        db = read_database(conn, now, settings.streams_silent_after_seconds, settings.streams_onboarding_grace_seconds)
     items = publisher_items(db, Thresholds(dead_letter_burst=settings.api_dead_letter_burst))
     try:
         readings = read_redis(state.redis)
