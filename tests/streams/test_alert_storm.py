@@ -5,6 +5,7 @@ comment, and watches it shrink when one publisher comes back."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from api.http.auth.keys import ApiKeyRepository, Scope
 from ingest.service.stored_events_publisher import StoredEventsPublisher
+from streams.alerts.incidents import IncidentPolicy
 from streams.alerts.rules import DEFAULT_RULES_FILE, load_rules
 from streams.catalog import CATALOG
 from tests import factories
@@ -26,6 +28,7 @@ pytestmark = pytest.mark.integration
 
 COMMUNE = "24615"  # Phường Nghĩa Tân, Gia Nghĩa: seven residential groups and villages below it
 VILLAGES = [f"{COMMUNE}-0{n}" for n in range(1, 8)]
+ESCALATE_AFTER_SECONDS = 2
 SILENT_AFTER_SECONDS = 8  # each sends one event 5 s old (tests.factories): silent 3 s later
 
 
@@ -55,8 +58,10 @@ def test_eight_silent_publishers_of_one_commune_are_one_incident_with_eight_aler
         )
         info.wait_for_publish(10)
     assert wait_for(lambda: one(db, "SELECT count(*) FROM payment_transactions") == 8)
-    start_engine(rules=[r for r in load_rules(DEFAULT_RULES_FILE, [k.id for k in CATALOG.kpis])
-                        if r.id == "publisher-silent"])  # fmt: skip
+    silent_rule = [
+        r for r in load_rules(DEFAULT_RULES_FILE, [k.id for k in CATALOG.kpis]) if r.id == "publisher-silent"
+    ]
+    start_engine(rules=silent_rule, incidents=IncidentPolicy(escalate_after_seconds=ESCALATE_AFTER_SECONDS))
 
     def get(path: str, **params: object) -> Any:
         answer = client.get(path, params=params, headers=read)
@@ -72,8 +77,11 @@ def test_eight_silent_publishers_of_one_commune_are_one_incident_with_eight_aler
     assert (incident["rule_id"], incident["area_code"], incident["state"]) == ("publisher-silent", COMMUNE, "open")
     assert (incident["members"], incident["open_members"]) == (8, 8)
     assert incident["summary"] == {"vi": "8 cảnh báo: 1 xã, 7 thôn", "en": "8 alerts: 1 commune, 7 villages"}
-    assert incident["escalate_after"] is not None
-    assert incident["escalations"] == 0
+    # Nobody acknowledges it: the engine marks it due for notification again, every ESCALATE_AFTER_SECONDS.
+    assert wait_for(lambda: get(f"/api/v1/incidents/{incident['id']}")["escalations"] >= 1, timeout=15)
+    escalated = get(f"/api/v1/incidents/{incident['id']}")
+    assert escalated["escalated_at"] is not None
+    assert escalated["escalate_after"] > escalated["escalated_at"]
     detail = get(f"/api/v1/incidents/{incident['id']}")
     members = {a["area_code"]: a for a in detail["alerts"]}
     assert set(members) == {COMMUNE, *VILLAGES}
@@ -108,6 +116,9 @@ def test_eight_silent_publishers_of_one_commune_are_one_incident_with_eight_aler
     assert [(h["state"], h["actor"], h["detail"]) for h in history][-1] == ("acknowledged", "on-call", comment)
     again = client.post(f"/api/v1/incidents/{incident['id']}/acknowledge", headers=operate)
     assert again.status_code == 404  # no longer open
+    escalations = acked.json()["escalations"]
+    time.sleep(ESCALATE_AFTER_SECONDS + 1)  # acknowledged: no longer escalated
+    assert get(f"/api/v1/incidents/{incident['id']}")["escalations"] == escalations
 
     # One village's counter comes back: its alert resolves and the incident shrinks, still one.
     back = counters[VILLAGES[2]]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from api.http.alerts.schemas import AlertOut, AreaOut, IncidentOut, Texts
 from streams.alerts.area_book import AreaBook
 from streams.alerts.incidents import Incident
-from streams.alerts.messages import AlertFacts, AreaName, members_summary, render_all
+from streams.alerts.messages import LANGUAGES, AlertFacts, AreaName, members_summary, render_all
 from streams.alerts.store import Alert
 from streams.catalog import CATALOG
 
@@ -45,10 +45,8 @@ def incident_out(i: Incident, members: Sequence[AlertOut], areas: AreaBook) -> I
     unresolved = [m for m in members if m.state != "resolved"] or list(members)
     lead = next((m for m in unresolved if m.area_code == i.area_code), unresolved[0] if unresolved else None)
     levels = [m.area.level if m.area else "" for m in unresolved]
-    summary = {
-        "vi": f"{len(unresolved)} cảnh báo: {members_summary(levels, 'vi')}",
-        "en": f"{len(unresolved)} alert{'s' * (len(unresolved) != 1)}: {members_summary(levels, 'en')}",
-    }
+    count = {"vi": f"{len(unresolved)} cảnh báo", "en": f"{len(unresolved)} alert{'s' * (len(unresolved) != 1)}"}
+    summary = {lang: f"{count[lang]}: {members_summary(levels, lang)}" if levels else count[lang] for lang in LANGUAGES}
     path = areas.path(i.area_code)
     return IncidentOut(
         id=i.id, rule_id=i.rule_id, kpi=i.kpi, kpi_label=_label(i.kpi), area_code=i.area_code,
