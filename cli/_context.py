@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from cli.errors import CommandError
-from cli.home import existing_stack
+from cli.home import existing_stack, has_local_stack
 from deploy.settings import Settings
 from ingest.broker.accounts import DynsecAccounts, accounts_from_settings
 
@@ -17,7 +17,7 @@ def with_connections(settings: Settings) -> Settings:
     there: the API and the engine need no broker password, and ingest gets its own.
     """
     deployed = settings.database_url and settings.redis_url
-    if deployed and (settings.mqtt_password or not (settings.resolved_home() / "secrets.json").exists()):
+    if deployed and (settings.mqtt_password or not has_local_stack(settings)):
         return settings
     return existing_stack(settings).connected_settings()
 

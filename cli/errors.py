@@ -20,6 +20,8 @@ from collections.abc import Callable
 
 import psycopg
 import psycopg_pool
+import pydantic
+import pydantic_core
 import redis
 
 from deploy.backup import BackupError
@@ -52,6 +54,8 @@ def describe(exc: BaseException) -> str | None:
         return f"the database cannot be reached ({_database_reason(exc)})"
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
         return f"Redis cannot be reached ({_one_line(str(exc))})"
+    if isinstance(exc, pydantic.ValidationError) and exc.title.endswith("Settings"):
+        return "; ".join(_setting_problem(e) for e in exc.errors())
     return None
 
 
@@ -88,6 +92,11 @@ def _silence_stdout() -> None:
 def _one_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[0] if lines else "no detail"
+
+
+def _setting_problem(error: pydantic_core.ErrorDetails) -> str:
+    name = "_".join(str(part) for part in error["loc"])
+    return f"invalid setting IOC_{name.upper()}: {error['msg']}"
 
 
 def _database_reason(exc: Exception) -> str:
