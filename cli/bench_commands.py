@@ -78,11 +78,16 @@ def register(commands: Any) -> None:
     k = KeyOrderBenchConfig()
     keys.add_argument("--rows", type=int, default=k.rows, help="rows written into each table")
     snapshots = kinds.add_parser(
-        "snapshots", help="KPI history rows and bytes a day: every value every minute against what changed"
+        "snapshots",
+        help="KPI history rows and bytes a day: every value every minute against what changed",
+        epilog="example: ioc bench snapshots --minutes 10",
     )
     sn = SnapshotBenchConfig()
     snapshots.add_argument(
-        "--minutes", type=float, default=sn.minutes, help="length of each phase (the demo's rate, a province's)"
+        "--minutes",
+        type=float,
+        default=sn.minutes,
+        help="length of each phase (the demo's rate, a province's), at least 5, e.g. --minutes 10",
     )
     bench.set_defaults(handler=run)
 

@@ -11,7 +11,10 @@ from notify import main
 
 
 def register(commands: Any) -> None:
-    notify = commands.add_parser("notify", help="run the notifier (SIGTERM stops it cleanly)")
+    notify = commands.add_parser(
+        "notify", help="run the notifier (SIGTERM stops it cleanly)",
+        epilog="example: IOC_NOTIFY_ALERTMANAGER_URL=http://127.0.0.1:9093 ioc notify",
+    )  # fmt: skip
     notify.set_defaults(handler=run)
 
 
