@@ -68,10 +68,13 @@ class Dispatcher:
                 try:
                     busy = self.deliver_due()
                     self._refresh_if_due()
-                    self.last_error = ""
                 except psycopg.Error as exc:
                     self.last_error = f"database: {type(exc).__name__}"
                     log.warning("notify %s: %s; retrying", self.name, exc)
+                    self._close()
+                except Exception as exc:  # a bug must not silently end this receiver's deliveries
+                    self.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                    log.exception("notify %s: delivering failed; retrying", self.name)
                     self._close()
                 if not busy:
                     self._stopping.wait(self._poll)
@@ -82,6 +85,8 @@ class Dispatcher:
         """Delivers one batch; True when it was full (more may be due at once)."""
         outbox = OutboxRepository(self._connection())
         claimed = outbox.claim(self._receiver.name, self._batch_size, self._lease)
+        if self.last_error.startswith("database:"):
+            self.last_error = ""  # the database answers again
         for index, row in enumerate(claimed):
             if self._stopping.is_set():
                 outbox.postpone([r.id for r in claimed[index:]], 0)
@@ -90,7 +95,9 @@ class Dispatcher:
             self._metrics.attempts.labels(self._receiver.name, outcome.kind).inc()
             if outcome.kind == "delivered":
                 outbox.delivered(row.id)
+                self.last_error = ""
                 continue
+            self.last_error = f"{row.key}: {outcome.detail}"[:200]
             delay = None if outcome.kind == "refused" else self._retry.delay(row.attempts + 1)
             state = outbox.failed_attempt(row.id, outcome.detail, delay, self._retry.retry_for_seconds)
             log.warning("notify %s: %s %s: %s (now %s)", self.name, row.key, outcome.kind, outcome.detail, state)
@@ -117,7 +124,8 @@ class Dispatcher:
             delay = min(self._retry.delay(self._refresh_failures), self._refresh_seconds)
             self._next_refresh = time.monotonic() + delay
             return
-        self._refresh_failures = 0
+        if self._refresh_failures:
+            self._refresh_failures, self.last_error = 0, ""
         self._metrics.reposted.labels(self._receiver.name).inc(len(firing))
         self._next_refresh = time.monotonic() + self._refresh_seconds
 

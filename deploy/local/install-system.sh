@@ -21,5 +21,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install-system: installing ${missing[*]}"
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Debian starts the package's own Alertmanager (all interfaces, port 9093, no authentication) where
+  # systemd runs: the local stack runs its own on loopback, so the system's is stopped and disabled.
+  if [[ " ${missing[*]} " == *" prometheus-alertmanager "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || true
+  fi
 fi
 "$here/install-timescaledb.sh"

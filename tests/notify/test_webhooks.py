@@ -50,7 +50,7 @@ def test_hanging_failing_and_gone_receivers_do_not_stop_the_others_and_are_liste
         "IOC_NOTIFY_RETRY_FOR_SECONDS": "6",
     }  # fmt: skip
     with database.connect() as db:
-        with notifier(stack, database, tmp_path / "notify.log", **settings):
+        with notifier(stack, database, tmp_path / "notify.log", **settings) as running:
             alert_id = open_alert(db, some_village(db), message=HOSTILE)
             wait_for(lambda: len(good.received) == 1, 5, "the good receiver served while another hangs")
             # Gone (410) is for good: failed at once, never tried again.
@@ -65,6 +65,14 @@ def test_hanging_failing_and_gone_receivers_do_not_stop_the_others_and_are_liste
             wait_for(lambda: gone_rows() == gone_twice, 5, "the resolution refused")
             wait_for(lambda: len(hangs.received) >= 3, 5, "the resolution to the hanging receiver")
             wait_for(lambda: len(good.received) == 2, 5, "the resolution where it is welcome")
+            ops = f"http://127.0.0.1:{running.health_port}"
+            health = httpx.get(f"{ops}/health", timeout=5).json()
+            assert health["status"] == "ok"  # its receivers' troubles are theirs: a restart would not help
+            assert health["receivers"]["webhook:good"] == "ok"
+            assert health["receivers"]["webhook:gone"] == f"ioc:alert:{alert_id}:resolved: HTTP 410"
+            metrics = httpx.get(f"{ops}/metrics", timeout=5).text
+            assert 'ioc_notify_attempts_total{outcome="refused",receiver="webhook:gone"} 2.0' in metrics
+            assert 'ioc_notify_failed_total{receiver="webhook:gone"} 2.0' in metrics
             stopping = time.monotonic()  # while a request to the hanging receiver is in flight
         # Leaving the block sent SIGTERM, and the notifier exited 0 within its request timeout and a margin.
         assert time.monotonic() - stopping < 1 + 4
