@@ -304,6 +304,13 @@ class KpiEngine:
             self._epoch_to_announce = self._builder.epoch
             self._state.mark_all_dirty()
             raise
+        if self._epoch_to_announce is not None:  # what a takeover or a restart costs before walls see values
+            log.info(
+                "epoch %s: %d frames published in %.2f s",
+                self._epoch_to_announce,
+                len(frames),
+                time.perf_counter() - started,
+            )
         self._epoch_to_announce = None
         if now >= self._next_heartbeat:
             self._next_heartbeat = now + 1.0

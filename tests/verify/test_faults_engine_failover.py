@@ -12,9 +12,11 @@ over, and once the link is back the old engine publishes nothing and is standby.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
 from functools import partial
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -66,6 +68,12 @@ def _metric(engine: ServiceProcess, name: str) -> float:
     with urllib.request.urlopen(f"http://127.0.0.1:{engine.health_port}/metrics", timeout=2) as response:
         lines = response.read().decode().splitlines()
     return sum(float(line.split()[-1]) for line in lines if line.startswith(name + " ") or line.startswith(name + "{"))
+
+
+def _cpu_seconds(engine: ServiceProcess) -> float:
+    """User and system CPU time of the engine's process so far."""
+    fields = Path(f"/proc/{engine.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _new_epoch_flowing(listener: redis.client.PubSub, old_epoch: str, timeout: float) -> str | None:
@@ -143,6 +151,7 @@ def test_active_engine_killed_the_standby_takes_over_within_5_s_walls_see_no_gap
     notices = client.pubsub(ignore_subscribe_messages=True)  # alert notices, low volume: read at the end
     notices.subscribe(ALERTS_CHANNEL)
     takeovers: list[float] = []
+    cpu: list[tuple[float, ...]] = []  # % of a core of (active, standby) between kills
     with api_process(stack, database, redis_url) as base_url:
         mirrors = [
             WallMirrorProcess(WatchConfig(base_url=base_url, clients=1), key),
@@ -151,10 +160,13 @@ def test_active_engine_killed_the_standby_takes_over_within_5_s_walls_see_no_gap
         try:
             load = ingest_path.start_load(RATE, seconds)
             for _ in range(kills):
-                time.sleep(3)
                 pair = _pair(engines)
                 assert pair is not None, [_role(e) for e in engines]
                 active, standby = pair
+                time.sleep(2)  # a new standby catches up with what arrived during its rebuild
+                before = [_cpu_seconds(e) for e in pair]
+                time.sleep(3)
+                cpu.append(tuple(100 * (_cpu_seconds(e) - b) / 3 for e, b in zip(pair, before, strict=True)))
                 old_epoch = (client.get(KPI_EPOCH) or b"").decode()
                 listener = client.pubsub()
                 listener.subscribe(KPI_FRAMES_CHANNEL)
@@ -195,6 +207,8 @@ def test_active_engine_killed_the_standby_takes_over_within_5_s_walls_see_no_gap
     notices.close()
     clients = [(c, r["server_epoch"]) for r in results for c in r["clients"]]  # type: ignore[attr-defined]
     scenario.measure("max", max(takeovers))
+    mean_cpu = [sum(c[i] for c in cpu) / len(cpu) for i in (0, 1)]
+    scenario.measure("CPU % of a core, active / standby (mean between kills)", " / ".join(f"{c:.0f}" for c in mean_cpu))
     scenario.measure("walls equal to the server", sum(1 for c, _ in clients if c["differing_keys"] == 0))
     scenario.measure("values per wall (every value / top areas)", " / ".join(str(r["server_keys"]) for r in results))
     scenario.measure("frames twice", sum(c["duplicate_frames"] for c, _ in clients))
