@@ -227,6 +227,8 @@ class HistoryWriter:
             self._alerts.clear()
             if not self.writing():  # standby: nothing to write; the last minutes kept for a takeover
                 self._dirty_minutes = {m for m in self._dirty_minutes if m >= now_minute - _STANDBY_KEPT_MINUTES}
+                # What it wrote while active may have been overwritten since: its first snapshot is full.
+                self._changes.forget()
                 return
         try:
             conn = self._connection()
