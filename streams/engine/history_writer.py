@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-from psycopg import sql
 
 from streams.alerts.evaluator import AlertAction
 from streams.alerts.incidents import IncidentPolicy
@@ -33,7 +32,8 @@ from streams.dead_letters import DeadLetterCount, count_dead_letters
 from streams.engine.fencing import FencedOut, WriteFence
 from streams.engine.hourly_snapshots import HourlyRoller
 from streams.engine.metrics import EngineMetrics
-from streams.engine.snapshot_changes import SnapshotChanges, SnapshotPlan, SnapshotRow
+from streams.engine.rollups import minute_runs, roll_up
+from streams.engine.snapshot_changes import SnapshotChanges, SnapshotRow, store_snapshot
 from streams.history import PublisherRegistry, read_publishers
 from streams.records import MICROS, from_micros
 from streams.rulebook import Rulebook, RulebookWatch
@@ -42,57 +42,9 @@ from streams.windows import MINUTE_US
 log = logging.getLogger(__name__)
 Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
 
-# Each rollup: the raw events of [start, end) aggregated per minute; the column lists match 0003.
-ROLLUPS: tuple[tuple[str, str], ...] = (
-    (
-        "payment_rollup_1m",
-        "INSERT INTO payment_rollup_1m (bucket, area_code, sector, method, outcome, transactions, amount_vnd)"
-        " SELECT time_bucket('1 minute', occurred_at), area_code, sector, method, outcome, count(*), sum(amount_vnd)"
-        " FROM payment_transactions WHERE occurred_at >= %(start)s AND occurred_at < %(end)s"
-        " GROUP BY 1, 2, 3, 4, 5",
-    ),
-    (
-        "coverage_rollup_1m",
-        "INSERT INTO coverage_rollup_1m (bucket, area_code, operator, technology, samples, usable,"
-        " download_mbps_sum, latency_ms_sum)"
-        " SELECT time_bucket('1 minute', occurred_at), area_code, operator, technology, count(*),"
-        " count(*) FILTER (WHERE download_mbps >= 5 AND latency_ms <= 150 AND packet_loss_pct <= 2),"
-        " sum(download_mbps), sum(latency_ms)"
-        " FROM coverage_samples WHERE occurred_at >= %(start)s AND occurred_at < %(end)s GROUP BY 1, 2, 3, 4",
-    ),
-    (
-        "dossier_rollup_1m",
-        "INSERT INTO dossier_rollup_1m (bucket, area_code, status, channel, e_certified, deadline, events)"
-        " SELECT time_bucket('1 minute', occurred_at), area_code, status, channel, e_certified,"
-        " CASE WHEN due_at IS NULL THEN 'none' WHEN occurred_at <= due_at THEN 'on_time' ELSE 'late' END, count(*)"
-        " FROM portal_dossier_events WHERE occurred_at >= %(start)s AND occurred_at < %(end)s"
-        " GROUP BY 1, 2, 3, 4, 5, 6",
-    ),
-)
-_MAX_RUN_MINUTES = 60
 _MAX_ALERT_ACTIONS = 10_000  # alert changes are rare; this many waiting means the database is gone
 # A standby keeps this many minutes of rollups to do: the active engine may die before it rolls them.
 _STANDBY_KEPT_MINUTES = 5
-_DELETE = sql.SQL("DELETE FROM {} WHERE bucket >= %(start)s AND bucket < %(end)s")
-_STAGE_SNAPSHOTS = "CREATE TEMP TABLE IF NOT EXISTS staging_kpi_snapshots (LIKE kpi_snapshots) ON COMMIT DELETE ROWS"
-_COPY_SNAPSHOTS = (
-    "COPY staging_kpi_snapshots (at, kpi, area_code, window_name, value, numerator, denominator, target, held)"
-    " FROM STDIN"
-)
-_INSERT_SNAPSHOTS = (
-    "INSERT INTO kpi_snapshots (at, kpi, area_code, window_name, value, numerator, denominator, target, held)"
-    " SELECT at, kpi, area_code, window_name, value, numerator, denominator, target, held FROM staging_kpi_snapshots"
-    " ON CONFLICT (kpi, area_code, window_name, at) DO UPDATE SET value = excluded.value,"
-    " numerator = excluded.numerator, denominator = excluded.denominator, target = excluded.target,"
-    " held = excluded.held"
-)
-# A full snapshot is the whole state of its minute: rows an earlier write left at that minute go.
-_CLEAR_MINUTE = "DELETE FROM kpi_snapshots WHERE at = %s"
-_RECORD_RUN = (
-    "INSERT INTO kpi_snapshot_runs (at, full_snapshot, rows_written, values_held) VALUES (%s, %s, %s, %s)"
-    " ON CONFLICT (at) DO UPDATE SET full_snapshot = kpi_snapshot_runs.full_snapshot OR excluded.full_snapshot,"
-    " rows_written = kpi_snapshot_runs.rows_written + excluded.rows_written, values_held = excluded.values_held"
-)
 
 
 class HistoryWriter:
@@ -241,7 +193,7 @@ class HistoryWriter:
             if snapshot is not None:
                 self._write_snapshot(conn, *snapshot)
             snapshot = None
-            for start, end in _runs(ready):
+            for start, end in minute_runs(ready):
                 self._roll_up(conn, start, end)
                 ready = [m for m in ready if m >= end]
         except FencedOut as exc:
@@ -326,7 +278,9 @@ class HistoryWriter:
     ) -> None:
         plan = self._changes.plan(at_us, rows)
         try:
-            self._store(conn, plan)
+            with conn.transaction():
+                self._fenced(conn)
+                store_snapshot(conn, plan)
         except BaseException:
             self._changes.forget()
             raise
@@ -334,36 +288,9 @@ class HistoryWriter:
         self._metrics.snapshot_rows.inc(len(plan.rows))
         self._metrics.snapshot_values.inc(plan.held_values)
 
-    def _store(self, conn: psycopg.Connection[tuple[object, ...]], plan: SnapshotPlan) -> None:
-        at = datetime.fromtimestamp(plan.at_us // MICROS, UTC)
-        with conn.transaction(), conn.cursor() as cur:
-            self._fenced(conn)
-            if plan.full:
-                cur.execute(_CLEAR_MINUTE, (at,))
-            cur.execute(_STAGE_SNAPSHOTS)
-            with cur.copy(_COPY_SNAPSHOTS) as copy:
-                for row in plan.rows:
-                    copy.write_row((at, *row))
-            cur.execute(_INSERT_SNAPSHOTS)
-            cur.execute(_RECORD_RUN, (at, plan.full, len(plan.rows), plan.held_values))
-
     def _roll_up(self, conn: psycopg.Connection[tuple[object, ...]], start: int, end: int) -> None:
         params = {"start": from_micros(start * MINUTE_US), "end": from_micros(end * MINUTE_US)}
         with conn.transaction():
             self._fenced(conn)
-            for table, insert in ROLLUPS:
-                conn.execute(_DELETE.format(sql.Identifier(table)), params)
-                conn.execute(insert, params)
+            roll_up(conn, params)
         self._metrics.rollup_minutes.inc(end - start)
-
-
-def _runs(minutes: list[int]) -> list[tuple[int, int]]:
-    """Sorted minutes as [start, end) runs of consecutive minutes, an hour at most each (one transaction
-    and one aggregation per run, so that a day to re-roll after a rebuild never becomes one huge statement)."""
-    runs: list[tuple[int, int]] = []
-    for m in minutes:
-        if runs and runs[-1][1] == m and m - runs[-1][0] < _MAX_RUN_MINUTES:
-            runs[-1] = (runs[-1][0], m + 1)
-        else:
-            runs.append((m, m + 1))
-    return runs

@@ -7,13 +7,18 @@ the last snapshot *written* (not offered: the writer may skip one when behind), 
 (an hour by default) and the first after a start — the anchor a reader carries values forward from
 (the `kpi_history` function of migration 0013). The hourly rows rely on that anchor: every hour with
 a snapshot starts with a full one, so the last row of a key within an hour is its last value in it.
-Pure logic; the history writer commits a plan only once its transaction has.
+The plan is pure logic; `store_snapshot` writes one in the caller's transaction, and the history
+writer commits a plan only once that transaction has.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+import psycopg
+
+from streams.records import MICROS
 from streams.windows import MINUTE_US
 
 SnapshotRow = tuple[str, str, str, float | None, float | None, float | None, float | None]
@@ -59,3 +64,38 @@ class SnapshotChanges:
     def forget(self) -> None:
         """A write failed, perhaps after its commit: the next snapshot is full, whatever was stored."""
         self._written = None
+
+
+_STAGE_SNAPSHOTS = "CREATE TEMP TABLE IF NOT EXISTS staging_kpi_snapshots (LIKE kpi_snapshots) ON COMMIT DELETE ROWS"
+_COPY_SNAPSHOTS = (
+    "COPY staging_kpi_snapshots (at, kpi, area_code, window_name, value, numerator, denominator, target, held)"
+    " FROM STDIN"
+)
+_INSERT_SNAPSHOTS = (
+    "INSERT INTO kpi_snapshots (at, kpi, area_code, window_name, value, numerator, denominator, target, held)"
+    " SELECT at, kpi, area_code, window_name, value, numerator, denominator, target, held FROM staging_kpi_snapshots"
+    " ON CONFLICT (kpi, area_code, window_name, at) DO UPDATE SET value = excluded.value,"
+    " numerator = excluded.numerator, denominator = excluded.denominator, target = excluded.target,"
+    " held = excluded.held"
+)
+# A full snapshot is the whole state of its minute: rows an earlier write left at that minute go.
+_CLEAR_MINUTE = "DELETE FROM kpi_snapshots WHERE at = %s"
+_RECORD_RUN = (
+    "INSERT INTO kpi_snapshot_runs (at, full_snapshot, rows_written, values_held) VALUES (%s, %s, %s, %s)"
+    " ON CONFLICT (at) DO UPDATE SET full_snapshot = kpi_snapshot_runs.full_snapshot OR excluded.full_snapshot,"
+    " rows_written = kpi_snapshot_runs.rows_written + excluded.rows_written, values_held = excluded.values_held"
+)
+
+
+def store_snapshot(conn: psycopg.Connection[tuple[object, ...]], plan: SnapshotPlan) -> None:
+    """Write the plan's rows and record the snapshot as taken, in the caller's transaction."""
+    at = datetime.fromtimestamp(plan.at_us // MICROS, UTC)
+    with conn.cursor() as cur:
+        if plan.full:
+            cur.execute(_CLEAR_MINUTE, (at,))
+        cur.execute(_STAGE_SNAPSHOTS)
+        with cur.copy(_COPY_SNAPSHOTS) as copy:
+            for row in plan.rows:
+                copy.write_row((at, *row))
+        cur.execute(_INSERT_SNAPSHOTS)
+        cur.execute(_RECORD_RUN, (at, plan.full, len(plan.rows), plan.held_values))

@@ -19,7 +19,7 @@ from ingest.service.stored_events_publisher import StoredEventsPublisher
 from runtime.redis_names import ALERTS_CHANNEL
 from streams.alerts.rules import AlertRule
 from streams.alerts.store import AlertNotFound, AlertStore
-from streams.engine.history_writer import ROLLUPS
+from streams.engine.rollups import ROLLUPS
 from streams.frames import KpiFrame
 from tests import factories
 from tests.fixtures.ingest import Publisher, RunningIngest, count_rows, wait_for

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from streams.engine.history_writer import ROLLUPS, HistoryWriter
+from streams.engine.history_writer import HistoryWriter
 from streams.engine.metrics import EngineMetrics
+from streams.engine.rollups import ROLLUPS
 from streams.windows import MINUTE_US
 from tests.fixtures.stack import IsolatedDatabase
 from tests.streams.kpi_data import NOW_US, generated_records
