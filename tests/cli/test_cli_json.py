@@ -67,5 +67,5 @@ def test_every_list_and_show_command_prints_json(stack: LocalStack, database: Is
     [value] = read("kpis", "show", "24611")
     assert value == {**frame._asdict()}
     assert read("kpis", "show", "24611", "--window", "5m") == []
-    assert set(read("services", "status")) == {"ingest", "streams", "api", "simulator"}
+    assert set(read("services", "status")) == {"ingest", "streams", "streams-2", "api", "notify", "simulator"}
     assert read("stack", "status")["healthy"] is True

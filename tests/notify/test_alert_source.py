@@ -60,9 +60,11 @@ def test_alerts_resolved_before_the_lookback_are_not_told(db: Connection) -> Non
 def test_a_muted_alert_is_not_told(db: Connection) -> None:
     source = AlertSource("https://ioc.example.vn/console", lookback_seconds=3600)
     area = some_village(db)
-    muted, heard = open_alert(db, area, rule_id="r.muted"), open_alert(db, area, rule_id="r.heard")
+    muted, heard = open_alert(db, area, rule_id="publisher-silent"), open_alert(db, area, rule_id="r.heard")
     now = datetime.now(UTC)
-    MuteRepository(db).create("r.muted", None, now + timedelta(hours=2), "new counters", actor="ops-anh", now=now)
+    MuteRepository(db).create(
+        "publisher-silent", None, now + timedelta(hours=2), "new counters", actor="ops-anh", now=now
+    )
     assert db.execute("SELECT muted_by IS NOT NULL FROM alerts WHERE id = %s", (muted,)).fetchone() == (True,)
     assert _read(db, source) == [f"ioc:alert:{heard}:opened"]
     assert [n.key for n in source.firing(db)] == [f"ioc:alert:{heard}:firing"]
