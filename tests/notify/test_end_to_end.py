@@ -59,7 +59,8 @@ def test_an_alert_the_engine_opens_reaches_alertmanager_and_leaves_it_when_resol
         assert held["labels"]["alertname"] == "cash-heavy"
         assert held["labels"]["area"] == "67"
         assert held["annotations"]["description"] == "payments.cashless_share (5m) in 67 is 0, below 50"
-        assert held["annotations"]["summary"].startswith("[Cảnh báo] cash-heavy tại ")
+        # The alert's own text for people, as the wall and the console say it.
+        assert held["annotations"]["summary"].startswith("[Cảnh báo] Tỷ lệ thanh toán không dùng tiền mặt")
         pay("qr", 4)  # 4 of 7 payments without cash: 57 %, the condition clears
         wait_for(lambda: not alertmanager_alerts(alertmanager, test_run=run), 30, "the alert resolved")
         assert db.execute("SELECT state FROM alerts").fetchall() == [("resolved",)]
