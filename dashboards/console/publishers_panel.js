@@ -6,6 +6,20 @@ import { el } from '../common/dom.js';
 import { areaName, formatTime, formatValue, t } from '../common/i18n.js';
 import { w } from './words.js';
 
+/**
+ * Its status as words: a quiet publisher in maintenance or onboarding says both (`silent · maintenance`),
+ * since it is expected to be quiet and is not counted silent, but it is not online either.
+ */
+export function statusText(lang, p, problem) {
+  const status = publisherStatus(p, problem);
+  if (status === '—') return '—';
+  const quiet = p.silent || p.status === 'silent';
+  if ((status === 'maintenance' || status === 'onboarding') && quiet) {
+    return `${w(lang, 'pub.state.silent')} · ${w(lang, `pub.state.${status}`)}`;
+  }
+  return w(lang, `pub.state.${status}`);
+}
+
 /** What the console calls a publisher now: never `online` while silent. `problem` is the status board's entry. */
 export function publisherStatus(p, problem) {
   if (p.state === 'disabled' || p.disabled_at) return 'disabled';
@@ -87,7 +101,7 @@ export function publisherRows(ctx, onPick) {
           { 'data-publisher': p.id, class: ctx.picked === p.id ? 'picked' : null },
           el('td', {}, el('button', { type: 'button', class: 'link', onclick: () => onPick(p) }, p.id)),
           el('td', {}, areaLabel(ctx, p.area_code)),
-          el('td', { class: `status-${status}` }, status === '—' ? '—' : w(lang, `pub.state.${status}`)),
+          el('td', { class: `status-${status}` }, statusText(lang, p, problem)),
           el('td', { class: 'detail' }, problemText(lang, problem)),
           el('td', {}, formatTime(seen, lang)),
           el('td', {}, p.completeness == null ? '—' : `${formatValue(p.completeness, '%', lang)} %`),

@@ -56,5 +56,11 @@ def incident_out(i: Incident, members: Sequence[AlertOut], areas: AreaBook) -> I
         changed_at=i.changed_at, acknowledged_at=i.acknowledged_at, acknowledged_by=i.acknowledged_by,
         ack_comment=i.ack_comment, resolved_at=i.resolved_at, escalate_after=i.escalate_after,
         escalated_at=i.escalated_at, escalations=i.escalations,
-        muted=bool(unresolved) and all(m.muted for m in unresolved if m.state != "resolved"),
+        muted=_all_open_muted(members),
     )  # fmt: skip
+
+
+def _all_open_muted(members: Sequence[AlertOut]) -> bool:
+    """Every alert of it not resolved is muted (a resolved incident, with none open, is not muted)."""
+    still_open = [m for m in members if m.state != "resolved"]
+    return bool(still_open) and all(m.muted for m in still_open)
