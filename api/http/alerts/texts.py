@@ -12,6 +12,8 @@ from streams.alerts.store import Alert
 from streams.catalog import CATALOG
 
 _LABELS = {k.id: {"vi": k.label_vi, "en": k.label_en} for k in CATALOG.kpis}
+# An alert stored without its unit (opened before migration 0015) takes its KPI's.
+_UNITS = {k.id: k.unit for k in CATALOG.kpis}
 
 
 def _area(a: AreaName) -> AreaOut:
@@ -25,15 +27,16 @@ def _label(kpi: str) -> Texts:
 def alert_out(a: Alert, areas: AreaBook) -> AlertOut:
     path = areas.path(a.area_code)
     since = a.since or a.opened_at
+    unit = a.unit or _UNITS.get(a.kpi, "")
     facts = AlertFacts(
         rule_id=a.rule_id, kpi_label=_LABELS.get(a.kpi, {}), window=a.window, path=path, area_code=a.area_code,
-        value=a.value, threshold=a.threshold, unit=a.unit, since=since, publishers=a.publishers,
+        value=a.value, threshold=a.threshold, unit=unit, since=since, publishers=a.publishers,
     )  # fmt: skip
     return AlertOut(
         id=a.id, rule_id=a.rule_id, kpi=a.kpi, kpi_label=_label(a.kpi), area_code=a.area_code,
         area=_area(path[-1]) if path else None, area_path=[_area(p) for p in path], window=a.window,
         severity=a.severity, state=a.state, message=a.message, messages=Texts(**render_all(facts)), value=a.value,
-        threshold=a.threshold, unit=a.unit, since=since,
+        threshold=a.threshold, unit=unit, since=since,
         publisher_id=a.publishers[0] if len(a.publishers) == 1 else None, publishers=list(a.publishers),
         opened_at=a.opened_at, acknowledged_at=a.acknowledged_at, acknowledged_by=a.acknowledged_by,
         ack_comment=a.ack_comment, resolved_at=a.resolved_at, incident_id=a.incident_id, muted_by=a.muted_by,
