@@ -38,6 +38,18 @@ HTTP_SCOPES: dict[tuple[str, str], Scope | None] = {
     ("PUT", "/api/v1/alert-rules/{rule_id}"): ADMIN, ("DELETE", "/api/v1/alert-rules/{rule_id}"): ADMIN,
     ("POST", "/api/v1/ws-tickets"): READ, ("POST", "/api/v1/contract/validate"): READ,
     ("GET", "/api/v1/notifications/deliveries"): ADMIN,
+    # The publisher states and mutes (issue 22, item 3).
+    ("GET", "/api/v1/publishers/{publisher_id}"): READ, ("GET", "/api/v1/publishers/{publisher_id}/actions"): READ,
+    ("PUT", "/api/v1/publishers/{publisher_id}/maintenance"): ADMIN,
+    ("DELETE", "/api/v1/publishers/{publisher_id}/maintenance"): ADMIN,
+    ("POST", "/api/v1/publishers/{publisher_id}/enable"): ADMIN,
+    ("PUT", "/api/v1/publishers/{publisher_id}/silent-after"): ADMIN,
+    ("GET", "/api/v1/alert-mutes"): READ, ("POST", "/api/v1/alert-mutes"): OPERATE,
+    ("DELETE", "/api/v1/alert-mutes/{mute_id}"): OPERATE,
+    # The console's status board and dead-letter tools (issue 22, item 5).
+    ("GET", "/api/v1/system/status"): READ, ("GET", "/api/v1/dead-letters/count"): READ,
+    ("GET", "/api/v1/dead-letters/export.csv"): READ, ("GET", "/api/v1/dead-letters/{dead_letter_id}/payload"): READ,
+    ("POST", "/api/v1/dead-letters/replay"): ADMIN,
 }  # fmt: skip
 # Websockets take a single-use ticket (from POST /api/v1/ws-tickets) in their first message.
 WEBSOCKETS = frozenset({"/ws/kpis", "/ws/events"})
