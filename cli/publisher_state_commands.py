@@ -12,6 +12,7 @@ import psycopg
 
 from api.http.publishers.service import PublisherView, SilenceRules
 from cli._context import broker_accounts
+from cli.output import json_option, print_json
 from deploy.settings import Settings
 from ingest.registry.actions import recent_actions
 from ingest.registry.lifecycle import enable_publisher, end_maintenance, set_maintenance
@@ -56,6 +57,7 @@ def register(actions: Any) -> None:
         epilog="example: ioc publishers show counter-0001",
     )
     show.add_argument("id", help="the publisher's id, e.g. counter-0001")
+    json_option(show, "ioc publishers show counter-0001")
 
 
 def actor(args: argparse.Namespace) -> str:
@@ -79,6 +81,9 @@ def run(args: argparse.Namespace, settings: Settings, conn: psycopg.Connection[t
         print(f"publisher {args.id} enabled")
     else:
         p = view(conn, settings).one(args.id)
+        if getattr(args, "json", False):
+            print_json({"publisher": p.model_dump(mode="json"), "actions": recent_actions(conn, args.id, 20)})
+            return
         print(f"{p.id}  {p.source}  area {p.area_code}  state {p.state}  status {p.status or '-'}")
         print(f"silent after {p.silent_after_seconds:g} s{' (default)' if p.silent_after_default else ''};"
               f" last seen {_time(p.last_seen_at)}; first message {_time(p.first_message_at)}")  # fmt: skip

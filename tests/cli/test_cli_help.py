@@ -38,7 +38,8 @@ def test_list_and_show_commands_take_json() -> None:
     commands = {path: parser for path, parser, _ in _commands(build_parser(), "ioc")}
     for path in (
         "ioc alerts list", "ioc alerts history", "ioc dead-letters list", "ioc publishers list",
-        "ioc publishers gaps", "ioc apikeys list", "ioc kpis show", "ioc services status", "ioc stack status",
+        "ioc publishers gaps", "ioc publishers show", "ioc apikeys list", "ioc kpis show", "ioc services status",
+        "ioc stack status", "ioc alerts incidents", "ioc alerts mutes",
     ):  # fmt: skip
         options = {o for a in commands[path]._actions for o in a.option_strings}
         assert "--json" in options, path

@@ -63,6 +63,11 @@ def test_every_list_and_show_command_prints_json(stack: LocalStack, database: Is
     [publisher] = read("publishers", "list")
     assert (publisher["id"], publisher["source"], publisher["disabled_at"]) == ("counter-9", "payments", None)
     assert read("publishers", "gaps", "counter-9") == {"publisher": "counter-9", "hours": 24, "gaps": []}
+    shown = read("publishers", "show", "counter-9")
+    assert (shown["publisher"]["id"], shown["publisher"]["source"], shown["actions"]) == ("counter-9", "payments", [])
+    [incident] = read("alerts", "incidents")  # the alert's incident, of its own area
+    assert (incident["rule_id"], incident["area_code"], incident["state"]) == ("coverage-drop", "24615", "open")
+    assert read("alerts", "mutes") == []
     assert [(k["name"], k["scope"], k["revoked_at"]) for k in read("apikeys", "list")] == [("wall-2", "read", None)]
     [value] = read("kpis", "show", "24611")
     assert value == {**frame._asdict()}
