@@ -12,6 +12,7 @@ const WORDS = {
     'status.ingest': 'Tiếp nhận',
     'status.websocket_clients': 'Kết nối trực tiếp',
     'status.broker': 'Broker MQTT',
+    'status.notifications': 'Thông báo',
     'level.ok': 'ổn',
     'level.warning': 'cần chú ý',
     'level.problem': 'sự cố',
@@ -31,6 +32,9 @@ const WORDS = {
     'line.clients': '{n} kết nối trực tiếp',
     'line.broker.ok': 'Broker nhận kết nối',
     'line.broker': 'Broker không truy cập được',
+    'line.notify.ok': 'Mọi thông báo đã gửi hoặc đang gửi',
+    'line.notify.failed': '{n} thông báo không gửi được trong 24 giờ: {names}',
+    'line.notify.waiting': 'Một thông báo chờ người nhận {n} giây',
     'line.redis': 'Không đọc được Redis',
     'pub.state.all': 'tất cả',
     'pub.state.problems': 'có sự cố',
@@ -103,6 +107,7 @@ const WORDS = {
     'status.ingest': 'Ingest',
     'status.websocket_clients': 'Live clients',
     'status.broker': 'MQTT broker',
+    'status.notifications': 'Notifications',
     'level.ok': 'ok',
     'level.warning': 'warning',
     'level.problem': 'problem',
@@ -122,6 +127,9 @@ const WORDS = {
     'line.clients': '{n} live clients',
     'line.broker.ok': 'The broker accepts connections',
     'line.broker': 'The broker cannot be reached',
+    'line.notify.ok': 'Every notification delivered or on its way',
+    'line.notify.failed': '{n} notifications not delivered in the last day: {names}',
+    'line.notify.waiting': 'A notification has waited {n} s for its receiver',
     'line.redis': 'Redis cannot be read',
     'pub.state.all': 'all',
     'pub.state.problems': 'with a problem',
@@ -222,6 +230,9 @@ export function statusLine(item, lang, formatTime) {
       return w(lang, 'line.clients', { n });
     case 'broker':
       return w(lang, item.level === 'ok' ? 'line.broker.ok' : 'line.broker');
+    case 'notifications':
+      if (item.level === 'problem') return w(lang, 'line.notify.failed', { n, names: names(item.subjects) });
+      return w(lang, item.level === 'warning' ? 'line.notify.waiting' : 'line.notify.ok', { n });
     default:
       return item.reason;
   }

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from api.http.dead_letters.csv_rows import csv_chunks, safe_cell
 from api.http.dead_letters.payload_view import SHOWN_BYTES, hex_dump, payload_view
-from api.http.status.judgement import redis_items, unreachable_redis_items, worst
-from api.http.status.readings import RedisReadings
+from api.http.status.judgement import notification_item, redis_items, unreachable_redis_items, worst
+from api.http.status.readings import DatabaseReadings, NotificationReadings, RedisReadings
 from ingest.dead_letters import DeadLetterRecord
 
 NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
@@ -82,3 +82,14 @@ def test_redis_away_makes_its_items_problems() -> None:
     assert worst([i.level for i in items]) == "problem"
     assert worst(["ok", "warning"]) == "warning"
     assert worst([]) == "ok"
+
+
+def test_notifications_judged_failed_first_then_a_receiver_far_behind() -> None:
+    def judged(failed: dict[str, int], waiting: float | None) -> tuple[str, object]:
+        item = notification_item(DatabaseReadings([], 0, NotificationReadings(failed, waiting)))
+        return item.level, item.value
+
+    assert judged({}, None) == ("ok", 0)
+    assert judged({}, 299.0) == ("ok", 0)  # retrying for less than 5 minutes: on its way
+    assert judged({}, 301.4) == ("warning", 301)
+    assert judged({"alertmanager": 2, "webhook:bot": 1}, 900.0) == ("problem", 3)

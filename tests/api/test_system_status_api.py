@@ -58,6 +58,15 @@ def test_the_board_names_silent_publishers_gaps_and_a_dead_letter_burst(
     for i in range(6):
         add_dead_letter(db, at=now - timedelta(seconds=i), topic="ioc/v1/x", payload=b"%d" % i, publisher="gappy-1")
     add_dead_letter(db, at=now - timedelta(minutes=10), topic="ioc/v1/x", payload=b"old")
+    # The notifier gave one up an hour ago, and one from two days ago no longer counts.
+    db.execute(
+        "INSERT INTO notification_outbox (receiver, idempotency_key, subject, event, payload, state, attempts,"
+        " created_at, last_attempt_at, last_error) VALUES"
+        " ('webhook:bot', 'ioc:alert:1:opened', 'alert:1', 'opened', '{}', 'failed', 9, now() - interval '25 hours',"
+        "  now() - interval '1 hour', 'HTTP 410'),"
+        " ('webhook:bot', 'ioc:alert:0:opened', 'alert:0', 'opened', '{}', 'failed', 9, now() - interval '3 days',"
+        "  now() - interval '2 days', 'HTTP 410')"
+    )
     with redis.Redis.from_url(redis_url) as client:
         client.set(KPI_HEARTBEAT, (now - timedelta(seconds=1)).isoformat(), ex=10)
         client.set(KPI_EPOCH, f"{now - timedelta(hours=2):%Y%m%dT%H%M%SZ}-abc123")
@@ -70,8 +79,12 @@ def test_the_board_names_silent_publishers_gaps_and_a_dead_letter_burst(
     items = {i["name"]: i for i in board["items"]}
     assert list(items) == [
         "silent_publishers", "publishers_with_gaps", "dead_letter_burst", "engine", "engine_rebuild", "ingest",
-        "websocket_clients", "broker",
+        "websocket_clients", "broker", "notifications",
     ]  # fmt: skip
+    assert items["notifications"] == {
+        "name": "notifications", "level": "problem", "value": 1, "subjects": ["webhook:bot"],
+        "reason": "1 notifications not delivered in the last day: webhook:bot (1)",
+    }  # fmt: skip
     assert board["level"] == "problem"
     assert items["silent_publishers"] == {
         "name": "silent_publishers", "level": "problem", "reason": "3 silent: late-1, quick-1, quiet-1", "value": 3,
@@ -113,6 +126,7 @@ def test_without_the_engine_and_after_a_new_epoch_the_board_says_so(
     assert (items["engine"]["level"], items["engine"]["reason"]) == ("problem", "no heartbeat from the KPI engine")
     assert items["engine_rebuild"]["level"] == "warning"
     assert items["silent_publishers"]["level"] == "ok"
+    assert items["notifications"]["level"] == "ok"
     assert items["dead_letter_burst"] == {
         "name": "dead_letter_burst", "level": "ok", "reason": "0 dead letters in 5 minutes", "value": 0, "subjects": []
     }  # fmt: skip

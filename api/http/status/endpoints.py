@@ -17,6 +17,7 @@ from api.http.errors import ERROR_RESPONSES, UNAVAILABLE
 from api.http.state import AppState, app_state
 from api.http.status.judgement import (
     Thresholds,
+    notification_item,
     problem_publishers,
     publisher_items,
     redis_items,
@@ -48,4 +49,5 @@ def system_status(key: Annotated[ApiKey, Depends(require(Scope.READ))], state: S
     items.append(StatusItem(name="broker", level="ok" if broker.state == "ok" else "problem",
                             reason="the broker accepts connections" if broker.state == "ok"
                             else f"the broker is {broker.state}: {broker.reason}"))  # fmt: skip
+    items.append(notification_item(db))
     return SystemStatus(at=now, level=worst([i.level for i in items]), items=items, publishers=problem_publishers(db))

@@ -15,6 +15,7 @@ from streams.records import from_micros
 ENGINE_STALE_SECONDS = 10.0  # the heartbeat's own TTL: older, the engine has stopped turning
 ENGINE_LAG_WARNING_SECONDS = 5.0
 INGEST_QUIET_WARNING_SECONDS = 60.0
+NOTIFICATION_WAIT_WARNING_SECONDS = 300.0  # a receiver this far behind is retrying: it may be down
 RECENT_EPOCH_SECONDS = 600.0
 _NAMED = 5  # publishers named in a reason at most
 
@@ -113,3 +114,18 @@ def unreachable_redis_items(reason: str) -> list[StatusItem]:
     why = f"Redis cannot be read ({reason})"
     return [StatusItem(name=name, level="problem", reason=why)
             for name in ("engine", "engine_rebuild", "ingest", "websocket_clients")]  # fmt: skip
+
+
+def notification_item(db: DatabaseReadings) -> StatusItem:
+    """Problem: a notification was given up within the last day (its receiver never got it); warning: one
+    has waited for its receiver for more than 5 minutes (retrying)."""
+    failed, waiting = db.notifications.failed, db.notifications.oldest_pending_seconds
+    if failed:
+        total = sum(failed.values())
+        named = ", ".join(f"{receiver} ({n})" for receiver, n in failed.items())
+        return StatusItem(name="notifications", level="problem", value=total, subjects=list(failed),
+                          reason=f"{total} notifications not delivered in the last day: {named}")  # fmt: skip
+    if waiting is not None and waiting > NOTIFICATION_WAIT_WARNING_SECONDS:
+        return StatusItem(name="notifications", level="warning", value=round(waiting),
+                          reason=f"a notification has waited {round(waiting)} s for its receiver")  # fmt: skip
+    return StatusItem(name="notifications", level="ok", value=0, reason="every notification delivered or on its way")

@@ -30,6 +30,7 @@ LOOK_BACK = timedelta(
     days=1
 )  # how far back the board reads events for silence  # as ops.completeness and the publishers list count
 _MAX_LIVE_KEYS = 1000  # API processes counted at most (a bound on what one board reads)
+NOTIFICATION_WINDOW = timedelta(days=1)  # failed notifications shown for a day
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class PublisherReading:
 class DatabaseReadings:
     publishers: list[PublisherReading]
     recent_dead_letters: int  # received within BURST_WINDOW
+    notifications: NotificationReadings
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,29 @@ def read_database(
             publisher, area, silent, seen, missing,
             int(str(open_letters.get(publisher, 0))),
         ))  # fmt: skip
-    return DatabaseReadings(publishers, ConsoleDeadLetters(conn).recent(now - BURST_WINDOW))
+    return DatabaseReadings(
+        publishers, ConsoleDeadLetters(conn).recent(now - BURST_WINDOW), read_notifications(conn, now)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationReadings:
+    failed: dict[str, int]  # receiver -> notifications given up within the last day (kept as `failed`)
+    oldest_pending_seconds: float | None  # the oldest notification still waiting for its receiver
+
+
+def read_notifications(conn: psycopg.Connection[tuple[object, ...]], now: datetime) -> NotificationReadings:
+    """From the notifier's outbox (`ioc notify`), so that an on-call engineer sees notifications that never
+    reached anyone — the one failure nobody would otherwise be told of."""
+    rows = conn.execute(
+        "SELECT receiver, count(*) FROM notification_outbox WHERE state = 'failed'"
+        " AND coalesce(last_attempt_at, created_at) >= %s GROUP BY receiver ORDER BY receiver",
+        (now - NOTIFICATION_WINDOW,),
+    ).fetchall()
+    oldest = conn.execute("SELECT min(created_at) FROM notification_outbox WHERE state = 'pending'").fetchone()
+    first = None if oldest is None else oldest[0]
+    waiting = (now - first).total_seconds() if isinstance(first, datetime) else None
+    return NotificationReadings({str(r): int(str(n)) for r, n in rows}, waiting)
 
 
 def _silent(seen_us: int | None, now_us: int, threshold_us: int, window_us: int) -> bool:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 Level = Literal["ok", "warning", "problem"]
 ItemName = Literal[
     "silent_publishers", "publishers_with_gaps", "dead_letter_burst", "engine", "engine_rebuild", "ingest",
-    "websocket_clients", "broker",
+    "websocket_clients", "broker", "notifications",
 ]  # fmt: skip
 
 
