@@ -223,3 +223,44 @@ def test_the_console_shows_problems_first_and_its_dead_letter_tools_work_in_both
         browser.wait_equal(text("#publisher-page h3"), "desk-ok đã vô hiệu")
         browser.wait_equal(f"{ids_in_order}.at(-1)", "desk-ok")
         assert browser.evaluate(text("#act-toggle")) == "Kích hoạt lại"
+
+        # Maintenance until a time with a reason (refused in the past), its end, a silence threshold of its own.
+        def registry() -> tuple[object, ...] | None:
+            return pages.db.execute(
+                "SELECT coalesce(maintenance_until > now(), false), silent_after_seconds"
+                " FROM publishers WHERE id = 'quiet-2'"
+            ).fetchone()
+
+        def registry_becomes(expected: tuple[object, ...]) -> None:
+            deadline = time.monotonic() + 15
+            while registry() != expected and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert registry() == expected, browser.evaluate(NOTICE)
+
+        form = "document.getElementById('publisher-actions')"
+        browser.evaluate(click('[data-publisher="quiet-2"] button.link'))
+        browser.wait_equal(text("#publisher-page h3"), "quiet-2 im lặng")
+        browser.evaluate(f"{form}.until.value = '2020-01-01T08:00'; {form}.reason.value = 'đã qua'")
+        browser.evaluate(click("#act-maintenance"))
+        browser.wait_for(f"{NOTICE}.startsWith('400 ')")  # the API's own reason
+        assert registry() == (False, None)  # nothing changed
+        until = f"{datetime.now(UTC) + timedelta(days=2):%Y-%m-%dT%H:%M}"  # within the year the API allows
+        browser.evaluate(f"{form}.until.value = '{until}'; {form}.reason.value = 'thay máy đếm'")
+        browser.evaluate(click("#act-maintenance"))
+        registry_becomes((True, None))
+        who = pages.db.execute("SELECT maintenance_reason, maintenance_by FROM publishers WHERE id = 'quiet-2'")
+        assert who.fetchone() == ("thay máy đếm", "console-admin")
+        browser.wait_for("document.getElementById('act-end-maintenance') !== null")
+        browser.evaluate(click("#act-end-maintenance"))
+        registry_becomes((False, None))
+        browser.wait_for("document.getElementById('act-end-maintenance') === null")
+        browser.evaluate(f"{form}.seconds.value = '1800'")
+        browser.evaluate(click("#act-silent-after"))
+        registry_becomes((False, 1800))
+        audit = pages.db.execute(
+            "SELECT action, actor FROM publisher_actions WHERE publisher_id = 'quiet-2' ORDER BY id"
+        ).fetchall()
+        assert audit[-3:] == [
+            ("maintenance_set", "console-admin"), ("maintenance_ended", "console-admin"),
+            ("silent_after_set", "console-admin"),
+        ]  # fmt: skip
