@@ -84,6 +84,8 @@ class AlertEvaluator:
         orphans = self.restore_open(unresolved, now_us)
         for key in judged_open - self._open:
             self._pending[key] = 0  # held since long ago: opens at once if it still holds
+            # The standby's own judgement wrote nothing: it is no opening for the flap limit to wait on.
+            self._last_opened.pop(key, None)
         return orphans
 
     def replace_rules(self, rules: Iterable[AlertRule], now_us: int) -> list[AlertAction]:

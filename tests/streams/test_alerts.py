@@ -144,8 +144,12 @@ def test_the_shipped_rules_load_and_bad_rules_are_refused(tmp_path: Path) -> Non
         load_rules(unknown, [k.id for k in CATALOG.kpis])
 
 
-def test_a_standby_taking_over_keeps_the_databases_alerts_and_opens_what_the_dead_engine_did_not_write() -> None:
-    standby = AlertEvaluator([COVERAGE_DROP], HIERARCHY)
+@pytest.mark.parametrize("flap_minutes", [0, 10])
+def test_a_standby_taking_over_keeps_the_databases_alerts_and_opens_what_the_dead_engine_did_not_write(
+    flap_minutes: int,
+) -> None:
+    # With a flap limit too: the standby's judgement wrote nothing, so it is no opening to wait after.
+    standby = AlertEvaluator([COVERAGE_DROP], HIERARCHY, flap_interval_us=flap_minutes * 60 * 1_000_000)
     standby.observe([frame("24615", 40), frame("24611", 40), frame("24667", 40)], at(0))
     # The standby judged all three open (and wrote nothing); the active engine wrote 24615 and 24611,
     # then died before writing 24667.
